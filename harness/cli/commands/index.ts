@@ -1,0 +1,5 @@
+import type { CommandModule } from 'yargs';
+
+/** Every `hil` command. Add a module here when adding a command. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];
