@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { loadProfile } from '../profile/profile.js';
+import { chooseStrategy, whyNot } from './chooseStrategy.js';
+import { BoardRefusedError, FlashInputError, NoStrategyError } from './errors.js';
+import { decodeBoardMpy, decodeMpyHeader, mpyIncompatibility } from './mpyCompat.js';
+import { blocksAcked, chunkSizeFor, planTransfer, streamFrom, blockDigest } from './planTransfer.js';
+import { preflight } from './preflight.js';
+import { checkImageBytes } from './prepareImage.js';
+import type { BoardFacts } from './probeBoard.js';
+import { progressLine, createProgress } from './progress.js';
+import { resumePoint, isLinkFault } from './sendImage.js';
+import { eraseLength } from './strategies/romIoctl.js';
+import { compareListing } from './verifyFlash.js';
+import { flatRomfs } from './testImage.js';
+import { InfraError } from '../errors.js';
+
+const fixture = (n: string) => new Uint8Array(readFileSync(new URL(`../../test/fixtures/romfs/${n}`, import.meta.url)));
+const h7 = loadProfile('openmv-h7');
+const an385 = loadProfile('qemu-mps2-an385');
+
+const facts = (over: Partial<BoardFacts> = {}): BoardFacts => ({
+  romIoctl: true, segments: 1, partitionSize: 0x20000, partitionErrno: null, origin: 0x081e0000, eraseBlock: 0x20000,
+  mpy: 6 | ((6 << 2 | 3) << 8), deflate: true, bytearrayAt: true, sha256: true, memFree: 200_000, platform: 'pyboard', ...over,
+});
+
+describe('mpy compatibility', () => {
+  it('decodes the board value the qemu firmware reports (6918 = v6 armv7em sub 3)', () => {
+    expect(decodeBoardMpy(6918)).toEqual({ version: 6, arch: 6, subVersion: 3 });
+  });
+  it('bytecode loads anywhere with the same version and sub-version', () => {
+    const board = decodeBoardMpy(6918);
+    expect(mpyIncompatibility(decodeMpyHeader(Uint8Array.of(0x4d, 6, 3, 31))!, board)).toBeUndefined();
+    expect(mpyIncompatibility(decodeMpyHeader(Uint8Array.of(0x4d, 5, 0, 31))!, board)).toMatch(/version 5/);
+    expect(mpyIncompatibility(decodeMpyHeader(Uint8Array.of(0x4d, 6, 2, 31))!, board)).toMatch(/sub-version 2/);
+  });
+  it('Thumb firmware loads native code from armv6m up to its own arch only', () => {
+    const board = decodeBoardMpy(6918); // armv7em
+    const native = (arch: number) => decodeMpyHeader(Uint8Array.of(0x4d, 6, (arch << 2) | 3, 31))!;
+    expect(mpyIncompatibility(native(4), board)).toBeUndefined();
+    expect(mpyIncompatibility(native(6), board)).toBeUndefined();
+    expect(mpyIncompatibility(native(8), board)).toMatch(/armv7emdp.*armv7em/);
+    expect(mpyIncompatibility(native(9), board)).toMatch(/xtensa/);
+  });
+  it('non-Thumb firmware needs the exact arch', () => {
+    const x64 = { version: 6, arch: 2, subVersion: 3 };
+    expect(mpyIncompatibility({ version: 6, arch: 2, subVersion: 3 }, x64)).toBeUndefined();
+    expect(mpyIncompatibility({ version: 6, arch: 1, subVersion: 3 }, x64)).toMatch(/x86/);
+  });
+  it('rejects non-mpy bytes', () => {
+    expect(decodeMpyHeader(new TextEncoder().encode('print(1)'))).toBeUndefined();
+  });
+});
+
+describe('preflight (nothing written: pure checks)', () => {
+  it('accepts an aligned image that fits', () => {
+    const img = checkImageBytes(fixture('openmv-flat.img'), 'openmv-flat.img');
+    const r = preflight(img, facts({ partitionSize: 4 << 20 }), h7, 'sim0', { partition: 0 });
+    expect(r.warnings).toEqual([]);
+  });
+  it('refuses an image larger than the partition the board reports, naming image, sizes and device', () => {
+    const img = checkImageBytes(fixture('openmv-flat.img'), 'openmv-flat.img');
+    expect(() => preflight(img, facts({ partitionSize: 1000 }), h7, 'sim0', { partition: 0 })).toThrow(FlashInputError);
+    expect(() => preflight(img, facts({ partitionSize: 1000 }), h7, 'sim0', { partition: 0 })).toThrow(/openmv-flat\.img.*sim0.*larger than partition 0 \(1000 bytes/);
+  });
+  it('refuses misaligned models unless allowed (mpremote-built demo: model.tflite at offset 482)', () => {
+    const img = checkImageBytes(fixture('demo.mpremote.img'), 'demo.mpremote.img');
+    expect(() => preflight(img, facts(), h7, 'sim0', { partition: 0 })).toThrow(/model 'model\.tflite' data at offset 482.*16-byte aligned/);
+    const r = preflight(img, facts(), h7, 'sim0', { partition: 0, allowMisaligned: true });
+    expect(r.warnings.join()).toMatch(/model\.tflite/);
+  });
+  it('counts alignment from the partition address the board reports', () => {
+    const img = checkImageBytes(fixture('openmv-flat.img'), 'openmv-flat.img');
+    expect(() => preflight(img, facts({ partitionSize: 4 << 20, origin: 0x081e0008 }), h7, 'sim0', { partition: 0 })).toThrow(/not 16-byte aligned/);
+  });
+  it('refuses a partition the board does not have', () => {
+    const img = checkImageBytes(fixture('openmv-flat.img'), 'x.img');
+    expect(() => preflight(img, facts({ partitionErrno: -22, partitionSize: null }), h7, 'sim0', { partition: 3 })).toThrow(/partition 3 does not exist/);
+  });
+  it('refuses .mpy files the board cannot load, naming the file', () => {
+    const mpy = Uint8Array.of(0x4d, 6, (8 << 2) | 3, 31, 0, 0);
+    const img = checkImageBytes(flatRomfs([{ name: 'fast.mpy', data: mpy }]), 'n.img');
+    expect(() => preflight(img, facts({ mpy: 6 | (((8 << 2) | 3) << 8) }), h7, 'sim0', { partition: 0 })).not.toThrow(); // armv7emdp board
+    expect(() => preflight(img, facts({ mpy: 6918 }), h7, 'sim0', { partition: 0 })).toThrow(/'fast\.mpy' cannot load.*armv7emdp.*_mpy=6918/);
+    const notMpy = checkImageBytes(flatRomfs([{ name: 'x.mpy', data: new TextEncoder().encode('print(1)') }]), 'n.img');
+    expect(() => preflight(notMpy, facts(), h7, 'sim0', { partition: 0 })).toThrow(/not a MicroPython \.mpy/);
+  });
+  it('uses the profile when the board does not report _mpy', () => {
+    const mpy = Uint8Array.of(0x4d, 6, (8 << 2) | 3, 31);
+    const img = checkImageBytes(flatRomfs([{ name: 'fast.mpy', data: mpy }]), 'n.img');
+    expect(() => preflight(img, facts({ mpy: null }), an385, 'q', { partition: 0 })).toThrow(/profile qemu-mps2-an385/);
+  });
+  it('refuses a corrupt image as bad input', () => {
+    const bad = fixture('openmv-flat.img').slice(0, 100);
+    expect(() => checkImageBytes(bad, 'cut.img')).toThrow(/image cut\.img: not a valid ROMFS image/);
+  });
+});
+
+describe('strategy choice', () => {
+  const ctx = (f: Partial<BoardFacts>, profile = an385, qemuLoaderAvailable = false) => ({ profile, facts: facts(f), partition: 0, qemuLoaderAvailable });
+  it('uses rom-ioctl when the board reports an erase block', () => {
+    expect(chooseStrategy(ctx({}), 'b')).toBe('rom-ioctl');
+  });
+  it('falls back to ram when rom_ioctl(6) is -22 and the profile allows ram', () => {
+    expect(whyNot('rom-ioctl', ctx({ eraseBlock: -22 }))).toMatch(/= -22/);
+    expect(chooseStrategy(ctx({ eraseBlock: -22 }), 'b')).toBe('ram');
+  });
+  it('never picks ram for a flash partition: no strategy is a clear error (exit 5)', () => {
+    let err: unknown;
+    try { chooseStrategy(ctx({ eraseBlock: -22 }, h7), 'h7board'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(NoStrategyError);
+    expect((err as NoStrategyError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/h7board: no flash strategy applies \(rom-ioctl: rom_ioctl\(6, 0\) = -22/);
+  });
+  it('qemu-loader needs the device hook', () => {
+    const onlyLoader = { ...an385, flash: { strategies: ['qemu-loader' as const] } };
+    expect(() => chooseStrategy(ctx({ eraseBlock: -22 }, onlyLoader), 'q')).toThrow(/not a QEMU board started by hil/);
+    expect(chooseStrategy(ctx({ eraseBlock: -22 }, onlyLoader, true), 'q')).toBe('qemu-loader');
+  });
+  it('a requested strategy must be in the profile and usable', () => {
+    expect(() => chooseStrategy({ ...ctx({}, h7), requested: 'ram' }, 'b')).toThrow(FlashInputError);
+    expect(() => chooseStrategy({ ...ctx({ bytearrayAt: false }), requested: 'ram' }, 'b')).toThrow(/bytearray_at/);
+  });
+  it('refuses boards that cannot hash (no verification possible)', () => {
+    expect(() => chooseStrategy(ctx({ sha256: false }), 'b')).toThrow(/hashlib\.sha256/);
+  });
+});
+
+describe('transfer planning', () => {
+  const rnd = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 24);
+  it('sizes chunks from free heap and the minimum write size', () => {
+    expect(chunkSizeFor(null)).toBe(4096);
+    expect(chunkSizeFor(10_000)).toBe(1024);
+    expect(chunkSizeFor(1 << 30)).toBe(32768);
+    expect(chunkSizeFor(100, 1)).toBe(512);
+    expect(chunkSizeFor(10_000, 48) % 48).toBe(0);
+  });
+  it('compresses only when it pays and the board has deflate', () => {
+    const text = new TextEncoder().encode('hello world '.repeat(5000));
+    expect(planTransfer(text, { memFree: 100_000, deflate: true }).compressed).toBe(true);
+    expect(planTransfer(text, { memFree: 100_000, deflate: false }).compressed).toBe(false);
+    const noise = new Uint8Array(60_000);
+    for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(Math.random() * 256);
+    expect(planTransfer(noise, { memFree: 100_000, deflate: true }).compressed).toBe(false);
+  });
+  it('a stream from block k covers exactly the remaining blocks', () => {
+    const img = rnd(10_000);
+    const plan = planTransfer(img, { memFree: 8192, deflate: false });
+    expect(plan.blockSize).toBe(1024);
+    const { data, blockEnds } = streamFrom(plan, img, 3);
+    expect(data.length).toBe(10_000 - 3072);
+    expect(blockEnds.at(-1)).toBe(data.length);
+    expect(blocksAcked(blockEnds, 2048)).toBe(2);
+    expect(blocksAcked(blockEnds, 2047)).toBe(1);
+  });
+  it('compressed frames carry their length and inflate to the block', async () => {
+    const { inflateSync } = await import('node:zlib');
+    const img = new TextEncoder().encode('abc'.repeat(4000));
+    const plan = planTransfer(img, { memFree: 16384, deflate: true });
+    const { data, blockEnds } = streamFrom(plan, img, 1);
+    const n = new DataView(data.buffer, data.byteOffset).getUint32(0, true);
+    expect(4 + n).toBe(blockEnds[0]);
+    expect(Buffer.from(inflateSync(data.subarray(4, 4 + n)))).toEqual(Buffer.from(img.subarray(plan.blockSize, 2 * plan.blockSize)));
+  });
+  it('resume point: first block the board does not hold; dirty when neither image nor erased', () => {
+    const img = rnd(4096);
+    const plan = planTransfer(img, { memFree: 4096, deflate: false }, { chunkSize: 1024 });
+    const d = plan.blocks.map((b) => b.digest);
+    const erased = blockDigest(new Uint8Array(1024).fill(0xff));
+    expect(resumePoint(plan, 0, [d[0]!, d[1]!, erased])).toEqual({ block: 2, dirtyFrom: null });
+    expect(resumePoint(plan, 1, [d[1]!, 'garbage', erased])).toEqual({ block: 2, dirtyFrom: 2048 });
+    expect(resumePoint(plan, 0, [d[0]!, d[1]!, d[2]!, d[3]!])).toEqual({ block: 4, dirtyFrom: null });
+  });
+  it('erase covers whole erase blocks inside the partition', () => {
+    expect(eraseLength(1000, 4096, 1 << 20)).toBe(4096);
+    expect(eraseLength(5000, 0x20000, 0x20000)).toBe(0x20000);
+    expect(eraseLength(5000, null, null)).toBe(5000);
+  });
+  it('only link faults are retried', () => {
+    expect(isLinkFault(new InfraError('x', 'transfer'))).toBe(true);
+    expect(isLinkFault(new BoardRefusedError('x', 'write', -5))).toBe(false);
+    expect(isLinkFault(new Error('x'))).toBe(false);
+  });
+});
+
+describe('proof and progress', () => {
+  it('compares the /rom listing with the image entries', () => {
+    const img = checkImageBytes(fixture('demo.mpremote.img'), 'd');
+    const listing = new Map(img.entries.map((e) => [e.path, e.type === 'dir' ? -1 : e.size] as [string, number]));
+    expect(compareListing(img.entries, listing)).toEqual([]);
+    listing.delete('config.json');
+    listing.set('labels.txt', 3);
+    listing.set('old.py', 10);
+    expect(compareListing(img.entries, listing)).toEqual(["'config.json' missing", "'labels.txt' is 3 bytes, image has 15", "'old.py' not in the image"]);
+  });
+  it('formats a progress line with bytes, rate and ETA', () => {
+    expect(progressLine('flash', 512 * 1024, 1024 * 1024, 2000, 10)).toBe('flash [#####.....]  50%  512.0 KiB / 1.00 MiB  256.0 KiB/s  ETA 2s');
+  });
+  it('prints quiet lines (one per quarter) when not on a TTY', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = createProgress({ stream: { write: (s: string) => { out.push(s); return true; } } as never, now: () => t, label: 'f' });
+    for (let i = 0; i <= 100; i++) { t = i * 10; p.update(i * 10, 1000); }
+    p.finish();
+    expect(out.length).toBe(5);
+    expect(out[4]).toMatch(/^f: 1000 B \/ 1000 B \(100%/);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Checks made before anything is written to the board: the partition exists, the image fits it
+ * (size as the board reports it), model data sits on the profile's alignment (address = partition
+ * origin + offset), and every `.mpy` file is one the board can load. Pure: takes what
+ * prepareImage and probeBoard found, throws FlashInputError (exit 2) naming image, file and device.
+ */
+import { basename } from 'node:path';
+import { minimatch } from 'minimatch';
+import type { BoardProfile } from '../profile/profile.js';
+import type { RomfsFileEntry } from '../romfs/parse.js';
+import type { BoardFacts } from './probeBoard.js';
+import type { PreparedImage } from './prepareImage.js';
+import { FlashInputError } from './errors.js';
+import { archNumber, decodeBoardMpy, decodeMpyHeader, mpyIncompatibility, type MpyFeatures } from './mpyCompat.js';
+
+export interface PreflightOptions {
+  partition: number;
+  allowMisaligned?: boolean;
+}
+
+export interface PreflightResult {
+  partitionSize: number;
+  /** Address used for the alignment check. */
+  origin: number;
+  /** Non-fatal findings (e.g. misaligned models let through by allowMisaligned). */
+  warnings: string[];
+}
+
+export interface MisalignedModel {
+  path: string;
+  offset: number;
+  address: number;
+  align: number;
+}
+
+export function isModel(path: string, profile: BoardProfile): boolean {
+  const name = basename(path);
+  return profile.models.some((g) => minimatch(name, g, { dot: true }));
+}
+
+/** Model files whose data address is not a multiple of the profile's model alignment. */
+export function misalignedModels(files: RomfsFileEntry[], profile: BoardProfile, origin: number): MisalignedModel[] {
+  const align = profile.align.models;
+  return files
+    .filter((f) => isModel(f.path, profile))
+    .map((f) => ({ path: f.path, offset: f.offset, address: origin + f.offset, align }))
+    .filter((m) => m.address % align !== 0);
+}
+
+/** The board's own .mpy features when it reports them, else the profile's (sub-version unknown). */
+export function boardMpyFeatures(facts: Pick<BoardFacts, 'mpy'>, profile: BoardProfile): MpyFeatures {
+  if (typeof facts.mpy === 'number') return decodeBoardMpy(facts.mpy);
+  return { version: profile.mpy.version, arch: archNumber(profile.mpy.arch) };
+}
+
+export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardProfile, device: string, opts: PreflightOptions): PreflightResult {
+  const where = `image ${img.name} for device ${device}`;
+  if (facts.partitionErrno !== null) {
+    throw new FlashInputError(
+      `device ${device}: partition ${opts.partition} does not exist (rom_ioctl(2, ${opts.partition}) = ${facts.partitionErrno}, board has ${facts.segments ?? 0} ROMFS segment(s))`,
+    );
+  }
+  const partitionSize = facts.partitionSize ?? profile.partition.size;
+  if (img.length > partitionSize) {
+    throw new FlashInputError(
+      `${where}: image is ${img.length} bytes, larger than partition ${opts.partition} (${partitionSize} bytes${facts.partitionSize !== null ? ' as the board reports it' : ' per profile ' + profile.name})`,
+    );
+  }
+  const origin = facts.origin ?? profile.partition.origin;
+  const files = img.entries.filter((e): e is RomfsFileEntry => e.type === 'file');
+  const warnings: string[] = [];
+  const bad = misalignedModels(files, profile, origin);
+  if (bad.length > 0) {
+    const first = bad[0]!;
+    const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : '';
+    const msg = `${where}: model '${first.path}' data at offset ${first.offset} (address 0x${first.address.toString(16)}) is not ${first.align}-byte aligned as profile ${profile.name} requires${more}`;
+    if (!opts.allowMisaligned) throw new FlashInputError(`${msg}; rebuild the image with hil or pass --allow-misaligned`);
+    warnings.push(msg);
+  }
+  const board = boardMpyFeatures(facts, profile);
+  for (const f of files) {
+    if (!f.path.endsWith('.mpy')) continue;
+    const hdr = decodeMpyHeader(img.bytes.subarray(f.offset, f.offset + Math.min(f.size, 4)));
+    if (!hdr) throw new FlashInputError(`${where}: file '${f.path}' is not a MicroPython .mpy file (no 'M' header)`);
+    const why = mpyIncompatibility(hdr, board);
+    if (why) {
+      const src = typeof facts.mpy === 'number' ? `sys.implementation._mpy=${facts.mpy}` : `profile ${profile.name}`;
+      throw new FlashInputError(`${where}: file '${f.path}' cannot load on the board: ${why} (${src})`);
+    }
+  }
+  return { partitionSize, origin, warnings };
+}

@@ -1,0 +1,63 @@
+/**
+ * Turn what the user gave (image bytes, an image file, or a source directory) into a checked
+ * image: a source directory is built with the device's profile first; every image is parsed
+ * strictly (a malformed image is refused before any board is touched, exit 2).
+ * Only the image record itself (header + payload) is flashed: trailing padding in a file is dropped.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { BoardProfile } from '../profile/profile.js';
+import { parseRomfs, type RomfsEntry } from '../romfs/parse.js';
+import { RomfsFormatError } from '../romfs/errors.js';
+import { FlashInputError } from './errors.js';
+
+export interface PreparedImage {
+  /** For messages: the file or directory name, or `<bytes>`. */
+  name: string;
+  /** The bytes to flash (the image record). */
+  bytes: Uint8Array;
+  length: number;
+  entries: RomfsEntry[];
+  sha256: string;
+  /** True when built from a source directory. */
+  built: boolean;
+}
+
+export type ImageInput = { image: Uint8Array; name?: string } | { imagePath: string } | { sourceDir: string };
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Parse strictly and keep only the image record. */
+export function checkImageBytes(bytes: Uint8Array, name: string, built = false): PreparedImage {
+  let parsed;
+  try {
+    parsed = parseRomfs(bytes);
+  } catch (e) {
+    if (e instanceof RomfsFormatError) throw new FlashInputError(`image ${name}: not a valid ROMFS image: ${e.message}`);
+    throw e;
+  }
+  const img = bytes.subarray(0, parsed.imageLength);
+  return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built };
+}
+
+export async function prepareImage(input: ImageInput, profile: BoardProfile): Promise<PreparedImage> {
+  if ('image' in input) return checkImageBytes(input.image, input.name ?? '<bytes>');
+  const path = 'imagePath' in input ? input.imagePath : input.sourceDir;
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new FlashInputError(`${path}: no such image file or source directory`);
+  }
+  if (st.isDirectory()) {
+    // Loaded on demand: only source directories need the image toolchain.
+    const { buildImage } = await import('../romfs/index.js');
+    const built = await buildImage({ sourceDir: path, profile });
+    return checkImageBytes(built.bytes, `${basename(path)}/ (built for ${profile.name})`, true);
+  }
+  if ('sourceDir' in input) throw new FlashInputError(`${path}: not a directory`);
+  return checkImageBytes(new Uint8Array(await readFile(path)), path);
+}

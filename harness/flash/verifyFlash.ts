@@ -1,0 +1,72 @@
+/**
+ * Proof that the image landed: the board hashes the partition's image bytes (compared with the
+ * host's sha256), then, after a soft reset, `/rom` must mount and list exactly the image's
+ * directories and files with their sizes. Any difference is a FlashVerifyError (exit 4).
+ */
+import type { Device } from '../device/types.js';
+import type { RomfsEntry } from '../romfs/parse.js';
+import { execJson } from './boardJson.js';
+import { FlashVerifyError } from './errors.js';
+import { hashBoardImage } from './hashBoardImage.js';
+
+export async function verifyBoardImage(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string): Promise<string> {
+  const got = await hashBoardImage(device, partition, bytes.length);
+  if (got !== expectedSha256) {
+    throw new FlashVerifyError(
+      `device ${device.name}: partition ${partition} does not hold the image after writing: board sha256 ${got.slice(0, 16)}…, image ${expectedSha256.slice(0, 16)}… (${bytes.length} bytes)`,
+    );
+  }
+  return got;
+}
+
+export const LIST_ROM_CODE = `
+import os, json
+def _hil_walk(p, pre, out):
+    for e in os.ilistdir(p):
+        n = e[0]
+        full = p + '/' + n
+        if e[1] & 0x4000:
+            out.append([pre + n + '/', -1])
+            _hil_walk(full, pre + n + '/', out)
+        else:
+            out.append([pre + n, os.stat(full)[6]])
+try:
+    _hil_o = []
+    _hil_walk('/rom', '', _hil_o)
+    print(json.dumps({'entries': _hil_o}))
+except OSError as _hil_e:
+    print(json.dumps({'error': 'OSError %s' % (_hil_e.args[0] if _hil_e.args else '?')}))
+`;
+
+/** What `/rom` lists on the board: path -> size (-1 for directories, paths end with '/'). */
+export async function listRom(device: Device): Promise<Map<string, number> | { error: string }> {
+  const r = await execJson<{ entries?: [string, number][]; error?: string }>(device, LIST_ROM_CODE, 'list-rom', 30_000);
+  if (!r.entries) return { error: r.error ?? 'no answer' };
+  return new Map(r.entries);
+}
+
+/** Differences between the image's entries and a /rom listing (empty when they agree). */
+export function compareListing(entries: RomfsEntry[], listing: Map<string, number>): string[] {
+  const want = new Map<string, number>(entries.map((e) => [e.path, e.type === 'dir' ? -1 : e.size]));
+  const diffs: string[] = [];
+  for (const [p, size] of want) {
+    const got = listing.get(p);
+    if (got === undefined) diffs.push(`'${p}' missing`);
+    else if (got !== size) diffs.push(`'${p}' is ${got} bytes, image has ${size}`);
+  }
+  for (const p of listing.keys()) if (!want.has(p)) diffs.push(`'${p}' not in the image`);
+  return diffs;
+}
+
+/** Soft reset, then check that /rom mounts and lists what the image holds. */
+export async function checkRomAfterReset(device: Device, entries: RomfsEntry[]): Promise<void> {
+  await device.softReset({ timeoutMs: 30_000 });
+  const listing = await listRom(device);
+  if (!(listing instanceof Map)) {
+    throw new FlashVerifyError(`device ${device.name}: after soft reset /rom does not mount (${listing.error}); the image was written but the board does not use it`);
+  }
+  const diffs = compareListing(entries, listing);
+  if (diffs.length > 0) {
+    throw new FlashVerifyError(`device ${device.name}: after soft reset /rom does not list what the image holds: ${diffs.slice(0, 3).join(', ')}${diffs.length > 3 ? ` (and ${diffs.length - 3} more)` : ''}`);
+  }
+}
