@@ -69,38 +69,49 @@ export function blockDigest(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
-export function planTransfer(image: Uint8Array, facts: Pick<BoardFacts, 'memFree' | 'deflate'>, opts: PlanOptions = {}): TransferPlan {
-  const minWrite = Math.max(1, opts.minWrite ?? 1);
-  const chunkSize = opts.chunkSize ?? chunkSizeFor(facts.memFree, minWrite);
-  const blockSize = lcm(chunkSize, minWrite);
+function splitBlocks(image: Uint8Array, blockSize: number): TransferBlock[] {
   const blocks: TransferBlock[] = [];
   for (let off = 0, i = 0; off < image.length; off += blockSize, i++) {
     const data = image.subarray(off, Math.min(off + blockSize, image.length));
     blocks.push({ index: i, offset: off, length: data.length, digest: blockDigest(data) });
   }
-  const heap = facts.memFree ?? 32 * 1024;
-  // Window: no larger than a block, and small enough for the board's heap.
-  const wbits = Math.max(9, Math.min(15, Math.floor(Math.log2(Math.min(blockSize, heap / 8)))));
-  let compressed = false;
-  let streamLength = image.length;
-  if (facts.deflate && opts.compress !== false && image.length > 0) {
-    let total = 0;
-    for (const b of blocks) {
-      const z = deflateSync(image.subarray(b.offset, b.offset + b.length), { level: constants.Z_BEST_COMPRESSION, windowBits: wbits, memLevel: 8 });
-      const frame = new Uint8Array(4 + z.length);
-      new DataView(frame.buffer).setUint32(0, z.length, true);
-      frame.set(z, 4);
-      b.frame = frame;
-      total += frame.length;
-    }
-    if (opts.compress === true || total <= (opts.payThreshold ?? 0.85) * image.length) {
-      compressed = true;
-      streamLength = total;
-    } else {
-      for (const b of blocks) delete b.frame;
-    }
+  return blocks;
+}
+
+/**
+ * Raw: chunk = block = 1/8 of free heap. Compressed: the board holds a chunk, a frame, the inflated
+ * block, the frame's copy and a window, so blocks are sized from half the heap and the window is
+ * at most 4 KiB.
+ */
+export function planTransfer(image: Uint8Array, facts: Pick<BoardFacts, 'memFree' | 'deflate'>, opts: PlanOptions = {}): TransferPlan {
+  const minWrite = Math.max(1, opts.minWrite ?? 1);
+  const chunkSize = opts.chunkSize ?? chunkSizeFor(facts.memFree, minWrite);
+  const blockSize = lcm(chunkSize, minWrite);
+  const raw: TransferPlan = {
+    imageLength: image.length, chunkSize, blockSize, compressed: false, wbits: 0,
+    blocks: splitBlocks(image, blockSize), streamLength: image.length,
+  };
+  if (!facts.deflate || opts.compress === false || image.length === 0) return raw;
+  const zChunk = opts.chunkSize ?? chunkSizeFor(facts.memFree === null ? null : Math.floor(facts.memFree / 2), minWrite);
+  const zBlock = lcm(zChunk, minWrite);
+  const wbits = Math.max(9, Math.min(12, Math.floor(Math.log2(zBlock))));
+  const blocks = splitBlocks(image, zBlock);
+  let total = 0;
+  for (const b of blocks) {
+    const z = deflateSync(image.subarray(b.offset, b.offset + b.length), { level: constants.Z_BEST_COMPRESSION, windowBits: wbits, memLevel: 8 });
+    const frame = new Uint8Array(4 + z.length);
+    new DataView(frame.buffer).setUint32(0, z.length, true);
+    frame.set(z, 4);
+    b.frame = frame;
+    total += frame.length;
   }
-  return { imageLength: image.length, chunkSize, blockSize, compressed, wbits, blocks, streamLength };
+  if (opts.compress !== true && total > (opts.payThreshold ?? 0.85) * image.length) return raw;
+  return { imageLength: image.length, chunkSize: zChunk, blockSize: zBlock, compressed: true, wbits, blocks, streamLength: total };
+}
+
+/** Largest compressed frame (length prefix included); the board preallocates room for it. */
+export function maxFrame(plan: TransferPlan): number {
+  return plan.blocks.reduce((m, b) => Math.max(m, b.frame?.length ?? 0), 0);
 }
 
 /** The bytes to send for blocks `from..end`, and the stream offset at which each block is complete. */

@@ -6,28 +6,33 @@
  */
 import type { BinaryReceiver } from '../device/types.js';
 import { pyInt } from './boardJson.js';
-import type { TransferPlan } from './planTransfer.js';
+import { maxFrame, type TransferPlan } from './planTransfer.js';
 
 export function buildReceiver(writerCode: string, plan: TransferPlan, fromBlock: number): BinaryReceiver {
   const base = plan.blocks[fromBlock]?.offset ?? plan.imageLength;
   const sink = plan.compressed
     ? `
-import deflate, io
+import deflate, io, gc
 _hil_B = ${pyInt(plan.blockSize)}
 _hil_N = ${pyInt(plan.imageLength)}
 _hil_k = ${pyInt(fromBlock)}
-_hil_cb = bytearray()
+_hil_cb = bytearray(${pyInt(maxFrame(plan) + plan.chunkSize)})
+_hil_cm = memoryview(_hil_cb)
+_hil_n = 0
 _hil_ob = bytearray(min(_hil_B, _hil_N))
 def _hil_sink(mv, off):
-    global _hil_k, _hil_cb
-    _hil_cb.extend(mv)
-    while len(_hil_cb) >= 4:
-        n = _hil_cb[0] | (_hil_cb[1] << 8) | (_hil_cb[2] << 16) | (_hil_cb[3] << 24)
-        if len(_hil_cb) < 4 + n:
+    global _hil_k, _hil_n
+    l = len(mv)
+    _hil_cm[_hil_n:_hil_n + l] = mv
+    _hil_n += l
+    p = 0
+    while _hil_n - p >= 4:
+        n = _hil_cb[p] | (_hil_cb[p + 1] << 8) | (_hil_cb[p + 2] << 16) | (_hil_cb[p + 3] << 24)
+        if _hil_n - p < 4 + n:
             break
         a = _hil_k * _hil_B
         want = min(_hil_B, _hil_N - a)
-        d = deflate.DeflateIO(io.BytesIO(_hil_cb[4:4 + n]), deflate.ZLIB)
+        d = deflate.DeflateIO(io.BytesIO(_hil_cm[p + 4:p + 4 + n]), deflate.ZLIB)
         ob = memoryview(_hil_ob)
         got = 0
         while got < want:
@@ -35,11 +40,16 @@ def _hil_sink(mv, off):
             if not r:
                 break
             got += r
+        d = None
         if got != want:
             raise ValueError('HIL_FRAME block %d inflated to %d of %d bytes' % (_hil_k, got, want))
         _hil_w(a, ob[:want])
         _hil_k += 1
-        _hil_cb = _hil_cb[4 + n:]
+        p += 4 + n
+        gc.collect()
+    if p:
+        _hil_cm[0:_hil_n - p] = _hil_cm[p:_hil_n]
+        _hil_n -= p
 `
     : `
 _hil_base = ${pyInt(base)}
