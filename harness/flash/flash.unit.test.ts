@@ -21,7 +21,7 @@ const an385 = loadProfile('qemu-mps2-an385');
 
 const facts = (over: Partial<BoardFacts> = {}): BoardFacts => ({
   romIoctl: true, segments: 1, partitionSize: 0x20000, partitionErrno: null, origin: 0x081e0000, eraseBlock: 0x20000,
-  mpy: 6 | ((6 << 2 | 3) << 8), deflate: true, bytearrayAt: true, sha256: true, memFree: 200_000, platform: 'pyboard', ...over,
+  mpy: 6 | ((6 << 2 | 3) << 8), deflate: true, bytearrayAt: true, sha256: true, memFree: 200_000, platform: 'pyboard', currentSha256: null, ...over,
 });
 
 describe('mpy compatibility', () => {

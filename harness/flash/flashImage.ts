@@ -95,7 +95,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   const profile = device.profile;
 
   const img: PreparedImage = await prepareImage(imageInput(opts), profile);
-  const facts: BoardFacts = await probeBoard(device, partition);
+  const facts: BoardFacts = await probeBoard(device, partition, opts.force ? 0 : img.length);
   const checked = preflight(img, facts, profile, device.name, { partition, allowMisaligned: opts.allowMisaligned });
   for (const w of checked.warnings) progress.note(`warning: ${w}`);
   const strategyName = chooseStrategy(
@@ -125,7 +125,8 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   };
 
   if (!opts.force) {
-    const current = await hashBoardImage(device, partition, img.length);
+    // Skip-if-same: the probe hashed the partition's first img.length bytes in the same round trip.
+    const current = facts.currentSha256 ?? (await hashBoardImage(device, partition, img.length));
     if (current === img.sha256) {
       progress.note(`board already holds this image (sha256 ${current.slice(0, 16)}…): nothing written`);
       return result({ skipped: true, verifiedSha256: current });

@@ -28,16 +28,22 @@ export interface BoardFacts {
   /** `gc.mem_free()` after a collection. */
   memFree: number | null;
   platform: string;
+  /**
+   * sha256 (hex) of the partition's first `hashLength` bytes when asked for (skip-if-same in the
+   * same round trip), null when not asked or the partition is smaller or has no hashlib.
+   */
+  currentSha256: string | null;
 }
 
-export function probeCode(partition: number): string {
+export function probeCode(partition: number, hashLength = 0): string {
   const id = pyInt(partition);
+  const n = pyInt(hashLength);
   return `
 import sys, gc, json
 _r = {'romIoctl': False, 'segments': None, 'partitionSize': None, 'partitionErrno': None,
       'origin': None, 'eraseBlock': None, 'mpy': getattr(sys.implementation, '_mpy', None),
       'deflate': False, 'bytearrayAt': False, 'sha256': False, 'memFree': None,
-      'platform': sys.platform}
+      'platform': sys.platform, 'currentSha256': None}
 try:
     import vfs
     _f = vfs.rom_ioctl
@@ -63,6 +69,15 @@ if _f:
                 pass
     _e = _f(6, ${id})
     _r['eraseBlock'] = _e if isinstance(_e, int) else None
+    if ${n} > 0 and not isinstance(_m, int) and len(_m) >= ${n}:
+        try:
+            import hashlib, binascii
+            _h = hashlib.sha256()
+            for _a in range(0, ${n}, 16384):
+                _h.update(_m[_a:min(_a + 16384, ${n})])
+            _r['currentSha256'] = binascii.hexlify(_h.digest()).decode()
+        except ImportError:
+            pass
     _m = None
 try:
     import deflate
@@ -83,6 +98,7 @@ print(json.dumps(_r))
 `;
 }
 
-export async function probeBoard(device: Device, partition: number): Promise<BoardFacts> {
-  return execJson<BoardFacts>(device, probeCode(partition), 'probe');
+/** Probe the board; with `hashLength`, also hash that many bytes of the partition (reads only). */
+export async function probeBoard(device: Device, partition: number, hashLength = 0): Promise<BoardFacts> {
+  return execJson<BoardFacts>(device, probeCode(partition, hashLength), 'probe', 20_000 + Math.ceil(hashLength / 50_000) * 1000);
 }

@@ -1,19 +1,10 @@
 /**
- * Test helper (not used by hil itself): a minimal flat ROMFS image built from name/bytes pairs,
- * with no alignment, so tests can craft images (e.g. an .mpy with a chosen header) without the
- * image toolchain.
+ * Test and benchmark helper (not used by `hil flash` itself): a flat ROMFS image built from
+ * name/bytes pairs, so tests can craft images (an .mpy with a chosen header, an incompressible
+ * model) without the image toolchain. With `align`, a padding record (kind 1) is put in front of
+ * each file so its data starts on that boundary; without it, data lands wherever it falls.
  */
-import { encodeVaruint } from '../romfs/varuint.js';
-
-function record(kind: number, payload: Uint8Array): Uint8Array {
-  const k = encodeVaruint(kind);
-  const l = encodeVaruint(payload.length);
-  const out = new Uint8Array(k.length + l.length + payload.length);
-  out.set(k, 0);
-  out.set(l, k.length);
-  out.set(payload, k.length + l.length);
-  return out;
-}
+import { encodeVaruint, encodeVaruintPadded } from '../romfs/varuint.js';
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -25,12 +16,43 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function flatRomfs(files: { name: string; data: Uint8Array }[]): Uint8Array {
-  const recs = files.map((f) => {
-    const name = new TextEncoder().encode(f.name);
-    return record(5, concat([encodeVaruint(name.length), name, record(2, f.data)]));
-  });
-  const payload = concat(recs);
-  const img = record(0x14a6b1, payload);
-  return img;
+function record(kind: number, payload: Uint8Array): Uint8Array {
+  return concat([encodeVaruint(kind), encodeVaruint(payload.length), payload]);
+}
+
+function fileRecord(name: string, data: Uint8Array): { bytes: Uint8Array; dataOffset: number } {
+  const n = new TextEncoder().encode(name);
+  const dataRec = record(2, data);
+  const payload = concat([encodeVaruint(n.length), n, dataRec]);
+  const bytes = record(5, payload);
+  return { bytes, dataOffset: bytes.length - data.length };
+}
+
+export function flatRomfs(files: { name: string; data: Uint8Array }[], align = 0): Uint8Array {
+  const HEADER = 7; // d2 cd 31 + 4-byte padded length
+  const parts: Uint8Array[] = [];
+  let pos = HEADER;
+  for (const f of files) {
+    const rec = fileRecord(f.name, f.data);
+    if (align > 1) {
+      // Smallest padding record (>= 2 bytes: kind + length) that puts the data on the boundary.
+      let pad = 0;
+      const at = (p: number) => pos + p + rec.dataOffset;
+      if (at(0) % align !== 0) {
+        for (let size = 0; ; size++) {
+          const padRec = record(1, new Uint8Array(size));
+          if (at(padRec.length) % align === 0) {
+            parts.push(padRec);
+            pad = padRec.length;
+            break;
+          }
+        }
+      }
+      pos += pad;
+    }
+    parts.push(rec.bytes);
+    pos += rec.bytes.length;
+  }
+  const payload = concat(parts);
+  return concat([Uint8Array.of(0xd2, 0xcd, 0x31), encodeVaruintPadded(payload.length, 4), payload]);
 }
