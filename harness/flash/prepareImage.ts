@@ -43,6 +43,13 @@ export function checkImageBytes(bytes: Uint8Array, name: string, built = false):
   return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built };
 }
 
+/** The image toolchain's builder (harness/romfs, issue 2), loaded on demand. */
+async function buildWithToolchain(sourceDir: string, profile: BoardProfile): Promise<{ bytes: Uint8Array }> {
+  const spec = '../romfs/index.js';
+  const romfs = (await import(spec)) as { buildImage(opts: { sourceDir: string; profile: BoardProfile }): Promise<{ bytes: Uint8Array }> | { bytes: Uint8Array } };
+  return romfs.buildImage({ sourceDir, profile });
+}
+
 export async function prepareImage(input: ImageInput, profile: BoardProfile): Promise<PreparedImage> {
   if ('image' in input) return checkImageBytes(input.image, input.name ?? '<bytes>');
   const path = 'imagePath' in input ? input.imagePath : input.sourceDir;
@@ -54,8 +61,7 @@ export async function prepareImage(input: ImageInput, profile: BoardProfile): Pr
   }
   if (st.isDirectory()) {
     // Loaded on demand: only source directories need the image toolchain.
-    const { buildImage } = await import('../romfs/index.js');
-    const built = await buildImage({ sourceDir: path, profile });
+    const built = await buildWithToolchain(path, profile);
     return checkImageBytes(built.bytes, `${basename(path)}/ (built for ${profile.name})`, true);
   }
   if ('sourceDir' in input) throw new FlashInputError(`${path}: not a directory`);

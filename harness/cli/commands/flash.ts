@@ -5,7 +5,9 @@
  * HilError mapping (2 bad input, 3 link, 4 verify mismatch, 5 board refused).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
+import { FlashInputError } from '../../flash/errors.js';
 import { FLASH_STRATEGIES, type FlashStrategyName } from '../../profile/profile.js';
 import { flashImage, type FlashResult } from '../../flash/flashImage.js';
 import { createProgress, formatBytes, formatRate, silentProgress } from '../../flash/progress.js';
@@ -43,6 +45,8 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' }) as unknown as Argv<FlashArgs>,
   handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
     if (!Number.isInteger(args.partition) || args.partition < 0) throw new UsageError(`--partition must be a non-negative integer (got ${args.partition})`);
+    // Bad input is refused before any board is opened.
+    if (!existsSync(args.target)) throw new FlashInputError(`${args.target}: no such image file or source directory`);
     const device = await openFlashDevice(args.device, args.profile);
     try {
       const result = await flashImage(device, {

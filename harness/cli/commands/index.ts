@@ -1,5 +1,8 @@
 import type { CommandModule } from 'yargs';
+import { flashCommand } from './flash.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [
+  flashCommand,
+];

@@ -1,0 +1,114 @@
+/**
+ * `hil flash` against real MicroPython (ports/qemu, MPS2_AN385) under qemu-system-arm, when
+ * HIL_QEMU_FIRMWARE points at its firmware.elf. Its partition is RAM and its rom_ioctl answers
+ * -22 to erase/write: the `ram` strategy must work, a profile allowing only rom-ioctl must end in
+ * a clear error (mpremote's false-success case), and `qemu-loader` needs hil's QEMU restart hook.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Device } from '../device/types.js';
+import { loadProfile, parseProfile } from '../profile/profile.js';
+import { flashImage } from './flashImage.js';
+import { NoStrategyError } from './errors.js';
+import { silentProgress } from './progress.js';
+import { sha256Hex } from './prepareImage.js';
+import { flatRomfs } from './testImage.js';
+import { qemuLoaderHook } from './strategies/qemuLoader.js';
+import { listRom } from './verifyFlash.js';
+
+const firmware = process.env.HIL_QEMU_FIRMWARE;
+const here = new URL('.', import.meta.url);
+const haveDevice = existsSync(new URL('../device/index.ts', here));
+const reason = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ? `${firmware} does not exist` : !haveDevice ? 'harness/device not present yet' : '';
+if (reason) console.log(`flash.qemu.test: skipped: ${reason}`);
+const d = reason ? describe.skip : describe;
+
+const profile = loadProfile('qemu-mps2-an385');
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+let qemu: ChildProcess | undefined;
+let device: Device;
+let tmp: string;
+
+d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'hil-flash-qemu-'));
+    const initial = join(tmp, 'initial.img');
+    writeFileSync(initial, flatRomfs([{ name: 'old.py', data: text('print("old")\n') }]));
+    const port = await freePort();
+    qemu = spawn('qemu-system-arm', [
+      '-machine', 'mps2-an385', '-nographic', '-monitor', 'null', '-semihosting',
+      '-serial', `tcp:127.0.0.1:${port},server=on,wait=off`, '-kernel', firmware!,
+      '-device', `loader,file=${initial},addr=0x${profile.partition.origin.toString(16)},force-raw=on`,
+    ], { stdio: 'ignore' });
+    const devSpec = '../device/index.js';
+    const { openDevice } = (await import(devSpec)) as { openDevice(o: { connection: string; profile: typeof profile }): Promise<Device> };
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        device = await openDevice({ connection: `socket://127.0.0.1:${port}`, profile });
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await device?.close();
+    qemu?.kill();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the profile allowing only rom-ioctl ends in a clear error (rom_ioctl(6) = -22), nothing written', async () => {
+    const only = parseProfile({ ...structuredClone({ ...profile, source: undefined }), flash: { strategies: ['rom-ioctl'] } }, 'test:rom-ioctl-only');
+    const image = flatRomfs([{ name: 'new.py', data: text('print("new")\n') }]);
+    const dev = Object.create(device, { profile: { value: only } }) as Device;
+    const err = await flashImage(dev, { image, onProgress: silentProgress }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoStrategyError);
+    expect((err as NoStrategyError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/rom-ioctl: rom_ioctl\(6, 0\) = -22/);
+    const listing = await listRom(device);
+    expect(listing instanceof Map && [...listing.keys()]).toEqual(['old.py']);
+  });
+
+  it('ram: writes the RAM partition through uctypes, proves it by hash and /rom after soft reset', async () => {
+    const image = flatRomfs([
+      { name: 'model.tflite', data: randomBytes(24 * 1024) },
+      { name: 'main.py', data: text('print("hello from rom")\n'.repeat(40)) },
+    ], 16);
+    const r = await flashImage(device, { image, onProgress: silentProgress });
+    expect(r).toMatchObject({ strategy: 'ram', skipped: false, verifiedSha256: sha256Hex(image), mountChecked: true });
+    const listing = await listRom(device);
+    expect(listing instanceof Map && Object.fromEntries(listing)).toEqual({ 'model.tflite': 24 * 1024, 'main.py': 24 * 40 });
+    expect((await device.exec('import main', { timeoutMs: 10_000 })).trim().split('\n')[0]).toBe('hello from rom');
+    const again = await flashImage(device, { image, onProgress: silentProgress });
+    expect(again.skipped).toBe(true);
+  });
+
+  it('qemu-loader: restarts QEMU with the image in -device loader (needs the device layer hook)', async () => {
+    if (!qemuLoaderHook(device)) {
+      console.log('qemu-loader test skipped: this QEMU device was not started by hil with a restartWithRomfsImage hook');
+      return;
+    }
+    const image = flatRomfs([{ name: 'loaded.py', data: text('print("loaded")\n') }]);
+    const r = await flashImage(device, { image, strategy: 'qemu-loader', onProgress: silentProgress, force: true });
+    expect(r).toMatchObject({ strategy: 'qemu-loader', verifiedSha256: sha256Hex(image), mountChecked: true });
+  });
+});
