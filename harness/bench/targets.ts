@@ -1,0 +1,61 @@
+/**
+ * Which boards a `hil run` drives: `--bench FILE` (every device in it), `--device D` (a name from
+ * devices/bench.yaml, or a connection string with --profile), the bench file's `default`, or,
+ * when nothing is configured, a simulated board started for the run (and the run says so).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { loadProfile } from '../profile/profile.js';
+import { DEFAULT_BENCH_FILE, isSimConnection, readBenchFile, type BenchTarget } from './inventory.js';
+
+export const DEFAULT_SIM_PROFILE = 'openmv-h7';
+
+export interface TargetOptions {
+  device?: string;
+  bench?: string;
+  profile?: string;
+  cwd?: string;
+}
+
+export interface ResolvedTargets {
+  targets: BenchTarget[];
+  /** Said to the user (e.g. that a simulated board was started because none is configured). */
+  notes: string[];
+}
+
+export function resolveTargets(opts: TargetOptions): ResolvedTargets {
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.device && opts.bench) throw new UsageError('give --device or --bench, not both');
+  if (opts.bench) {
+    const bench = readBenchFile(resolve(cwd, opts.bench));
+    const targets = opts.profile ? bench.targets.map((t) => ({ ...t, profile: loadProfile(opts.profile!) })) : bench.targets;
+    return { targets, notes: [`bench ${opts.bench}: ${targets.length} device${targets.length > 1 ? 's' : ''} in parallel`] };
+  }
+  const inventoryFile = resolve(cwd, DEFAULT_BENCH_FILE);
+  const inventory = existsSync(inventoryFile) ? readBenchFile(inventoryFile) : undefined;
+  if (opts.device) {
+    const named = inventory?.targets.find((t) => t.name === opts.device);
+    if (named) return { targets: [opts.profile ? { ...named, profile: loadProfile(opts.profile) } : named], notes: [] };
+    const conn = opts.device;
+    if (isSimConnection(conn)) {
+      const prof = opts.profile ?? (conn.startsWith('sim:') ? conn.slice(4) : DEFAULT_SIM_PROFILE);
+      return { targets: [{ name: conn, connection: conn, profile: loadProfile(prof), simulated: true, extra: {} }], notes: [] };
+    }
+    if (!opts.profile) {
+      const where = inventory ? `not a device in ${DEFAULT_BENCH_FILE}` : `no ${DEFAULT_BENCH_FILE}`;
+      throw new UsageError(`device ${conn}: ${where}; give --profile for a connection string`);
+    }
+    return { targets: [{ name: conn, connection: conn, profile: loadProfile(opts.profile), simulated: false, extra: {} }], notes: [] };
+  }
+  if (inventory?.default) {
+    const t = inventory.targets.find((x) => x.name === inventory.default)!;
+    return { targets: [opts.profile ? { ...t, profile: loadProfile(opts.profile) } : t], notes: [`device ${t.name} (default in ${DEFAULT_BENCH_FILE})`] };
+  }
+  const profile = loadProfile(opts.profile ?? DEFAULT_SIM_PROFILE);
+  const why = inventory ? `${DEFAULT_BENCH_FILE} names no default device` : `no --device, no --bench and no ${DEFAULT_BENCH_FILE}`;
+  return {
+    targets: [{ name: `sim-${profile.name}`, connection: `sim:${profile.name}`, profile, simulated: true, extra: {} }],
+    notes: [`${why}: started a simulated ${profile.name} board for this run (model inference is simulated, not run)`],
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * `hil run <scenario...> [--device D | --bench FILE] [--image X] [--profile P] [--flash MODE]
+ *  [--junit FILE] [--json FILE] [--out DIR] [--lease-wait S]`: the main job.
+ * Without --device/--bench and with no default device in devices/bench.yaml, a simulated board is
+ * started for the run (and the run says so).
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { loadScenario } from '../../scenario/loadScenario.js';
+import { resolveTargets } from '../../bench/targets.js';
+import { runBench, type BenchEvent } from '../../bench/runBench.js';
+import { formatCheckLine, formatConsole } from '../../report/console.js';
+import { useColour, paint } from '../../report/colour.js';
+import { writeJUnit } from '../../report/junit.js';
+import { writeJsonReport } from '../../report/json.js';
+import type { FlashMode } from '../../scenario/definition.js';
+
+interface RunArgs {
+  scenario: string[];
+  device?: string;
+  bench?: string;
+  image?: string;
+  profile?: string;
+  flash?: string;
+  junit?: string;
+  json?: string;
+  out?: string;
+  leaseWait: number;
+  quiet: boolean;
+}
+
+export const RUN_EPILOG = `Exit codes:
+  0  every check passed (skipped and simulated checks are listed as such, they do not fail a run)
+  1  a check failed (wins over 3 when both happen: a finding about the product)
+  2  usage or configuration error (bad scenario, bench file, profile, image; nothing written)
+  3  infrastructure error: lease not obtained, link or board failed, after retries
+
+Check statuses: PASS, FAIL, SKIP (could not run here, with the reason, e.g. no ml module),
+SIM (simulated board: placement and format checked, network not run; never a pass), ERR.
+In --junit, SKIP and SIM are <skipped message="..."/> (SIM messages start with "simulated:").
+
+Without --device or --bench, hil uses the 'default' device of devices/bench.yaml; if none is
+configured it starts a simulated board (profile openmv-h7 unless --profile) and says so.`;
+
+async function ensureParent(file: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run <scenario..>',
+  describe: 'Run scenarios (folders or names under scenarios/) on a board, a bench, or a simulated board',
+  builder: (y: Argv) =>
+    y
+      .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario folder (scenarios/model-load) or name (model-load)' })
+      .option('device', { alias: 'd', type: 'string', describe: 'device name in devices/bench.yaml, or a connection (/dev/ttyACM0, socket://host:port, qemu, sim, sim:PROFILE)' })
+      .option('bench', { alias: 'b', type: 'string', describe: 'bench file: run on every device in it, in parallel, each under an exclusive lease' })
+      .option('image', { alias: 'i', type: 'string', describe: "use this image instead of the scenario's: source folder, romfs_config.json or .img" })
+      .option('profile', { alias: 'p', type: 'string', describe: 'board profile (name or YAML path); for the simulated board default openmv-h7' })
+      .option('flash', { type: 'string', choices: ['auto', 'always', 'never'], describe: "override the scenario's flash mode (auto: only when the board does not hold the image)" })
+      .option('junit', { type: 'string', describe: 'write JUnit XML here (one testsuite per device, one testcase per check)' })
+      .option('json', { type: 'string', describe: 'write the full results as JSON here' })
+      .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
+      .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the summary' })
+      .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
+  handler: async (args: ArgumentsCamelCase<RunArgs>) => {
+    if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
+    const scenarios = args.scenario.map((s) => loadScenario(s));
+    const { targets, notes } = resolveTargets({ device: args.device, bench: args.bench, profile: args.profile });
+    const colour = useColour(process.stdout);
+    const err = process.stderr;
+    const p = paint(useColour(err));
+    for (const n of notes) err.write(`hil: ${n}\n`);
+    const many = targets.length > 1;
+    const onEvent = (e: BenchEvent) => {
+      if (args.quiet) return;
+      if (e.type === 'lease-wait') err.write(`hil: ${e.device}: busy, held by ${e.holder}; waiting up to ${args.leaseWait} s\n`);
+      if (e.type === 'check' && !many) err.write(`${formatCheckLine(e.result, useColour(err))}\n`);
+      if (e.type === 'device-end' && many) {
+        const c = e.result.scenarios.flatMap((s) => s.checks);
+        const bad = c.filter((x) => x.status === 'failed' || x.status === 'error').length + (e.result.error ? 1 : 0);
+        err.write(`hil: ${e.device} done: ${bad ? p.red(`${bad} problem${bad > 1 ? 's' : ''}`) : 'ok'}\n`);
+      }
+    };
+    const run = await runBench(targets, scenarios, {
+      image: args.image,
+      flash: args.flash as FlashMode | undefined,
+      outDir: args.out,
+      leaseWaitMs: args.leaseWait * 1000,
+      onEvent,
+      notes,
+    });
+    process.stdout.write(formatConsole(run, { colour }));
+    if (args.junit) {
+      await ensureParent(args.junit);
+      await writeJUnit(args.junit, run);
+    }
+    if (args.json) {
+      await ensureParent(args.json);
+      await writeJsonReport(args.json, run);
+    }
+    if (args.out) {
+      await mkdir(args.out, { recursive: true });
+      await writeJsonReport(`${args.out}/results.json`, run);
+    }
+    process.exitCode = run.exitCode;
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * The console summary: per device, per scenario, one line per check with its status and duration,
+ * the reason for anything not passed and its details for failures; then the totals.
+ * Simulated and skipped checks are labelled as such, never as passes.
+ */
+import type { CheckResult, CheckStatus, RunResult } from '../scenario/result.js';
+import { paint } from './colour.js';
+
+const LABEL: Record<CheckStatus, string> = {
+  passed: 'PASS',
+  failed: 'FAIL',
+  skipped: 'SKIP',
+  simulated: 'SIM ',
+  error: 'ERR ',
+};
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+export interface ConsoleOptions {
+  colour: boolean;
+  /** Detail lines shown per failed check (default 12). */
+  maxDetails?: number;
+}
+
+export function formatCheckLine(c: CheckResult, colour: boolean, width = 18): string {
+  const p = paint(colour);
+  const tint = c.status === 'passed' ? p.green : c.status === 'failed' || c.status === 'error' ? p.red : c.status === 'simulated' ? p.cyan : p.yellow;
+  const reason = c.reason ? `  ${c.reason}` : '';
+  return `    ${tint(LABEL[c.status])} ${c.name.padEnd(width)} ${p.dim(formatMs(c.durationMs).padStart(8))}${reason}`;
+}
+
+export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
+  const p = paint(opts.colour);
+  const maxDetails = opts.maxDetails ?? 12;
+  const out: string[] = [];
+  for (const d of run.devices) {
+    out.push(`${p.bold(d.device)} ${p.dim(`(${d.connection}, profile ${d.profile}${d.simulated ? ', simulated board' : ''})`)} ${p.dim(formatMs(d.durationMs))}`);
+    if (d.error) out.push(`  ${p.red('ERROR')} ${d.error.message}`);
+    for (const s of d.scenarios) {
+      const flash = s.flash ? (s.flash.mode === 'never' ? 'not flashed' : s.flash.written ? `flashed (${s.flash.strategy}, ${formatMs(s.flash.durationMs)})` : 'board already held the image') : '';
+      out.push(`  ${s.scenario}${s.image ? p.dim(`  image ${s.image.bytes} bytes sha256 ${s.image.sha256.slice(0, 12)}…`) : ''}${flash ? p.dim(`; ${flash}`) : ''}`);
+      if (s.error) out.push(`    ${p.red('ERR ')} ${s.error.phase ?? 'setup'}: ${s.error.message}`);
+      for (const c of s.checks) {
+        out.push(formatCheckLine(c, opts.colour));
+        if (c.status === 'failed' || c.status === 'error') {
+          const lines = c.details.slice(0, maxDetails);
+          for (const l of lines) out.push(`         ${p.dim('|')} ${l}`);
+          if (c.details.length > maxDetails) out.push(`         ${p.dim('|')} … ${c.details.length - maxDetails} more lines (see --json)`);
+        }
+      }
+    }
+  }
+  const c = run.counts;
+  const parts = [
+    `${c.passed} passed`,
+    c.failed ? p.red(`${c.failed} failed`) : '0 failed',
+    `${c.skipped} skipped`,
+    `${c.simulated} simulated`,
+    ...(c.error ? [p.red(`${c.error} errors`)] : []),
+  ];
+  const devErr = run.devices.filter((d) => d.error).length;
+  out.push(`${run.devices.length} device${run.devices.length === 1 ? '' : 's'}${devErr ? `, ${p.red(`${devErr} with errors`)}` : ''}: ${parts.join(', ')} in ${formatMs(run.durationMs)} (exit ${run.exitCode})`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,57 @@
+/**
+ * The image a scenario expects on the board: built from a source tree or a `romfs_config.json`
+ * with the board's profile (alignment rules), or taken from an `.img` file as it is. Parsed
+ * strictly; every file's sha256 is computed here so the board's listing can be compared.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { BoardProfile } from '../profile/profile.js';
+import { parseRomfs, type RomfsFileEntry } from '../romfs/parse.js';
+import { RomfsFormatError } from '../romfs/errors.js';
+import type { ImageSpec } from './definition.js';
+import type { ScenarioImage } from './context.js';
+import { ScenarioConfigError } from './errors.js';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Parse image bytes strictly into what checks compare against. */
+export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioImage['kind']): ScenarioImage {
+  let parsed;
+  try {
+    parsed = parseRomfs(bytes);
+  } catch (e) {
+    if (e instanceof RomfsFormatError) throw new ScenarioConfigError(`image ${source}: not a valid ROMFS image: ${e.message}`);
+    throw e;
+  }
+  const img = bytes.subarray(0, parsed.imageLength);
+  const files = parsed.entries
+    .filter((e): e is RomfsFileEntry => e.type === 'file')
+    .map((f) => ({ path: f.path, offset: f.offset, size: f.size, sha256: sha256(img.subarray(f.offset, f.offset + f.size)) }));
+  return { source, kind, bytes: img, sha256: sha256(img), entries: parsed.entries, files };
+}
+
+interface RomfsToolchain {
+  buildImage(opts: Record<string, unknown>): Promise<{ bytes: Uint8Array }> | { bytes: Uint8Array };
+  rulesFromProfile?(profile: BoardProfile): unknown;
+}
+
+export async function resolveImage(spec: ImageSpec, profile: BoardProfile): Promise<ScenarioImage> {
+  let st;
+  try {
+    st = await stat(spec.path);
+  } catch {
+    throw new ScenarioConfigError(`image ${spec.path}: no such ${spec.kind === 'source' ? 'source directory' : 'file'}`);
+  }
+  if (spec.kind === 'img') {
+    if (!st.isFile()) throw new ScenarioConfigError(`image ${spec.path}: not a file`);
+    return describeImage(new Uint8Array(await readFile(spec.path)), spec.path, 'img');
+  }
+  if (spec.kind === 'source' && !st.isDirectory()) throw new ScenarioConfigError(`image ${spec.path}: not a directory`);
+  // Loaded on demand: only scenarios that build need the image toolchain.
+  const toolchain = '../romfs/index.js';
+  const romfs = (await import(toolchain)) as unknown as RomfsToolchain;
+  const rules = romfs.rulesFromProfile ? romfs.rulesFromProfile(profile) : undefined;
+  const input = spec.kind === 'source' ? { sourceDir: spec.path } : { configFile: spec.path };
+  const built = await romfs.buildImage({ ...input, rules, profile });
+  return describeImage(built.bytes, `${spec.path} (built for ${profile.name})`, spec.kind);
+}

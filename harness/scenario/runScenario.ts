@@ -1,0 +1,142 @@
+/**
+ * Run one scenario on one open board: resolve the image (build or take it), flash it unless the
+ * board already holds it (hash-compared by flashImage), soft reset, run the checks in order.
+ * Never throws for a board or check problem: everything lands in the ScenarioResult (a check that
+ * hits an infrastructure error is `error`, the checks after it are not attempted).
+ */
+import { pathToFileURL } from 'node:url';
+import type { Device } from '../device/types.js';
+import { HilError, ExitCode, oneLine } from '../errors.js';
+import { flashImage } from '../flash/flashImage.js';
+import type { CheckContext, ScenarioImage } from './context.js';
+import type { FlashMode, ScenarioDefinition } from './definition.js';
+import { imageSpecFor, loadScenario } from './loadScenario.js';
+import { resolveImage } from './resolveImage.js';
+import type { CheckResult, FlashSummary, ScenarioResult } from './result.js';
+import { listingCheck } from './checks/listing.js';
+import { importsCheck } from './checks/imports.js';
+import { modelsCheck } from './checks/models.js';
+import { resolve } from 'node:path';
+
+export interface RunScenarioOptions {
+  /** Use this image instead of the scenario's (source dir, romfs_config.json or .img). */
+  image?: string;
+  /** Override the scenario's flash mode. */
+  flash?: FlashMode;
+  /** The board is hil's simulated board (model inference can only be `simulated`). */
+  simulatedBoard?: boolean;
+  /** Device log lines (flash decisions, check summaries). */
+  log?: (line: string) => void;
+  /** Called as each check finishes (for live console output). */
+  onCheck?: (result: CheckResult) => void;
+}
+
+function errorOf(e: unknown): { message: string; exitCode: number; phase?: string } {
+  if (e instanceof HilError) return { message: oneLine(e), exitCode: e.exitCode, phase: (e as { phase?: string }).phase };
+  return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA };
+}
+
+async function runModuleCheck(ctx: CheckContext, path: string, options: Record<string, unknown>): Promise<CheckResult[]> {
+  const t0 = performance.now();
+  const mod = (await import(pathToFileURL(path).href)) as { check?: unknown; default?: unknown };
+  const fn = (typeof mod.check === 'function' ? mod.check : mod.default) as ((c: CheckContext, o: Record<string, unknown>) => Promise<CheckResult | CheckResult[]>) | undefined;
+  if (typeof fn !== 'function') throw new HilError(`${path}: a check module must export a function 'check(ctx, options)'`, ExitCode.USAGE);
+  const r = await fn(ctx, options);
+  const list = Array.isArray(r) ? r : [r];
+  return list.map((x) => ({ ...x, details: x.details ?? [], durationMs: x.durationMs ?? performance.now() - t0 }));
+}
+
+export async function runScenario(device: Device, scenario: ScenarioDefinition | string, opts: RunScenarioOptions = {}): Promise<ScenarioResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const def = typeof scenario === 'string' ? loadScenario(scenario) : scenario;
+  const result: ScenarioResult = { scenario: def.name, path: def.dir, device: device.name, profile: device.profile.name, checks: [], durationMs: 0 };
+  const done = () => {
+    result.durationMs = performance.now() - t0;
+    return result;
+  };
+
+  let image: ScenarioImage;
+  try {
+    const spec = opts.image ? imageSpecFor(resolve(opts.image)) : def.image;
+    image = await resolveImage(spec, device.profile);
+    result.image = { source: image.source, kind: image.kind, bytes: image.bytes.length, sha256: image.sha256, files: image.files.length };
+    log(`image ${image.source}: ${image.bytes.length} bytes, ${image.files.length} files, sha256 ${image.sha256}`);
+  } catch (e) {
+    result.error = { ...errorOf(e), phase: 'image' };
+    return done();
+  }
+
+  const mode = opts.flash ?? def.flash;
+  if (mode !== 'never') {
+    const tf = performance.now();
+    try {
+      const r = await flashImage(device, {
+        image: image.bytes,
+        imageName: image.source,
+        force: mode === 'always',
+        // The scenario's checks report misplaced models precisely; flashing must not stop them.
+        allowMisaligned: true,
+        onProgress: false,
+      });
+      const summary: FlashSummary = { written: !r.skipped, strategy: r.strategy, verifiedSha256: r.verifiedSha256, durationMs: performance.now() - tf, mode };
+      result.flash = summary;
+      log(r.skipped ? `flash: board already holds the image (sha256 ${r.verifiedSha256}); nothing written` : `flash: wrote ${r.imageBytes} bytes with ${r.strategy}, board sha256 ${r.verifiedSha256} matches`);
+      for (const w of r.warnings) log(`flash warning: ${w}`);
+    } catch (e) {
+      result.flash = { written: false, durationMs: performance.now() - tf, mode };
+      result.error = { ...errorOf(e), phase: 'flash' };
+      log(`flash failed: ${result.error.message}`);
+      return done();
+    }
+  } else {
+    result.flash = { written: false, durationMs: 0, mode };
+  }
+
+  if (def.softReset) {
+    try {
+      await device.softReset({ timeoutMs: 30_000 });
+      log('soft reset: raw REPL back');
+    } catch (e) {
+      result.error = { ...errorOf(e), phase: 'soft-reset' };
+      return done();
+    }
+  }
+
+  const ctx: CheckContext = {
+    device, profile: device.profile, image, scenario: def, simulatedBoard: opts.simulatedBoard ?? false, timeoutMs: def.checkTimeoutMs, log,
+  };
+  let broken: string | undefined;
+  for (const spec of def.checks) {
+    const name = spec.kind === 'module' ? `module:${spec.path.split(/[\\/]/).pop()}` : spec.kind;
+    const add = (r: CheckResult) => {
+      result.checks.push(r);
+      log(`check ${r.name}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${r.durationMs.toFixed(0)} ms`);
+      opts.onCheck?.(r);
+    };
+    if (broken) {
+      add({ name, status: 'error', reason: `not attempted: ${broken}`, durationMs: 0, details: [] });
+      continue;
+    }
+    const tc = performance.now();
+    try {
+      let out: CheckResult | CheckResult[];
+      switch (spec.kind) {
+        case 'listing': out = await listingCheck(ctx, spec.options); break;
+        case 'imports': out = await importsCheck(ctx, spec.options); break;
+        case 'models': out = await modelsCheck(ctx, spec.options); break;
+        case 'module': out = await runModuleCheck(ctx, spec.path, spec.options); break;
+      }
+      for (const r of Array.isArray(out) ? out : [out]) add(r);
+    } catch (e) {
+      const err = errorOf(e);
+      if (err.exitCode === ExitCode.USAGE) {
+        add({ name, status: 'error', reason: err.message, durationMs: performance.now() - tc, details: [] });
+        continue;
+      }
+      broken = `an earlier check hit an infrastructure error (${err.message})`;
+      add({ name, status: 'error', reason: err.message, durationMs: performance.now() - tc, details: [], data: { exitCode: err.exitCode, phase: err.phase } });
+    }
+  }
+  return done();
+}
