@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it, beforeAll } from '@jest/globals';
+// @ts-ignore: the package ships no type declarations
 import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript/micropython.mjs';
 import type { Device } from '../device/types.js';
 import { loadProfile } from '../profile/profile.js';
