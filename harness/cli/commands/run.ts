@@ -8,9 +8,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { loadScenario } from '../../scenario/loadScenario.js';
-import { resolveTargets } from '../../bench/targets.js';
-import { runBench, type BenchEvent } from '../../bench/runBench.js';
+import { runScenarios } from '../../bench/runScenarios.js';
+import type { BenchEvent } from '../../bench/runBench.js';
 import { formatCheckLine, formatConsole } from '../../report/console.js';
 import { useColour, paint } from '../../report/colour.js';
 import { writeJUnit } from '../../report/junit.js';
@@ -67,13 +66,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
-    const scenarios = args.scenario.map((s) => loadScenario(s));
-    const { targets, notes } = resolveTargets({ device: args.device, bench: args.bench, profile: args.profile });
     const colour = useColour(process.stdout);
     const err = process.stderr;
     const p = paint(useColour(err));
-    for (const n of notes) err.write(`hil: ${n}\n`);
-    const many = targets.length > 1;
+    const many = Boolean(args.bench);
     const onEvent = (e: BenchEvent) => {
       if (args.quiet) return;
       if (e.type === 'lease-wait') err.write(`hil: ${e.device}: busy, held by ${e.holder}; waiting up to ${args.leaseWait} s\n`);
@@ -84,13 +80,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
         err.write(`hil: ${e.device} done: ${bad ? p.red(`${bad} problem${bad > 1 ? 's' : ''}`) : 'ok'}\n`);
       }
     };
-    const run = await runBench(targets, scenarios, {
+    const run = await runScenarios({
+      scenarios: args.scenario,
+      device: args.device,
+      bench: args.bench,
+      profile: args.profile,
+      onNote: (n) => err.write(`hil: ${n}\n`),
       image: args.image,
       flash: args.flash as FlashMode | undefined,
       outDir: args.out,
       leaseWaitMs: args.leaseWait * 1000,
       onEvent,
-      notes,
     });
     process.stdout.write(formatConsole(run, { colour }));
     if (args.junit) {

@@ -1,0 +1,33 @@
+/**
+ * hil's public API: everything the `hil` command does, as typed functions for a team's own tests.
+ * Each layer appends its exports in its own block.
+ */
+
+// Errors and exit codes (every thrown HilError carries the exit code the CLI would use).
+export { HilError, UsageError, ConfigError, InfraError, ExitCode, oneLine, type ExitCodeValue } from './errors.js';
+
+// Board profiles.
+export { loadProfile, listProfiles, type BoardProfile } from './profile/profile.js';
+
+// The device contract (open one with openDevice from the device layer).
+export type { Device, ExecOptions, ExecResult, Transcript, TranscriptRecord, BinaryReceiver } from './device/types.js';
+
+// Flash (issue 4).
+export { flashImage, type FlashOptions, type FlashResult } from './flash/flashImage.js';
+
+// Scenarios, runs and results (issue 5).
+export { loadScenario, parseScenario, resolveScenarioDir } from './scenario/loadScenario.js';
+export { runScenario, type RunScenarioOptions } from './scenario/runScenario.js';
+export { resolveImage, describeImage } from './scenario/resolveImage.js';
+export type { ScenarioDefinition, CheckSpec, ImageSpec, FlashMode, ListingOptions, ImportsOptions, ModelsOptions, EntryPoint } from './scenario/definition.js';
+export type { CheckContext, CheckFn, ScenarioImage, ImageFile } from './scenario/context.js';
+export { countChecks, exitCodeFor, type CheckResult, type CheckStatus, type ScenarioResult, type DeviceRunResult, type RunResult, type RunCounts } from './scenario/result.js';
+export { ScenarioConfigError } from './scenario/errors.js';
+export { runScenarios, type RunScenariosOptions } from './bench/runScenarios.js';
+export { runBench, runOnTarget, leaseKey, type RunBenchOptions, type BenchEvent } from './bench/runBench.js';
+export { readBenchFile, type BenchFile, type BenchTarget } from './bench/inventory.js';
+export { resolveTargets } from './bench/targets.js';
+export { acquireLease, defaultLockDir, LeaseBusyError, type Lease, type LeaseOptions, type LeaseHolder } from './bench/lease.js';
+export { toJUnit, writeJUnit } from './report/junit.js';
+export { toJsonReport, writeJsonReport } from './report/json.js';
+export { formatConsole } from './report/console.js';
