@@ -11,7 +11,8 @@ import { FlashInputError } from '../../flash/errors.js';
 import { FLASH_STRATEGIES, type FlashStrategyName } from '../../profile/profile.js';
 import { flashImage, type FlashResult } from '../../flash/flashImage.js';
 import { createProgress, formatBytes, formatRate, silentProgress } from '../../flash/progress.js';
-import { openFlashDevice } from '../../flash/openFlashDevice.js';
+import { resolveTargets } from '../../bench/targets.js';
+import { openTarget } from '../../bench/openTarget.js';
 
 interface FlashArgs {
   target: string;
@@ -47,7 +48,9 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     if (!Number.isInteger(args.partition) || args.partition < 0) throw new UsageError(`--partition must be a non-negative integer (got ${args.partition})`);
     // Bad input is refused before any board is opened.
     if (!existsSync(args.target)) throw new FlashInputError(`${args.target}: no such image file or source directory`);
-    const device = await openFlashDevice(args.device, args.profile);
+    // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
+    const { targets } = resolveTargets({ device: args.device, profile: args.profile });
+    const device = await openTarget(targets[0]!);
     try {
       const result = await flashImage(device, {
         imagePath: args.target,
