@@ -16,6 +16,12 @@ import { probeBoard } from '../harness/flash/probeBoard.js';
 import { chunkSizeFor } from '../harness/flash/planTransfer.js';
 import { hashBoardImage } from '../harness/flash/hashBoardImage.js';
 import { umountRomCode } from '../harness/flash/strategies/types.js';
+import { prepareImage } from '../harness/flash/prepareImage.js';
+import { flatRomfs } from '../harness/flash/testImage.js';
+import { loadProfile } from '../harness/profile/profile.js';
+import { openTarget } from '../harness/bench/openTarget.js';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 export interface Figure {
   name: string;
@@ -25,6 +31,7 @@ export interface Figure {
   ratio?: number;
   goal?: string;
   met?: boolean;
+  note?: string;
 }
 
 /** Bytes per second through the binary channel into a no-op sink: the link's raw rate as hil sees it. */
@@ -113,8 +120,25 @@ export async function flashFigures(board: FlashBenchBoard, images: { model: Uint
   return figures;
 }
 
-/** Entry point for benchmarks/index.ts. */
+/** Entry point for benchmarks/index.ts: QEMU when HIL_QEMU_FIRMWARE is set, and the simulated board. */
 export async function run(ctx: unknown): Promise<Figure[]> {
   void ctx;
-  throw new Error('flash bench: board opening pending the device layer and simulator');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const boards: { label: string; connection: string; profile: string; modelBytes: number }[] = [];
+  if (process.env.HIL_QEMU_FIRMWARE) boards.push({ label: 'qemu', connection: 'qemu', profile: 'qemu-mps2-an385', modelBytes: 256 * 1024 });
+  boards.push({ label: 'sim', connection: 'sim:openmv-h7', profile: 'openmv-h7', modelBytes: 64 * 1024 });
+  const figures: Figure[] = [];
+  for (const b of boards) {
+    const profile = loadProfile(b.profile);
+    const device = await openTarget({ name: b.label, connection: b.connection, profile, simulated: b.connection.startsWith('sim'), extra: {} });
+    try {
+      const model = flatRomfs([{ name: 'model.tflite', data: randomBytes(b.modelBytes) }], profile.align.models);
+      const demo = (await prepareImage({ sourceDir: join(root, 'images/demo') }, profile)).bytes;
+      figures.push(...(await flashFigures({ device, label: b.label }, { model, demo })));
+    } finally {
+      await device.close();
+    }
+  }
+  if (!process.env.HIL_QEMU_FIRMWARE) figures.push({ name: 'flash.qemu', value: NaN, unit: 'B/s', note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
+  return figures;
 }
