@@ -73,7 +73,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const onEvent = (e: BenchEvent) => {
       if (args.quiet) return;
       if (e.type === 'lease-wait') err.write(`hil: ${e.device}: busy, held by ${e.holder}; waiting up to ${args.leaseWait} s\n`);
-      if (e.type === 'check' && !many) err.write(`${formatCheckLine(e.result, useColour(err))}\n`);
+      if (e.type === 'check' && !many && err.isTTY) err.write(`${formatCheckLine(e.result, useColour(err))}\n`);
       if (e.type === 'device-end' && many) {
         const c = e.result.scenarios.flatMap((s) => s.checks);
         const bad = c.filter((x) => x.status === 'failed' || x.status === 'error').length + (e.result.error ? 1 : 0);
