@@ -1,0 +1,44 @@
+/**
+ * `hil run scenarios/model-load` on real MicroPython under qemu-system-arm (MPS2_AN385), when
+ * HIL_QEMU_FIRMWARE names a firmware built by the user; skipped with the reason otherwise.
+ * Same pass and fail cases as on the sim; the first inference is SKIPPED (no `ml` module there).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { runScenarios } from '../bench/runScenarios.js';
+import type { RunResult } from './result.js';
+
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const firmware = process.env.HIL_QEMU_FIRMWARE;
+const haveLayers = ['harness/device/index.ts', 'harness/romfs/index.ts'].every((f) => existsSync(join(root, f)));
+const why = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ? `HIL_QEMU_FIRMWARE=${firmware} does not exist` : !haveLayers ? 'harness/device or harness/romfs not present yet' : '';
+if (why) console.log(`run.qemu.test: skipped: ${why}`);
+const d = why ? describe.skip : describe;
+
+const tmp = mkdtempSync(join(tmpdir(), 'hil-run-qemu-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const statuses = (r: RunResult) => Object.fromEntries(r.devices[0]!.scenarios[0]!.checks.map((c) => [c.name, c.status]));
+const modelLoad = join(root, 'scenarios/model-load');
+const opts = { scenarios: [modelLoad], device: 'qemu', profile: 'qemu-mps2-an385', cwd: root, lockDir: join(tmp, 'locks') };
+
+d('hil run scenarios/model-load on MicroPython under QEMU', () => {
+  it('passes with the image built from images/demo; the first inference is SKIPPED (no ml)', async () => {
+    const r = await runScenarios(opts);
+    expect(r.devices[0]!.error).toBeUndefined();
+    expect(r.devices[0]!.scenarios[0]!.error).toBeUndefined();
+    expect(statuses(r)).toEqual({ listing: 'passed', imports: 'passed', 'models.placement': 'passed', 'models.inference': 'skipped' });
+    expect(r.devices[0]!.scenarios[0]!.checks[3]!.reason).toMatch(/^no ml module on this firmware/);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it("fails with mpremote's image, naming model.tflite, its offset and its address", async () => {
+    const r = await runScenarios({ ...opts, image: join(root, 'test/fixtures/romfs/demo.mpremote.img') });
+    expect(statuses(r)).toEqual({ listing: 'passed', imports: 'passed', 'models.placement': 'failed', 'models.inference': 'skipped' });
+    expect(r.devices[0]!.scenarios[0]!.checks[2]!.reason).toBe(
+      'model.tflite: data at image offset 482 sits at address 0x210001e2, which is 2 mod 16: not 16-byte aligned as profile qemu-mps2-an385 requires for models',
+    );
+    expect(r.exitCode).toBe(1);
+  });
+});
