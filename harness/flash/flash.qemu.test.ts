@@ -20,11 +20,13 @@ import { sha256Hex } from './prepareImage.js';
 import { flatRomfs } from './testImage.js';
 import { qemuLoaderHook } from './strategies/qemuLoader.js';
 import { listRom } from './verifyFlash.js';
+import { TcpRawReplDouble } from '../../test/doubles/tcpRawRepl.js';
 
 const firmware = process.env.HIL_QEMU_FIRMWARE;
 const here = new URL('.', import.meta.url);
 const haveDevice = existsSync(new URL('../device/index.ts', here));
-const reason = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ? `${firmware} does not exist` : !haveDevice ? 'harness/device not present yet' : '';
+const reason = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ? `${firmware} does not exist` : '';
+if (!reason && !haveDevice) console.log('flash.qemu.test: harness/device is absent: using the TcpRawReplDouble test double as the link');
 if (reason) console.log(`flash.qemu.test: skipped: ${reason}`);
 const d = reason ? describe.skip : describe;
 
@@ -57,7 +59,9 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
       '-device', `loader,file=${initial},addr=0x${profile.partition.origin.toString(16)},force-raw=on`,
     ], { stdio: 'ignore' });
     const devSpec = '../device/index.js';
-    const { openDevice } = (await import(devSpec)) as { openDevice(o: { connection: string; profile: typeof profile }): Promise<Device> };
+    const openDevice = haveDevice
+      ? ((await import(devSpec)) as { openDevice(o: { connection: string; profile: typeof profile }): Promise<Device> }).openDevice
+      : (o: { connection: string; profile: typeof profile }) => TcpRawReplDouble.open(port, o.profile);
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
@@ -79,7 +83,10 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
   it('the profile allowing only rom-ioctl ends in a clear error (rom_ioctl(6) = -22), nothing written', async () => {
     const only = parseProfile({ ...structuredClone({ ...profile, source: undefined }), flash: { strategies: ['rom-ioctl'] } }, 'test:rom-ioctl-only');
     const image = flatRomfs([{ name: 'new.py', data: text('print("new")\n') }]);
-    const dev = Object.create(device, { profile: { value: only } }) as Device;
+    // The same board seen through a profile that allows only rom-ioctl (methods bound to the real device).
+    const dev = new Proxy(device, {
+      get: (t, k) => (k === 'profile' ? only : typeof (t as never)[k] === 'function' ? ((t as never)[k] as (...a: unknown[]) => unknown).bind(t) : (t as never)[k]),
+    });
     const err = await flashImage(dev, { image, onProgress: silentProgress }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NoStrategyError);
     expect((err as NoStrategyError).exitCode).toBe(5);
@@ -97,18 +104,23 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
     expect(r).toMatchObject({ strategy: 'ram', skipped: false, verifiedSha256: sha256Hex(image), mountChecked: true });
     const listing = await listRom(device);
     expect(listing instanceof Map && Object.fromEntries(listing)).toEqual({ 'model.tflite': 24 * 1024, 'main.py': 24 * 40 });
-    expect((await device.exec('import main', { timeoutMs: 10_000 })).trim().split('\n')[0]).toBe('hello from rom');
+    expect((await device.exec('import main', { timeoutMs: 10_000 })).split(/\r?\n/)[0]?.trim()).toBe('hello from rom');
     const again = await flashImage(device, { image, onProgress: silentProgress });
     expect(again.skipped).toBe(true);
   });
 
-  it('qemu-loader: restarts QEMU with the image in -device loader (needs the device layer hook)', async () => {
+  it('qemu-loader: restarts QEMU with the image in -device loader, or refuses clearly without the hook', async () => {
+    const image = flatRomfs([{ name: 'loaded.py', data: text('print("loaded")\n') }]);
     if (!qemuLoaderHook(device)) {
-      console.log('qemu-loader test skipped: this QEMU device was not started by hil with a restartWithRomfsImage hook');
+      console.log('qemu-loader: this QEMU device has no restartWithRomfsImage hook; checking that the strategy is refused');
+      const err = await flashImage(device, { image, strategy: 'qemu-loader', onProgress: silentProgress, force: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NoStrategyError);
+      expect((err as Error).message).toMatch(/qemu-loader cannot be used: .*restart hook/);
       return;
     }
-    const image = flatRomfs([{ name: 'loaded.py', data: text('print("loaded")\n') }]);
     const r = await flashImage(device, { image, strategy: 'qemu-loader', onProgress: silentProgress, force: true });
+    expect(r).toMatchObject({ strategy: 'qemu-loader', verifiedSha256: sha256Hex(image), mountChecked: true });
+  });
     expect(r).toMatchObject({ strategy: 'qemu-loader', verifiedSha256: sha256Hex(image), mountChecked: true });
   });
 });

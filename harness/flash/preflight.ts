@@ -55,7 +55,7 @@ export function boardMpyFeatures(facts: Pick<BoardFacts, 'mpy'>, profile: BoardP
 
 export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardProfile, device: string, opts: PreflightOptions): PreflightResult {
   const where = `image ${img.name} for device ${device}`;
-  if (facts.partitionErrno !== null) {
+  if (typeof facts.partitionErrno === 'number') {
     throw new FlashInputError(
       `device ${device}: partition ${opts.partition} does not exist (rom_ioctl(2, ${opts.partition}) = ${facts.partitionErrno}, board has ${facts.segments ?? 0} ROMFS segment(s))`,
     );
