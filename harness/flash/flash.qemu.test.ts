@@ -121,6 +121,4 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
     const r = await flashImage(device, { image, strategy: 'qemu-loader', onProgress: silentProgress, force: true });
     expect(r).toMatchObject({ strategy: 'qemu-loader', verifiedSha256: sha256Hex(image), mountChecked: true });
   });
-    expect(r).toMatchObject({ strategy: 'qemu-loader', verifiedSha256: sha256Hex(image), mountChecked: true });
-  });
 });
