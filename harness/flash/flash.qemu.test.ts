@@ -14,13 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Device } from '../device/types.js';
 import { loadProfile, parseProfile } from '../profile/profile.js';
 import { flashImage } from './flashImage.js';
-import { NoStrategyError } from './errors.js';
+import { BoardRefusedError, NoStrategyError } from './errors.js';
 import { silentProgress } from './progress.js';
 import { sha256Hex } from './prepareImage.js';
 import { flatRomfs } from './testImage.js';
 import { qemuLoaderHook } from './strategies/qemuLoader.js';
 import { listRom } from './verifyFlash.js';
 import { TcpRawReplDouble } from '../../test/doubles/tcpRawRepl.js';
+import { romIoctlShimCode } from '../../test/doubles/romIoctlShim.js';
 
 const firmware = process.env.HIL_QEMU_FIRMWARE;
 const here = new URL('.', import.meta.url);
@@ -107,6 +108,30 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
     expect((await device.exec('import main', { timeoutMs: 10_000 })).split(/\r?\n/)[0]?.trim()).toBe('hello from rom');
     const again = await flashImage(device, { image, onProgress: silentProgress });
     expect(again.skipped).toBe(true);
+  });
+
+  it('rom-ioctl (stm32 semantics emulated over the RAM partition by a labelled board-side double): erase, padded writes, proof', async () => {
+    await device.exec(romIoctlShimCode({ eraseBlock: 4096, minWrite: 16 }));
+    const image = flatRomfs([
+      { name: 'model.tflite', data: randomBytes(20 * 1024 + 5) },
+      { name: 'boot.py', data: text('x = 1\n') },
+    ], 16);
+    const r = await flashImage(device, { image, onProgress: silentProgress, force: true, chunkSize: 4096 });
+    expect(r).toMatchObject({ strategy: 'rom-ioctl', skipped: false, verifiedSha256: sha256Hex(image), mountChecked: true });
+  });
+
+  it('a board refusing erase or write ends in BoardRefusedError (exit 5), never success', async () => {
+    for (const fail of ['erase', 'write'] as const) {
+      await device.exec(romIoctlShimCode({ fail }));
+      const image = flatRomfs([{ name: `refused-${fail}.py`, data: text('print(1)\n') }]);
+      const err = await flashImage(device, { image, onProgress: silentProgress }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BoardRefusedError);
+      expect((err as BoardRefusedError).exitCode).toBe(5);
+      expect((err as Error).message).toMatch(new RegExp(`board refused ${fail}.*-5`));
+      await device.softReset();
+      const listing = await listRom(device);
+      expect(listing instanceof Map && listing.has(`refused-${fail}.py`)).toBe(false);
+    }
   });
 
   it('qemu-loader: restarts QEMU with the image in -device loader, or refuses clearly without the hook', async () => {

@@ -42,6 +42,19 @@ export class TcpRawReplDouble implements Device {
       await new Promise<void>((r) => { const t = setTimeout(r, left); this.wake = () => { clearTimeout(t); r(); }; });
     }
   }
+  /** null when the chunk ack arrived; the program's stdout when it ended instead (an exception). */
+  private async readUntilAck(timeoutMs: number): Promise<string | null> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const a = this.buf.indexOf(0x06);
+      const e = this.buf.indexOf(0x04);
+      if (a >= 0 && (e < 0 || a < e)) { this.buf = this.buf.subarray(a + 1); return null; }
+      if (e >= 0) { const out = this.buf.subarray(0, e).toString('latin1'); this.buf = this.buf.subarray(e + 1); return out; }
+      const left = end - Date.now();
+      if (left <= 0) throw new InfraError('timeout waiting for a chunk ack', 'transfer');
+      await new Promise<void>((r) => { const t = setTimeout(r, left); this.wake = () => { clearTimeout(t); r(); }; });
+    }
+  }
   private async start(code: string) {
     const b = Buffer.from(code);
     for (let o = 0; o < b.length; o += 256) { this.sock.write(b.subarray(o, o + 256)); await new Promise((r) => setTimeout(r, 2)); }
@@ -85,8 +98,13 @@ print(binascii.hexlify(_h.digest()).decode())
 `);
     for (let o = 0; o < data.length; o += cs) {
       this.sock.write(data.subarray(o, o + cs));
-      const before = await this.readUntil('\x06', 20000).catch(async (e) => { throw e; });
-      if (before.includes('Traceback')) throw new InfraError(before, 'transfer');
+      const before = await this.readUntilAck(20000);
+      if (before !== null) {
+        const err = await this.readUntil('\x04>', 5000).catch(() => '');
+        const e = new InfraError(`${before}${err}`.trim().split('\n').pop()!, 'transfer');
+        e.name = 'DeviceExceptionError';
+        throw e;
+      }
       opts.onProgress?.(Math.min(o + cs, data.length), data.length);
     }
     const out = await this.readUntil('\x04', 20000);
