@@ -140,8 +140,12 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     const { minWrite } = await strategy.prepare(target);
     const plan = planTransfer(img.bytes, facts, { minWrite, compress: opts.compress, chunkSize: opts.chunkSize });
     compressed = plan.compressed;
-    const sent = await sendImage(target, strategy, img.bytes, plan, minWrite, { progress, retries: opts.retries });
-    progress.finish();
+    let sent;
+    try {
+      sent = await sendImage(target, strategy, img.bytes, plan, minWrite, { progress, retries: opts.retries });
+    } finally {
+      progress.finish();
+    }
     await strategy.complete(target);
     bytesSent = sent.bytesSent;
     resumedFrom = sent.resumedFrom;
