@@ -1,0 +1,177 @@
+/**
+ * Start a simulated OpenMV cam: real MicroPython (WebAssembly) behind a pty or a TCP port, with a
+ * ROMFS partition kept in a file. hil reaches it through the same serial/TCP code path as a real
+ * board. See boardProcess.ts (the board), supervisor.ts (link and resets), boardPython.ts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { loadProfile, type BoardProfile } from '../profile/profile.js';
+import { SimError } from './errors.js';
+import type { BoardConfig } from './config.js';
+import type { SupervisorConfig } from './supervisor.js';
+
+export interface StartSimOptions {
+  /** Profile name or object: partition geometry, alignment rules, flash medium. */
+  profile: string | BoardProfile;
+  link?: 'pty' | 'tcp';
+  /** The partition's backing file; created (erased) when missing, kept across runs. */
+  romfsFile?: string;
+  /** An image to put at the start of the partition before boot (overwrites romfsFile's contents). */
+  image?: Uint8Array;
+  /** rom_ioctl erase and write return -EIO (a board that cannot write). */
+  failWrites?: boolean;
+  /** Python run at power-on, like main.py (e.g. a loop that prints, to exercise Ctrl-C). */
+  mainPy?: string;
+  /** Override the profile's partition size (bytes). */
+  partitionSize?: number;
+  /** Where the link, config and (by default) partition file live; a temp dir when absent. */
+  workDir?: string;
+  /** TCP port for link 'tcp' (0 or absent: any free port). */
+  port?: number;
+  /** How long the link stays away after machine.reset() (default 300 ms). */
+  resetDelayMs?: number;
+  /** Deadline for the board to come up (default 20 s). */
+  timeoutMs?: number;
+}
+
+export interface SimBoard {
+  /** What to connect to: the pty path or `socket://127.0.0.1:PORT`. */
+  readonly connection: string;
+  readonly romfsFile: string;
+  readonly profile: BoardProfile;
+  readonly workDir: string;
+  /** Make rom_ioctl erase/write fail (-EIO) or work again, while the board runs. */
+  setFailWrites(on: boolean): Promise<void>;
+  /** The partition's current bytes as the board last persisted them. */
+  readPartition(): Uint8Array;
+  stop(): Promise<void>;
+}
+
+/** The compiled board scripts: next to this module in dist/, else the repo's dist/ (tests from sources). */
+export function simScriptDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'supervisor.js'))) return here;
+  let dir = here;
+  for (let i = 0; i < 5; i++) {
+    const cand = join(dir, 'dist', 'harness', 'sim');
+    if (existsSync(join(cand, 'supervisor.js'))) return cand;
+    dir = dirname(dir);
+  }
+  throw new SimError('the simulated board is not built: run `npm run build` (npm ci does it)');
+}
+
+export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
+  const profile = typeof opts.profile === 'string' ? loadProfile(opts.profile) : opts.profile;
+  const link = opts.link ?? 'pty';
+  const ownDir = !opts.workDir;
+  const workDir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'hil-sim-'));
+  const size = opts.partitionSize ?? profile.partition.size;
+  const romfsFile = resolve(opts.romfsFile ?? join(workDir, 'romfs0.bin'));
+  if (opts.image && opts.image.length > size) {
+    throw new SimError(`simulated ${profile.name}: image of ${opts.image.length} bytes does not fit the ${size}-byte partition`);
+  }
+  if (opts.image || !existsSync(romfsFile)) {
+    const part = Buffer.alloc(size, 0xff);
+    if (opts.image) part.set(opts.image, 0);
+    writeFileSync(romfsFile, part);
+  }
+  const failWritesFlag = join(workDir, 'fail-writes');
+  if (opts.failWrites) writeFileSync(failWritesFlag, '1');
+  else rmSync(failWritesFlag, { force: true });
+  const board: BoardConfig = {
+    name: profile.name,
+    banner: `MicroPython (hil simulated board, not hardware) ${profile.description}`,
+    partition: { ...profile.partition, size },
+    alignModels: profile.align.models,
+    romfsFile,
+    failWritesFlag,
+    mainPy: opts.mainPy,
+    heapSize: Math.min(size * 2 + 16 * 1024 * 1024, 256 * 1024 * 1024),
+  };
+  const boardConfig = join(workDir, 'board.json');
+  writeFileSync(boardConfig, JSON.stringify(board));
+  const sup: SupervisorConfig = {
+    boardConfig,
+    link,
+    linkPath: link === 'pty' ? join(workDir, 'tty') : undefined,
+    port: opts.port,
+    resetDelayMs: opts.resetDelayMs ?? 300,
+  };
+  const supConfig = join(workDir, 'supervisor.json');
+  writeFileSync(supConfig, JSON.stringify(sup));
+
+  const child = spawn(process.execPath, [join(simScriptDir(), 'supervisor.js'), supConfig], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  child.unref();
+  (child.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
+  const connection = await waitReady(child, opts.timeoutMs ?? 20000, profile.name);
+
+  let stopped = false;
+  return {
+    connection,
+    romfsFile,
+    profile,
+    workDir,
+    async setFailWrites(on: boolean) {
+      if (on) writeFileSync(failWritesFlag, '1');
+      else if (existsSync(failWritesFlag)) unlinkSync(failWritesFlag);
+    },
+    readPartition() {
+      return new Uint8Array(readFileSync(romfsFile));
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopChild(child);
+      if (ownDir) rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitReady(child: ChildProcess, timeoutMs: number, name: string): Promise<string> {
+  return new Promise((resolveP, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new SimError(`simulated ${name} did not come up within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      rl.close();
+    };
+    rl.on('line', (line) => {
+      if (line.startsWith('READY ')) {
+        done();
+        resolveP(line.slice(6).trim());
+      } else if (line.startsWith('ERROR ')) {
+        done();
+        reject(new SimError(`simulated ${name}: ${line.slice(6)}`));
+      }
+    });
+    child.on('exit', (code) => {
+      done();
+      reject(new SimError(`simulated ${name}: supervisor exited with ${code} before the board came up`));
+    });
+    child.on('error', (e) => {
+      done();
+      reject(new SimError(`simulated ${name}: cannot start (${e.message})`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) return res();
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+    child.kill('SIGTERM');
+  });
+}

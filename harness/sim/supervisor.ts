@@ -1,0 +1,164 @@
+/**
+ * Supervisor of one simulated board (its own process, so hil's process carries none of the
+ * interpreter's load). It owns the link — a pty made by socat, or a TCP port — and the board
+ * process behind it, relays bytes between them, and brings the board back after machine.reset()
+ * the way a USB board re-enumerates: the link disappears, then returns under the same name.
+ *
+ * Prints `READY <connection>` on stdout once the link exists. SIGTERM/SIGINT stop everything.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export interface SupervisorConfig {
+  boardConfig: string;
+  link: 'pty' | 'tcp';
+  /** pty: where socat puts the link. */
+  linkPath?: string;
+  /** tcp: port on 127.0.0.1 (0 picks one). */
+  port?: number;
+  /** How long the link stays away after machine.reset(). */
+  resetDelayMs: number;
+}
+
+const EXIT_RESET = 3;
+const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SupervisorConfig;
+const boardScript = fileURLToPath(new URL('./boardProcess.js', import.meta.url));
+let stopping = false;
+let board: ChildProcess | null = null;
+let socat: ChildProcess | null = null;
+let client: Socket | null = null;
+let announced = false;
+
+function toHost(data: Buffer): void {
+  if (cfg.link === 'pty') socat?.stdin?.write(data);
+  else client?.write(data);
+}
+function toBoard(data: Buffer): void {
+  board?.stdin?.write(data);
+}
+
+function startBoard(): void {
+  const b = spawn(process.execPath, [boardScript, cfg.boardConfig], { stdio: ['pipe', 'pipe', 'inherit'] });
+  board = b;
+  b.stdout!.on('data', toHost);
+  b.stdin!.on('error', () => undefined);
+  b.on('exit', (code) => {
+    if (board === b) board = null;
+    if (stopping) return;
+    // machine.reset() (or a crash): drop the link, then bring board and link back.
+    const gone = dropLink();
+    const delay = new Promise((r) => setTimeout(r, code === EXIT_RESET ? cfg.resetDelayMs : 1000));
+    void Promise.all([gone, delay]).then(() => {
+      if (stopping) return;
+      startBoard();
+      startLink();
+    });
+  });
+}
+
+function startPty(): void {
+  const s = spawn('socat', [`PTY,link=${cfg.linkPath},rawer`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  socat = s;
+  let err = '';
+  s.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  s.stdout!.on('data', toBoard);
+  s.stdin!.on('error', () => undefined);
+  s.on('error', (e) => fail(`cannot start socat for the pty link (${(e as Error).message}): install socat (Debian: apt-get install socat)`));
+  s.on('exit', (code) => {
+    if (socat === s) socat = null;
+    if (!stopping && code !== null && code !== 0 && !announced) fail(`socat exited with ${code}: ${err.trim()}`);
+  });
+  // socat creates the link asynchronously; announce once it exists.
+  const t0 = Date.now();
+  const poll = setInterval(() => {
+    if (existsSync(cfg.linkPath!)) {
+      clearInterval(poll);
+      announce(cfg.linkPath!);
+    } else if (Date.now() - t0 > 10000) {
+      clearInterval(poll);
+      fail(`socat did not create ${cfg.linkPath} within 10 s`);
+    }
+  }, 10);
+}
+
+
+let server: ReturnType<typeof createServer> | null = null;
+function startTcp(): void {
+  if (server) return; // the port stays; a reset only drops the client
+  server = createServer((sock) => {
+    sock.setNoDelay(true);
+    if (client) client.destroy();
+    client = sock;
+    sock.on('data', toBoard);
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      if (client === sock) client = null;
+    });
+  });
+  server.on('error', (e) => fail(`cannot listen on 127.0.0.1:${cfg.port ?? 0}: ${(e as Error).message}`));
+  server.listen(cfg.port ?? 0, '127.0.0.1', () => {
+    const addr = server!.address();
+    const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+    cfg.port = port;
+    announce(`socket://127.0.0.1:${port}`);
+  });
+}
+
+function startLink(): void {
+  if (cfg.link === 'pty') startPty();
+  else startTcp();
+}
+
+/** Take the link away; resolves once the old socat has exited (it unlinks the path as it goes). */
+function dropLink(): Promise<void> {
+  if (cfg.link === 'pty') {
+    const s = socat;
+    socat = null;
+    if (!s || s.exitCode !== null || s.signalCode !== null) {
+      rmSync(cfg.linkPath!, { force: true });
+      return Promise.resolve();
+    }
+    return new Promise((res) => {
+      s.once('exit', () => {
+        rmSync(cfg.linkPath!, { force: true });
+        res();
+      });
+      s.kill('SIGKILL');
+    });
+  }
+  client?.destroy();
+  client = null;
+  return Promise.resolve();
+}
+
+function announce(conn: string): void {
+  if (announced) return;
+  announced = true;
+  process.stdout.write(`READY ${conn}\n`);
+}
+
+function fail(msg: string): never {
+  process.stdout.write(`ERROR ${msg}\n`);
+  shutdown(1);
+  process.exit(1);
+}
+
+function shutdown(code = 0): void {
+  stopping = true;
+  board?.kill('SIGKILL');
+  socat?.kill('SIGTERM');
+  server?.close();
+  client?.destroy();
+  if (cfg.link === 'pty' && cfg.linkPath) rmSync(cfg.linkPath, { force: true });
+  process.exitCode = code;
+}
+
+process.on('SIGTERM', () => { shutdown(0); setTimeout(() => process.exit(0), 50); });
+process.on('SIGINT', () => { shutdown(0); setTimeout(() => process.exit(0), 50); });
+// If the process that started us goes away, do not linger.
+process.on('disconnect', () => { shutdown(0); process.exit(0); });
+
+startBoard();
+startLink();
