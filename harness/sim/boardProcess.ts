@@ -3,7 +3,8 @@
  * whose stdin/stdout are the serial line, as a UART is on a real cam. Started by the supervisor
  * (supervisor.ts) with a JSON config path as its only argument.
  *
- * Exit codes: 0 link closed (EOF), 3 machine.reset() (the supervisor brings the board back).
+ * Exits: 0 when the link closed (EOF); killed by its own SIGKILL on machine.reset() (the
+ * supervisor brings the board back).
  */
 import { readFileSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -16,7 +17,6 @@ import { readModelIo } from './tflite.js';
 import type { BoardConfig } from './config.js';
 
 const PYEXEC_FORCED_EXIT = 0x100;
-export const EXIT_RESET = 3;
 
 const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as BoardConfig;
 const ring = new InputRing();
@@ -55,6 +55,17 @@ function flush(): void {
 // ---- input ---------------------------------------------------------------------------------
 let intrChar = 3;
 let softResetRequested = false;
+
+/**
+ * machine.reset(): leave at once. process.exit() would wait for the reader thread, which sits in
+ * a blocking read of the serial line until the host sends something, so the board kills itself;
+ * the supervisor reads a SIGKILL exit as a reset and brings the board back.
+ */
+function resetNow(): never {
+  flush();
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
 
 function exitOnEof(): never {
   flush();
@@ -166,7 +177,7 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
     out: (hex: string) => { outBytes(Buffer.from(hex, 'hex')); return 0; },
     kbd_intr: (c: number) => { intrChar = c; return 0; },
     sleep: (ms: number) => sleepMs(ms),
-    reset: () => { flush(); process.exit(EXIT_RESET); },
+    reset: () => resetNow(),
     soft_reset: () => { softResetRequested = true; return 0; },
     model_io: (p: string) => JSON.stringify(readModelIo(mp.FS.readFile(p))),
   });

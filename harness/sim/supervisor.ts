@@ -22,7 +22,6 @@ export interface SupervisorConfig {
   resetDelayMs: number;
 }
 
-const EXIT_RESET = 3;
 const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as SupervisorConfig;
 const boardScript = fileURLToPath(new URL('./boardProcess.js', import.meta.url));
 let stopping = false;
@@ -44,12 +43,13 @@ function startBoard(): void {
   board = b;
   b.stdout!.on('data', toHost);
   b.stdin!.on('error', () => undefined);
-  b.on('exit', (code) => {
+  b.on('exit', (code, signal) => {
     if (board === b) board = null;
     if (stopping) return;
+    if (signal !== 'SIGKILL') process.stderr.write(`simulated board exited (${code ?? signal}); restarting it\n`);
     // machine.reset() (or a crash): drop the link, then bring board and link back.
     const gone = dropLink();
-    const delay = new Promise((r) => setTimeout(r, code === EXIT_RESET ? cfg.resetDelayMs : 1000));
+    const delay = new Promise((r) => setTimeout(r, signal === 'SIGKILL' ? cfg.resetDelayMs : 1000));
     void Promise.all([gone, delay]).then(() => {
       if (stopping) return;
       startBoard();

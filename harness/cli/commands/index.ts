@@ -1,10 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { flashCommand } from './flash.js';
 import { runCommand } from './run.js';
+import { simCommand } from './sim.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   flashCommand,
   runCommand,
+  simCommand,
 ];

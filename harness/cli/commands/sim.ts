@@ -1,0 +1,54 @@
+/**
+ * `hil sim --profile P [--link pty|tcp] [--port N] [--romfs FILE] [--image IMG] [--fail-writes]`:
+ * start a simulated OpenMV cam (real MicroPython in WebAssembly), print its connection string,
+ * and keep it running until Ctrl-C / SIGTERM.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { readFileSync, existsSync } from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { startSim } from '../../sim/index.js';
+
+interface SimArgs {
+  profile: string;
+  link: 'pty' | 'tcp';
+  port?: number;
+  romfs?: string;
+  image?: string;
+  failWrites: boolean;
+  partitionSize?: number;
+}
+
+export const simCommand: CommandModule<object, SimArgs> = {
+  command: 'sim',
+  describe: 'Start a simulated OpenMV cam and print its connection string',
+  builder: (y: Argv) =>
+    y
+      .option('profile', { alias: 'p', type: 'string', default: 'openmv-h7', describe: 'board profile to simulate (devices/profiles)' })
+      .option('link', { choices: ['pty', 'tcp'] as const, default: 'pty' as const, describe: 'serial link: a pty path, or socket://127.0.0.1:PORT' })
+      .option('port', { type: 'number', describe: 'TCP port for --link tcp (default: any free port)' })
+      .option('romfs', { type: 'string', describe: 'file backing the ROMFS partition (kept across runs; created erased when missing)' })
+      .option('image', { type: 'string', describe: 'ROMFS image to place in the partition before boot' })
+      .option('partition-size', { type: 'number', describe: "override the profile's partition size in bytes" })
+      .option('fail-writes', { type: 'boolean', default: false, describe: 'make vfs.rom_ioctl erase/write fail with -EIO (a board that cannot write)' })
+      .example('$0 sim --profile openmv-h7', 'prints e.g. /tmp/hil-sim-abc123/tty; then: hil exec --device /tmp/hil-sim-abc123/tty "print(1)"')
+      .epilog('The simulated board runs the real MicroPython interpreter; its `ml` module checks model placement and format but does not run networks, and says so.') as unknown as Argv<SimArgs>,
+  handler: async (args) => {
+    let image: Uint8Array | undefined;
+    if (args.image) {
+      if (!existsSync(args.image)) throw new UsageError(`${args.image}: no such image file`);
+      image = new Uint8Array(readFileSync(args.image));
+    }
+    const sim = await startSim({
+      profile: args.profile, link: args.link, port: args.port, romfsFile: args.romfs, image,
+      failWrites: args.failWrites, partitionSize: args.partitionSize,
+    });
+    process.stdout.write(`${sim.connection}\n`);
+    process.stderr.write(`hil: simulated ${sim.profile.name} running (partition file ${sim.romfsFile}); Ctrl-C to stop\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await sim.stop();
+  },
+};

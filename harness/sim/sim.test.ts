@@ -1,0 +1,217 @@
+/**
+ * The simulated board over a real pty (and TCP), driven byte by byte through `serialport` and a
+ * minimal raw-REPL exchange written here, so these tests do not depend on hil's device layer.
+ */
+import { readFileSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { execSync } from 'node:child_process';
+import { SerialPort } from 'serialport';
+import { startSim, type SimBoard } from './index.js';
+
+const FIX = 'test/fixtures/romfs';
+const manifest = JSON.parse(readFileSync(`${FIX}/manifest.json`, 'utf8'));
+const flat = readFileSync(`${FIX}/openmv-flat.img`);
+const demo = readFileSync(`${FIX}/demo.mpremote.img`);
+const H7_ORIGIN = 0x081e0000;
+
+/** A raw-REPL client just big enough for these tests (not hil's engine). */
+class Link {
+  private rx = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  constructor(private readonly write: (b: Buffer | string) => void, readonly close: () => Promise<void>) {}
+  static async serial(path: string): Promise<Link> {
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    const l = new Link((b) => port.write(b), () => new Promise((res) => (port.isOpen ? port.close(() => res()) : res())));
+    port.on('data', (d: Buffer) => l.feed(d));
+    port.on('error', () => undefined);
+    return l;
+  }
+  static async tcp(conn: string): Promise<Link> {
+    const [host, port] = conn.replace('socket://', '').split(':');
+    const sock: Socket = await new Promise((res, rej) => {
+      const s = createConnection({ host, port: Number(port) }, () => res(s));
+      s.on('error', rej);
+    });
+    const l = new Link((b) => sock.write(b), async () => void sock.destroy());
+    sock.on('data', (d) => l.feed(d));
+    return l;
+  }
+  feed(d: Buffer): void {
+    this.rx = Buffer.concat([this.rx, d]);
+    for (const w of this.waiters.splice(0)) w();
+  }
+  send(b: Buffer | string): void {
+    this.write(b);
+  }
+  drain(): Buffer {
+    const r = this.rx;
+    this.rx = Buffer.alloc(0);
+    return r;
+  }
+  async until(marker: string | Buffer, ms = 8000): Promise<Buffer> {
+    const m = Buffer.from(marker as string, 'latin1');
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const i = this.rx.indexOf(m);
+      if (i >= 0) {
+        const out = this.rx.subarray(0, i + m.length);
+        this.rx = this.rx.subarray(i + m.length);
+        return out;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for ${JSON.stringify(marker)}; have ${JSON.stringify(this.rx.toString('latin1'))}`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
+      });
+    }
+  }
+  async enterRaw(): Promise<void> {
+    this.send('\r\x03\x03');
+    await new Promise((r) => setTimeout(r, 100));
+    this.drain();
+    this.send('\x01');
+    await this.until('raw REPL; CTRL-B to exit\r\n>');
+  }
+  /** Plain raw mode: code, Ctrl-D; returns [stdout, stderr]. */
+  async exec(code: string, extra?: Buffer): Promise<[string, string]> {
+    this.send(code + '\x04');
+    await this.until('OK');
+    if (extra) this.send(extra);
+    const out = (await this.until('\x04')).subarray(0, -1).toString('latin1');
+    const err = (await this.until('\x04')).subarray(0, -1).toString('latin1');
+    await this.until('>');
+    return [out, err];
+  }
+  async json<T = unknown>(code: string): Promise<T> {
+    const [out, err] = await this.exec(`import json\n${code}`);
+    if (err) throw new Error(err);
+    return JSON.parse(out) as T;
+  }
+}
+
+const boards: SimBoard[] = [];
+const links: Link[] = [];
+async function board(opts: Parameters<typeof startSim>[0]): Promise<[SimBoard, Link]> {
+  const b = await startSim(opts);
+  boards.push(b);
+  const l = b.connection.startsWith('socket://') ? await Link.tcp(b.connection) : await Link.serial(b.connection);
+  links.push(l);
+  await l.enterRaw();
+  return [b, l];
+}
+afterEach(async () => {
+  for (const l of links.splice(0)) await l.close();
+  for (const b of boards.splice(0)) await b.stop();
+});
+
+describe('simulated board', () => {
+  it('runs real MicroPython in the raw REPL: stdout and tracebacks apart, no raw-paste answer', async () => {
+    const [, l] = await board({ profile: 'openmv-h7' });
+    expect(await l.exec('print(6 * 7)')).toEqual(['42\n', '']);
+    const [out, err] = await l.exec('x = 1\n1/0');
+    expect(out).toBe('');
+    expect(err).toMatch(/ZeroDivisionError: divide by zero/);
+    l.send('\x05A\x01');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(l.drain().length).toBe(0); // the wasm REPL never answers raw-paste
+    expect((await l.exec('print(sys.implementation._mpy if "sys" in dir() else __import__("sys").implementation._mpy)'))[0]).toBe('774\n');
+  });
+
+  it('mounts the image at /rom with /rom and /rom/lib on sys.path, and imports from it', async () => {
+    const [, l] = await board({ profile: 'openmv-h7', image: demo });
+    const r = await l.json<{ top: string[]; path: string[]; file: string; flash: string }>(
+      "import os, sys, mylib\nprint(json.dumps({'top': sorted(os.listdir('/rom')), 'path': sys.path, 'file': mylib.__file__, 'flash': 'x'}))",
+    );
+    expect(r.top).toEqual(['app', 'config.json', 'labels.txt', 'lib', 'model.tflite', 'templates']);
+    expect(r.path.slice(0, 4)).toEqual(['', '.frozen', '/rom', '/rom/lib']);
+    expect(r.file).toBe('/rom/lib/mylib/__init__.py');
+  });
+
+  it('gives /rom files their flash address (origin + data offset) and views of flash', async () => {
+    const [, l] = await board({ profile: 'openmv-h7', partitionSize: 1 << 20, image: flat });
+    const files = manifest['openmv-flat.img'].entries.filter((e: { type: string }) => e.type === 'file');
+    const code = `import uctypes, vfs, hashlib, binascii\nout = {}\nfor p in ${JSON.stringify(files.map((f: { path: string }) => f.path))}:\n    f = open('/rom/' + p, 'rb')\n    out[p] = [uctypes.addressof(f), binascii.hexlify(hashlib.sha256(memoryview(f)).digest()).decode()]\n    f.close()\nout['origin'] = uctypes.addressof(vfs.rom_ioctl(2, 0))\ntry:\n    memoryview(open('/rom/config.json'))\n    out['text'] = 'buffer'\nexcept TypeError:\n    out['text'] = 'TypeError'\nprint(json.dumps(out))`;
+    const r = await l.json<Record<string, [number, string] | number | string>>(code);
+    expect(r.origin).toBe(H7_ORIGIN);
+    for (const f of files) expect(r[f.path]).toEqual([H7_ORIGIN + f.offset, f.sha256]);
+    expect(r.text).toBe('TypeError');
+  });
+
+  it('erases, writes and completes through vfs.rom_ioctl from bytes read off the serial line, then a soft reset mounts the new image', async () => {
+    const [b, l] = await board({ profile: 'openmv-h7', image: demo });
+    const img = readFileSync(`${FIX}/micropython-random.img`);
+    const padded = Buffer.alloc(Math.ceil(img.length / 32) * 32, 0xff);
+    img.copy(padded);
+    const code = `import vfs, sys, micropython\nmicropython.kbd_intr(-1)\nmw = vfs.rom_ioctl(3, 0, ${padded.length})\nbuf = bytearray(4096)\noff = 0\nres = []\nwhile off < ${padded.length}:\n    n = min(4096, ${padded.length} - off)\n    mv = memoryview(buf)[:n]\n    sys.stdin.buffer.readinto(mv)\n    res.append(vfs.rom_ioctl(4, 0, off, mv))\n    off += n\nmicropython.kbd_intr(3)\nprint(mw, vfs.rom_ioctl(6, 0), set(res), vfs.rom_ioctl(5, 0))`;
+    const [out, err] = await l.exec(code, padded);
+    expect(err).toBe('');
+    expect(out.trim()).toBe('32 131072 {0} 0');
+    expect(Buffer.from(b.readPartition().subarray(0, img.length)).equals(img)).toBe(true);
+    l.send('\x04');
+    await l.until('soft reboot\r\n');
+    await l.until('raw REPL; CTRL-B to exit\r\n>');
+    const names = await l.json<string[]>("import os\nprint(json.dumps(sorted(os.listdir('/rom'))))");
+    expect(names).toContain('romfs_sentinel.txt');
+  });
+
+  it('refuses bad ranges with -22, and a board that cannot write answers -5', async () => {
+    const [b, l] = await board({ profile: 'openmv-h7', image: demo });
+    expect(await l.json("import vfs\nprint(json.dumps([vfs.rom_ioctl(3, 0, 1 << 20), vfs.rom_ioctl(4, 0, 3, b'abcd'), vfs.rom_ioctl(2, 7), vfs.rom_ioctl(1)]))")).toEqual([-22, -22, -22, 1]);
+    await b.setFailWrites(true);
+    expect(await l.json("import vfs\nprint(json.dumps([vfs.rom_ioctl(3, 0, 4096), vfs.rom_ioctl(4, 0, 0, bytes(32))]))")).toEqual([-5, -5]);
+    expect(Buffer.from(b.readPartition().subarray(0, demo.length)).equals(demo)).toBe(true);
+  });
+
+  it('answers only rom_ioctl 1 and 2 for a RAM partition (the qemu port), writable through uctypes.bytearray_at', async () => {
+    const [, l] = await board({ profile: 'qemu-mps2-an385', image: demo });
+    const r = await l.json<number[]>("import vfs, uctypes\nba = uctypes.bytearray_at(0x21000000, 4)\nba[0:1] = b'Z'\nprint(json.dumps([vfs.rom_ioctl(1), vfs.rom_ioctl(3, 0, 4096), vfs.rom_ioctl(6, 0), vfs.rom_ioctl(2, 0)[0]]))");
+    expect(r).toEqual([1, -22, -22, 0x5a]);
+  });
+
+  it('runs the first inference only in simulation: aligned model predicts, misaligned fails like Ethos-U', async () => {
+    const [, l] = await board({ profile: 'openmv-h7', partitionSize: 1 << 20, image: flat });
+    const r = await l.json<{ s: string; sim: boolean; in: number[][]; out: number[][] }>(
+      "import ml\nm = ml.Model('/rom/person_detect.tflite')\nr = m.predict([lambda b, s, d: None])\nprint(json.dumps({'s': str(m), 'sim': m.simulated, 'in': m.input_shape, 'out': [list(o.shape) for o in r]}))",
+    );
+    expect(r.sim).toBe(true);
+    expect(r.s).toMatch(/simulated: placement and format checked, network not run/);
+    expect(r.in).toEqual([[1, 96, 96, 1]]);
+    expect(r.out).toEqual([[1, 2]]);
+    await l.close();
+    links.pop();
+    await boards.pop()!.stop();
+    const [, l2] = await board({ profile: 'openmv-h7', image: demo }); // model.tflite at offset 482
+    const [, err] = await l2.exec("import ml\nm = ml.Model('/rom/model.tflite')\nm.predict([lambda b, s, d: None])");
+    expect(err).toMatch(/ValueError: Invoke failed/);
+  });
+
+  it('stops a running main.py on Ctrl-C so the host can enter the raw REPL', async () => {
+    const [, l] = await board({ profile: 'openmv-h7', mainPy: 'import time\nwhile True:\n    print("frame")\n    time.sleep_ms(50)\n' });
+    expect(await l.exec('print("in raw")')).toEqual(['in raw\n', '']);
+  });
+
+  it('drops the link on machine.reset() and brings it back under the same name', async () => {
+    const [b, l] = await board({ profile: 'openmv-h7', image: demo, link: 'tcp' });
+    l.send('import machine\nmachine.reset()\x04');
+    await l.until('OK');
+    await new Promise((r) => setTimeout(r, 800));
+    await l.close();
+    links.pop();
+    const l2 = await Link.tcp(b.connection);
+    links.push(l2);
+    await l2.enterRaw();
+    expect((await l2.exec("import os\nprint(len(os.listdir('/rom')))"))[0]).toBe('6\n');
+  });
+
+  it('leaves no processes behind when stopped', async () => {
+    const b = await startSim({ profile: 'openmv-h7' });
+    await b.stop();
+    const ps = execSync('ps -eo args').toString();
+    expect(ps).not.toContain(b.workDir);
+  });
+});
