@@ -7,7 +7,7 @@
  *     and next to mpremote's method re-implemented here (base64 chunks through exec, goal >= 1.3x);
  *   - re-flash of an identical image (skip-if-same) against a full flash (goal <= 2 %).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Device } from '../harness/device/types.js';
 import { flashImage, type FlashResult } from '../harness/flash/flashImage.js';
 import { checkImageBytes } from '../harness/flash/prepareImage.js';
@@ -52,8 +52,9 @@ export async function mpremoteMethodRate(device: Device, image: Uint8Array, stra
   const t0 = performance.now();
   await device.exec(umountRomCode(0));
   let write: string;
+  let mw = 1;
   if (strategy === 'rom-ioctl') {
-    await device.exec(`import vfs\nvfs.rom_ioctl(3, 0, ${image.length})`, { timeoutMs: 60_000 });
+    mw = Number((await device.exec(`import vfs\nprint(vfs.rom_ioctl(3, 0, ${image.length}))`, { timeoutMs: 60_000 })).trim());
     write = 'vfs.rom_ioctl(4, 0, {off}, buf)';
   } else {
     await device.exec(`import uctypes\n_ba = uctypes.bytearray_at(${facts.origin}, ${facts.partitionSize})`);
@@ -64,15 +65,16 @@ export async function mpremoteMethodRate(device: Device, image: Uint8Array, stra
   for (let off = 0; off < image.length; off += chunk) {
     const piece = image.subarray(off, Math.min(off + chunk, image.length));
     let slice = piece;
-    if (strategy === 'rom-ioctl' && piece.length % 16) {
-      slice = new Uint8Array(Math.ceil(piece.length / 16) * 16).fill(0xff);
+    if (piece.length % mw) {
+      slice = new Uint8Array(Math.ceil(piece.length / mw) * mw).fill(0xff);
       slice.set(piece);
     }
     const b64 = Buffer.from(slice).toString('base64');
-    await device.exec(`buf = a2b_base64('${b64}')\n${write.replaceAll('{off}', String(off))}`, { timeoutMs: 30_000 });
+    await device.exec(`buf = a2b_base64(b'${b64}')\n${write.replaceAll('{off}', String(off))}`, { timeoutMs: 30_000 });
   }
   if (strategy === 'rom-ioctl') await device.exec('vfs.rom_ioctl(5, 0)');
-  await hashBoardImage(device, 0, image.length);
+  const sha = await hashBoardImage(device, 0, image.length);
+  if (sha !== createHash('sha256').update(image).digest('hex')) throw new Error('the mpremote-method re-implementation did not land the image');
   return (image.length * 1000) / (performance.now() - t0);
 }
 
