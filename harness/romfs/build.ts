@@ -1,0 +1,196 @@
+/**
+ * Build an image: read the inputs (a source folder or one partition of a `romfs_config.json`),
+ * give each file its alignment from the rules, compile `.py` to `.mpy` (unless keepPy), lay the
+ * records out and write them, then check the result fits the partition. Nothing is returned (and
+ * nothing written by the CLI) when any step fails.
+ */
+import { resolve } from 'node:path';
+import type { BoardProfile } from '../profile/profile.js';
+import { RomfsBuildError } from './errors.js';
+import { alignFor, rulesFromProfile, type AlignRules } from './rules.js';
+import { readSourceTree, treeFiles, type TreeDir, type TreeFile, type TreeNode } from './tree.js';
+import { configTree, readRomfsConfig } from './openmvConfig.js';
+import { planLayout, type LayoutName, type PlacedNode } from './layout.js';
+import { writeImage } from './writeImage.js';
+import { cachedCompiler, nativeMpyCross, wasmMpyCross, type MpyCompiler } from './mpyCross.js';
+import { defaultCacheDir } from './cacheDir.js';
+import { fingerprint, readCachedImage, writeCachedImage } from './imageCache.js';
+import { readFileSync } from 'node:fs';
+
+export interface BuildOptions {
+  /** Folder whose contents become the image (directories kept). */
+  sourceDir?: string;
+  /** OpenMV `romfs_config.json` (flat image, mkromfs layout). */
+  configFile?: string;
+  /** Partition of the config to build (default: its first). */
+  partition?: string | number;
+  /** Config variables, e.g. { TOP: '/path/to/openmv' } (defaults: TOP = config folder, BUILD = TOP/build). */
+  vars?: Record<string, string>;
+  /** Alignment rules (default: from `profile`, else models 16 and 4 for the rest). */
+  rules?: AlignRules;
+  /** Board profile: default rules and partition size. */
+  profile?: BoardProfile;
+  /** Ship `.py` sources instead of compiling them. */
+  keepPy?: boolean;
+  /** Path of a native mpy-cross (default: the WebAssembly one), or a compiler object. */
+  mpyCross?: string | MpyCompiler;
+  layout?: LayoutName;
+  /** Bytes available; larger images are an error. Default: the config's size, else the profile's. */
+  partitionSize?: number;
+  /** Cache folder (compiled .mpy, last image per input); false for no cache. */
+  cacheDir?: string | false;
+}
+
+export interface BuiltFileEntry {
+  type: 'file';
+  path: string;
+  offset: number;
+  size: number;
+  /** Alignment the rules asked for. */
+  align: number;
+  /** Where the bytes came from (the .py for a compiled .mpy). */
+  source: string;
+}
+export interface BuiltDirEntry {
+  type: 'dir';
+  path: string;
+}
+export type BuiltEntry = BuiltFileEntry | BuiltDirEntry;
+
+export interface BuildUsage {
+  used: number;
+  size?: number;
+  /** Where the size came from. */
+  sizeFrom?: 'option' | 'config' | 'profile';
+}
+
+export interface BuildResult {
+  bytes: Uint8Array;
+  entries: BuiltEntry[];
+  usage: BuildUsage;
+  /** Files compiled from .py (from cache or freshly). */
+  compiled: number;
+  /** True when the image came back from the image cache unchanged. */
+  cached: boolean;
+}
+
+const CACHE_FORMAT = 1;
+
+function entriesOf(nodes: PlacedNode[]): BuiltEntry[] {
+  const out: BuiltEntry[] = [];
+  const visit = (pn: PlacedNode): void => {
+    const n = pn.node;
+    if (n.type === 'dir') {
+      out.push({ type: 'dir', path: `${n.path}/` });
+      pn.children!.forEach(visit);
+    } else out.push({ type: 'file', path: n.path, offset: pn.dataOffset!, size: n.size, align: n.align, source: n.source });
+  };
+  nodes.forEach(visit);
+  return out;
+}
+
+function stampsOf(root: TreeDir): unknown[] {
+  const out: unknown[] = [];
+  const visit = (n: TreeNode): void => {
+    if (n.type === 'file') out.push([n.path, n.source, n.stamp, n.align]);
+    else {
+      out.push([`${n.path}/`]);
+      n.children.forEach(visit);
+    }
+  };
+  root.children.forEach(visit);
+  return out;
+}
+
+/** Replace each `.py` by its compiled `.mpy` (same place in the tree, name `x.mpy`). */
+async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: string) => number, sortByName: boolean): Promise<number> {
+  let compiled = 0;
+  const visit = async (dir: TreeDir): Promise<void> => {
+    const names = new Set(dir.children.map((c) => c.name));
+    for (let i = 0; i < dir.children.length; i++) {
+      const c = dir.children[i]!;
+      if (c.type === 'dir') {
+        await visit(c);
+        continue;
+      }
+      if (!c.name.endsWith('.py')) continue;
+      const name = `${c.name.slice(0, -3)}.mpy`;
+      if (names.has(name)) throw new RomfsBuildError(`${c.source}: both ${c.name} and ${name} are in ${dir.path || 'the image root'}; remove one or use --keep-py`, c.source);
+      let src;
+      try {
+        src = readFileSync(c.source);
+      } catch (e) {
+        throw new RomfsBuildError(`${c.source}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, c.source);
+      }
+      const data = await compiler.compile(src, c.path, c.source);
+      const path = c.path.slice(0, -3) + '.mpy';
+      const f: TreeFile = { ...c, name, path, data, size: data.length, align: alignOf(path) };
+      dir.children[i] = f;
+      compiled++;
+    }
+    if (sortByName) dir.children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  };
+  await visit(root);
+  return compiled;
+}
+
+export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
+  if (!!opts.sourceDir === !!opts.configFile) throw new RomfsBuildError('give exactly one of a source folder or --config FILE', opts.configFile ?? opts.sourceDir ?? '');
+  const rules = opts.rules ?? rulesFromProfile(opts.profile);
+  const layout: LayoutName = opts.layout ?? 'aligned';
+  if (layout !== 'aligned' && layout !== 'mpremote') throw new RomfsBuildError(`unknown layout '${layout}' (aligned, mpremote)`, String(layout));
+  const alignOf = (p: string) => (layout === 'mpremote' ? 1 : alignFor(rules, p));
+  const cacheDir = opts.cacheDir === false ? undefined : opts.cacheDir ?? defaultCacheDir();
+
+  let root: TreeDir;
+  let configSize: number | undefined;
+  let inputId: string;
+  let inputStamp: unknown = null;
+  if (opts.configFile) {
+    const part = readRomfsConfig(opts.configFile, { partition: opts.partition, vars: opts.vars, alignOf: layout === 'mpremote' ? () => 1 : alignOf });
+    if (layout === 'mpremote') for (const f of part.files) f.align = 1;
+    root = configTree(part);
+    configSize = part.size;
+    inputId = `config:${resolve(opts.configFile)}#${part.id}`;
+    inputStamp = readFileSync(opts.configFile, 'utf8');
+  } else {
+    root = readSourceTree(opts.sourceDir!, alignOf);
+    inputId = `dir:${resolve(opts.sourceDir!)}`;
+  }
+
+  let size: number | undefined;
+  let sizeFrom: BuildUsage['sizeFrom'];
+  if (opts.partitionSize !== undefined) [size, sizeFrom] = [opts.partitionSize, 'option'];
+  else if (configSize !== undefined) [size, sizeFrom] = [configSize, 'config'];
+  else if (opts.profile) [size, sizeFrom] = [opts.profile.partition.size, 'profile'];
+
+  const compilerId = opts.keepPy ? 'keep-py' : typeof opts.mpyCross === 'object' ? opts.mpyCross.id : opts.mpyCross ? `native:${opts.mpyCross}` : 'wasm';
+  const fp = fingerprint([CACHE_FORMAT, layout, compilerId, rules, inputStamp, stampsOf(root)]);
+  const fits = (used: number, file: string): void => {
+    if (size !== undefined && used > size) {
+      const from = sizeFrom === 'option' ? '--partition-size' : sizeFrom === 'config' ? 'the config' : `profile ${opts.profile!.name}`;
+      throw new RomfsBuildError(`${file}: image is ${used} bytes, partition holds ${size} (from ${from}); ${used - size} bytes too many`, file);
+    }
+  };
+  const inputName = opts.configFile ?? opts.sourceDir!;
+
+  if (cacheDir) {
+    const hit = readCachedImage<{ entries: BuiltEntry[]; compiled: number }>(cacheDir, inputId, fp);
+    if (hit) {
+      fits(hit.bytes.length, inputName);
+      return { bytes: hit.bytes, entries: hit.meta.entries, usage: { used: hit.bytes.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true };
+    }
+  }
+
+  let compiled = 0;
+  if (!opts.keepPy && treeFiles(root).some((f) => f.name.endsWith('.py'))) {
+    const inner = typeof opts.mpyCross === 'object' ? opts.mpyCross : opts.mpyCross ? nativeMpyCross(opts.mpyCross) : wasmMpyCross();
+    compiled = await compileTree(root, cachedCompiler(inner, cacheDir), alignOf, !opts.configFile);
+  }
+  const planned = planLayout(root, layout);
+  fits(planned.total, inputName);
+  const bytes = writeImage(planned);
+  const entries = entriesOf(planned.nodes);
+  if (cacheDir) writeCachedImage(cacheDir, inputId, fp, bytes, { entries, compiled });
+  return { bytes, entries, usage: { used: bytes.length, size, sizeFrom }, compiled, cached: false };
+}

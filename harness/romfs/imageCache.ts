@@ -1,0 +1,66 @@
+/**
+ * The last image built from each input (source folder or config partition), kept with a
+ * fingerprint of everything that went into it: options, and every input file's path, size,
+ * mtime (ns) and inode. An unchanged rebuild stats the inputs and reads the cached image back
+ * instead of compiling and copying; any change to any input gives a new fingerprint. The image
+ * file's name carries the fingerprint, so a reader never pairs one build's record with another's bytes.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CachedImage<M> {
+  bytes: Uint8Array;
+  meta: M;
+}
+
+interface Record<M> {
+  fingerprint: string;
+  file: string;
+  length: number;
+  meta: M;
+}
+
+const keyOf = (inputId: string) => createHash('sha256').update(inputId).digest('hex').slice(0, 32);
+
+export function fingerprint(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+export function readCachedImage<M>(cacheDir: string, inputId: string, fp: string): CachedImage<M> | undefined {
+  const dir = join(cacheDir, 'images');
+  try {
+    const rec = JSON.parse(readFileSync(join(dir, `${keyOf(inputId)}.json`), 'utf8')) as Record<M>;
+    if (rec.fingerprint !== fp || rec.file !== `${keyOf(inputId)}.${fp.slice(0, 32)}.img`) return undefined;
+    const buf = readFileSync(join(dir, rec.file));
+    if (buf.length !== rec.length) return undefined;
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), meta: rec.meta };
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedImage<M>(cacheDir: string, inputId: string, fp: string, bytes: Uint8Array, meta: M): void {
+  try {
+    const dir = join(cacheDir, 'images');
+    mkdirSync(dir, { recursive: true });
+    const key = keyOf(inputId);
+    const recPath = join(dir, `${key}.json`);
+    let previous: string | undefined;
+    try {
+      previous = (JSON.parse(readFileSync(recPath, 'utf8')) as Record<M>).file;
+    } catch {
+      previous = undefined;
+    }
+    const file = `${key}.${fp.slice(0, 32)}.img`;
+    const tag = `.${process.pid}.tmp`;
+    writeFileSync(join(dir, file + tag), bytes);
+    renameSync(join(dir, file + tag), join(dir, file));
+    const rec: Record<M> = { fingerprint: fp, file, length: bytes.length, meta };
+    writeFileSync(recPath + tag, JSON.stringify(rec));
+    renameSync(recPath + tag, recPath);
+    if (previous && previous !== file && /^[0-9a-f]{32}\.[0-9a-f]{32}\.img$/.test(previous)) rmSync(join(dir, previous), { force: true });
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
+}

@@ -1,0 +1,14 @@
+/** The ROMFS image toolchain: build, inspect and verify images. Stands alone (no device imports). */
+export { buildImage, type BuildOptions, type BuildResult, type BuiltEntry, type BuiltFileEntry, type BuiltDirEntry, type BuildUsage } from './build.js';
+export { rulesFromProfile, parseAlignOverride, alignFor, globMatches, isModelPath, type AlignRule, type AlignRules } from './rules.js';
+export { inspectImage, formatInspection, achievedAlignment, type Inspection, type InspectedEntry, type InspectedFile } from './inspect.js';
+export { verifyImage, formatProblem, type VerifyProblem } from './verify.js';
+export { parseRomfs, KIND, ROMFS_MAGIC, type RomfsImage, type RomfsEntry, type RomfsFileEntry, type RomfsDirEntry, type ParseOptions } from './parse.js';
+export { mpyHeader, mpyLoadProblem, mpyArchName, type MpyHeader } from './mpyHeader.js';
+export { fileKind, type FileKind, type FileKindName } from './fileKind.js';
+export { readRomfsConfig } from './openmvConfig.js';
+export { wasmMpyCross, nativeMpyCross, type MpyCompiler } from './mpyCross.js';
+export { defaultCacheDir } from './cacheDir.js';
+export { formatUsage } from './usage.js';
+export { RomfsFormatError, RomfsBuildError, MpyCompileError } from './errors.js';
+export { decodeVaruint, encodeVaruint, encodeVaruintPadded, varuintLength } from './varuint.js';
