@@ -31,3 +31,12 @@ export { acquireLease, defaultLockDir, LeaseBusyError, type Lease, type LeaseOpt
 export { toJUnit, writeJUnit } from './report/junit.js';
 export { toJsonReport, writeJsonReport } from './report/json.js';
 export { formatConsole } from './report/console.js';
+
+// ROMFS images (issue 2): build, inspect, verify; the strict parser; .mpy headers and file kinds.
+export {
+  buildImage, rulesFromProfile, parseAlignOverride, inspectImage, formatInspection, verifyImage, formatProblem,
+  parseRomfs, mpyHeader, mpyLoadProblem, fileKind, readRomfsConfig, defaultCacheDir, formatUsage,
+  RomfsFormatError, RomfsBuildError, MpyCompileError,
+  type BuildOptions, type BuildResult, type BuiltEntry, type AlignRule, type AlignRules, type Inspection,
+  type InspectedEntry, type VerifyProblem, type RomfsImage, type RomfsEntry, type MpyHeader, type FileKind,
+} from './romfs/index.js';

@@ -1,11 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { flashCommand } from './flash.js';
+import { imageCommand } from './image.js';
 import { runCommand } from './run.js';
 import { simCommand } from './sim.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
+  imageCommand,
   flashCommand,
   runCommand,
   simCommand,

@@ -1,0 +1,186 @@
+/**
+ * `hil image build|inspect|verify`: the ROMFS image toolchain on the command line.
+ *   build   <dir> | --config FILE   write an image (aligned per the board profile), print usage
+ *   inspect <img> [--json]          tree with size, offset, achieved alignment, kind, sha256
+ *   verify  <img> --profile P       release gate: one line per problem; exit 0 only when no errors
+ * Errors are one line naming the file or field (exit 2); nothing is written when a build fails.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { ExitCode, UsageError } from '../../errors.js';
+import { loadProfile, listProfiles, type BoardProfile } from '../../profile/profile.js';
+import { buildImage } from '../../romfs/build.js';
+import { rulesFromProfile, parseAlignOverride } from '../../romfs/rules.js';
+import { formatUsage } from '../../romfs/usage.js';
+import { inspectImage, formatInspection } from '../../romfs/inspect.js';
+import { verifyImage, formatProblem } from '../../romfs/verify.js';
+import { RomfsFormatError } from '../../romfs/errors.js';
+
+function sizeArg(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v).trim();
+  const m = /^(0x[0-9a-f]+|\d+)\s*([kKmM](?:i?B)?)?$/i.exec(s);
+  if (!m) throw new UsageError(`${name} '${s}': expected bytes, hex (0x20000) or a size like 128K / 24M`);
+  const n = Number(m[1]) * (m[2] ? (/^[kK]/.test(m[2]) ? 1024 : 1024 * 1024) : 1);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${name} '${s}': must be a positive size`);
+  return n;
+}
+
+function readImageFile(path: string): Uint8Array {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`${path}: not a file`);
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${path}: cannot read image (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+}
+
+function profileArg(name: string | undefined): BoardProfile | undefined {
+  return name === undefined ? undefined : loadProfile(name);
+}
+
+interface BuildArgs {
+  dir?: string;
+  output?: string;
+  profile?: string;
+  align: string[];
+  keepPy: boolean;
+  mpyCross?: string;
+  config?: string;
+  partition?: string;
+  var: string[];
+  layout: 'aligned' | 'mpremote';
+  partitionSize?: string;
+  cache: boolean;
+  cacheDir?: string;
+}
+
+const buildCommand: CommandModule<object, BuildArgs> = {
+  command: 'build [dir]',
+  describe: 'Build a ROMFS image from a folder (or an OpenMV romfs_config.json)',
+  builder: (y: Argv) =>
+    y
+      .positional('dir', { type: 'string', describe: 'source folder: its contents become /rom (directories kept)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'image file to write (default: <dir>.img, or build/romfs<N>.img next to --config)' })
+      .option('profile', { alias: 'p', type: 'string', describe: `board profile: alignment rules and partition size (${listProfiles().join(', ')}, or a YAML path)` })
+      .option('align', { type: 'string', array: true, default: [], describe: "alignment override GLOB=N, repeatable, later wins (e.g. --align '*.tflite=32'); globs match the basename, '*.tflite' matches 'a.int8.tflite'" })
+      .option('keep-py', { type: 'boolean', default: false, describe: 'ship .py sources instead of compiling them to .mpy' })
+      .option('mpy-cross', { type: 'string', describe: 'native mpy-cross binary (default: the WebAssembly mpy-cross from npm)' })
+      .option('config', { type: 'string', describe: "OpenMV romfs_config.json to build instead of a folder (flat image; {TOP} defaults to the config's folder)" })
+      .option('partition', { type: 'string', describe: 'partition of --config to build (default: its first)' })
+      .option('var', { type: 'string', array: true, default: [], describe: 'config variable NAME=VALUE, repeatable (e.g. --var TOP=~/openmv)' })
+      .option('layout', { choices: ['aligned', 'mpremote'] as const, default: 'aligned' as const, describe: "record layout: 'aligned' (OpenMV mkromfs compatible) or 'mpremote' (no alignment, for comparison)" })
+      .option('partition-size', { type: 'string', describe: 'bytes available (e.g. 131072, 0x20000, 128K); default: the config size, else the profile size; larger is an error' })
+      .option('cache', { type: 'boolean', default: true, describe: 'reuse compiled .mpy and the last image of unchanged inputs (--no-cache to rebuild everything)' })
+      .option('cache-dir', { type: 'string', describe: 'cache folder (default: $XDG_CACHE_HOME/hil, else node_modules/.cache/hil-mpy)' })
+      .example('$0 image build images/demo --profile openmv-h7', 'writes images/demo.img, models 16-byte aligned')
+      .example('$0 image build --config boards/OPENMV4/romfs.json --var TOP=~/openmv -o romfs0.img', 'OpenMV config, byte-identical to mkromfs')
+      .example('$0 image build images/demo --layout mpremote --keep-py -o demo.mpremote.img', "mpremote's layout, for comparison") as unknown as Argv<BuildArgs>,
+  handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
+    if (!args.dir === !args.config) throw new UsageError('give a source folder or --config FILE (one of them)');
+    if (args.partition !== undefined && !args.config) throw new UsageError('--partition applies to --config only');
+    const profile = profileArg(args.profile);
+    const rules = rulesFromProfile(profile, args.align.map(parseAlignOverride));
+    const vars: Record<string, string> = {};
+    for (const v of args.var) {
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--var '${v}': expected NAME=VALUE`);
+      vars[v.slice(0, eq)] = v.slice(eq + 1);
+    }
+    const partitionSize = sizeArg(args.partitionSize, '--partition-size');
+    const result = await buildImage({
+      sourceDir: args.dir,
+      configFile: args.config,
+      partition: args.partition,
+      vars,
+      rules,
+      profile,
+      keepPy: args.keepPy,
+      mpyCross: args.mpyCross,
+      layout: args.layout,
+      partitionSize,
+      cacheDir: args.cache ? args.cacheDir : false,
+    });
+    const out = args.output ?? (args.config ? resolve(dirname(args.config), 'build', `romfs${args.partition ?? '0'}.img`) : `${resolve(args.dir!).replace(/\/+$/, '')}.img`);
+    try {
+      mkdirSync(dirname(resolve(out)), { recursive: true });
+      const tmp = `${out}.${process.pid}.tmp`;
+      writeFileSync(tmp, result.bytes);
+      renameSync(tmp, out);
+    } catch (e) {
+      throw new UsageError(`${out}: cannot write image (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+    const files = result.entries.filter((e) => e.type === 'file').length;
+    const rule = args.layout === 'mpremote' ? 'mpremote layout, unaligned' : profile ? `aligned for ${profile.name}` : 'aligned (models 16, other files 4)';
+    process.stdout.write(`wrote ${out}: ${result.bytes.length} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.cached ? ', unchanged inputs' : ''}\n`);
+    process.stdout.write(`${formatUsage(result.usage)}\n`);
+  },
+};
+
+interface InspectArgs {
+  image: string;
+  json: boolean;
+}
+
+const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: 'inspect <image>',
+  describe: 'Show the files in an image: size, data offset, achieved alignment, kind, sha256',
+  builder: (y: Argv) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'ROMFS image file' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of a tree' }) as unknown as Argv<InspectArgs>,
+  handler: (args: ArgumentsCamelCase<InspectArgs>) => {
+    const bytes = readImageFile(args.image);
+    let ins;
+    try {
+      ins = inspectImage(bytes);
+    } catch (e) {
+      if (e instanceof RomfsFormatError) throw new UsageError(`${args.image}: not a valid ROMFS image: ${e.message}`);
+      throw e;
+    }
+    process.stdout.write(args.json ? `${JSON.stringify({ image: args.image, ...ins }, null, 2)}\n` : `${formatInspection(ins, basename(args.image))}\n`);
+  },
+};
+
+interface VerifyArgs {
+  image: string;
+  profile: string;
+  partitionSize?: string;
+  json: boolean;
+}
+
+const verifyCommand: CommandModule<object, VerifyArgs> = {
+  command: 'verify <image>',
+  describe: 'Release gate: check an image from any builder against a board profile',
+  builder: (y: Argv) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'ROMFS image file' })
+      .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'board profile name or YAML path' })
+      .option('partition-size', { type: 'string', describe: 'partition size to enforce (error when exceeded); without it the profile size gives a warning' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the problems as JSON' })
+      .epilog('Checks: strict parse, model alignment, .mpy loadable by the firmware, uncompiled .py (warning), empty files (warning), partition overflow.\nExit 0 when there are no errors, 1 when there are, 2 when the image or profile cannot be read.') as unknown as Argv<VerifyArgs>,
+  handler: (args: ArgumentsCamelCase<VerifyArgs>) => {
+    const profile = loadProfile(args.profile);
+    const partitionSize = sizeArg(args.partitionSize, '--partition-size');
+    const bytes = readImageFile(args.image);
+    const problems = verifyImage(bytes, profile, { partitionSize });
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    if (args.json) process.stdout.write(`${JSON.stringify({ image: args.image, profile: profile.name, ok: errors === 0, problems }, null, 2)}\n`);
+    else {
+      for (const p of problems) process.stdout.write(`${formatProblem(p, args.image)}\n`);
+      const warnings = problems.length - errors;
+      process.stdout.write(errors === 0 ? `ok: ${args.image} passes for ${profile.name}${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}\n` : `failed: ${errors} error${errors > 1 ? 's' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'} for ${profile.name}\n`);
+    }
+    if (errors > 0) process.exitCode = ExitCode.CHECK_FAILED;
+  },
+};
+
+export const imageCommand: CommandModule<object, object> = {
+  command: 'image <command>',
+  describe: 'Build, inspect and verify ROMFS images',
+  builder: (y: Argv) => y.command(buildCommand).command(inspectCommand).command(verifyCommand).demandCommand(1, 'Name an image command: build, inspect or verify.'),
+  handler: () => undefined,
+};
