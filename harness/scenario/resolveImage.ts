@@ -30,11 +30,6 @@ export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioI
   return { source, kind, bytes: img, sha256: sha256(img), entries: parsed.entries, files };
 }
 
-interface RomfsToolchain {
-  buildImage(opts: Record<string, unknown>): Promise<{ bytes: Uint8Array }> | { bytes: Uint8Array };
-  rulesFromProfile?(profile: BoardProfile): unknown;
-}
-
 export async function resolveImage(spec: ImageSpec, profile: BoardProfile): Promise<ScenarioImage> {
   let st;
   try {
@@ -48,10 +43,8 @@ export async function resolveImage(spec: ImageSpec, profile: BoardProfile): Prom
   }
   if (spec.kind === 'source' && !st.isDirectory()) throw new ScenarioConfigError(`image ${spec.path}: not a directory`);
   // Loaded on demand: only scenarios that build need the image toolchain.
-  const toolchain = '../romfs/index.js';
-  const romfs = (await import(toolchain)) as unknown as RomfsToolchain;
-  const rules = romfs.rulesFromProfile ? romfs.rulesFromProfile(profile) : undefined;
+  const { buildImage, rulesFromProfile } = await import('../romfs/index.js');
   const input = spec.kind === 'source' ? { sourceDir: spec.path } : { configFile: spec.path };
-  const built = await romfs.buildImage({ ...input, rules, profile });
+  const built = await buildImage({ ...input, rules: rulesFromProfile(profile), profile });
   return describeImage(built.bytes, `${spec.path} (built for ${profile.name})`, spec.kind);
 }
