@@ -52,26 +52,34 @@ async function timed(f: () => Promise<RunResult>): Promise<{ ms: number; cpuMs: 
   return { ms, cpuMs: c0 !== null && c1 !== null ? c1 - c0 : null, processCpuMs: (p.user + p.system) / 1000, run };
 }
 
-export async function run(ctx: unknown): Promise<Figure[]> {
-  void ctx;
+/** What benchmarks/index.ts passes (structural, so this module stands alone). */
+interface Ctx {
+  log?(line: string): void;
+}
+
+export async function run(ctx?: Ctx): Promise<Figure[]> {
+  const log = (l: string) => ctx?.log?.(l);
   const figures: Figure[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'hil-run-bench-'));
   const lockDir = join(tmp, 'locks');
   try {
     const fw = process.env.HIL_QEMU_FIRMWARE;
     if (fw) {
+      log('run: model-load on QEMU (incl. boot)');
       const q = await timed(() => runScenarios({ scenarios: [scenario], device: 'qemu', profile: 'qemu-mps2-an385', cwd: root, lockDir }));
       figures.push({ name: 'run.model-load.qemu.wall', value: Math.round(q.ms), unit: 'ms', goal: '<= 3000 ms incl. QEMU boot', met: q.ms <= 3000 });
     } else {
       figures.push({ name: 'run.model-load.qemu.wall', value: NaN, unit: 'ms', goal: '<= 3000 ms incl. QEMU boot', note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
     }
 
+    log('run: model-load on one simulated board');
     const one = await timed(() => runScenarios({ scenarios: [scenario], device: 'sim:openmv-h7', cwd: root, lockDir }));
     figures.push({ name: 'run.model-load.sim.wall', value: Math.round(one.ms), unit: 'ms' });
 
     const n = 16;
     const bench = join(tmp, 'bench16.yaml');
     writeFileSync(bench, `devices:\n${Array.from({ length: n }, (_, i) => `  sim${i}: { profile: openmv-h7, connection: sim }\n`).join('')}`);
+    log(`run: model-load on ${n} simulated boards in parallel`);
     const many = await timed(() => runScenarios({ scenarios: [scenario], bench, cwd: root, lockDir }));
     const cores = availableParallelism();
     const ideal = one.ms * Math.max(1, n / cores);
