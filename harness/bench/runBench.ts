@@ -26,6 +26,8 @@ export interface RunBenchOptions {
   lockDir?: string;
   /** Attempts to open a device before giving up (default 2). */
   openAttempts?: number;
+  /** Runs of a scenario that hit an infrastructure error (reconnecting in between; default 2). */
+  scenarioAttempts?: number;
   /** Open a target (default: the device layer). Tests of the runner itself can pass their own. */
   open?: (t: BenchTarget) => Promise<Device>;
   /** Live progress: a device started, a check finished. */
@@ -84,29 +86,46 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     });
     track(lease);
     log(`lease taken: ${lease.file}`);
-    const attempts = Math.max(1, opts.openAttempts ?? 2);
-    for (let i = 1; ; i++) {
-      try {
-        device = await (opts.open ?? openTarget)(t);
-        break;
-      } catch (e) {
-        const err = errorOf(e);
-        log(`open attempt ${i}/${attempts} failed: ${err.message}`);
-        if (i >= attempts || err.exitCode === ExitCode.USAGE) throw e;
+    const open = async (): Promise<Device> => {
+      const attempts = Math.max(1, opts.openAttempts ?? 2);
+      for (let i = 1; ; i++) {
+        try {
+          return await (opts.open ?? openTarget)(t);
+        } catch (e) {
+          const err = errorOf(e);
+          log(`open attempt ${i}/${attempts} failed: ${err.message}`);
+          if (i >= attempts || err.exitCode === ExitCode.USAGE) throw e;
+        }
       }
-    }
+    };
+    device = await open();
     log(`opened ${t.connection} as ${device.name} (profile ${t.profile.name})`);
     for (const s of scenarios) {
-      log(`scenario ${s.name} (${s.file})`);
-      const r = await runScenario(device, s, {
-        image: opts.image,
-        flash: opts.flash,
-        simulatedBoard: t.simulated,
-        log,
-        onCheck: (c) => opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c }),
-      });
-      result.scenarios.push(r);
-      if (r.error) log(`scenario ${s.name} stopped: ${r.error.message}`);
+      const scenarioAttempts = Math.max(1, opts.scenarioAttempts ?? 2);
+      for (let attempt = 1; ; attempt++) {
+        log(`scenario ${s.name} (${s.file})${attempt > 1 ? `, attempt ${attempt}/${scenarioAttempts}` : ''}`);
+        const r = await runScenario(device, s, {
+          image: opts.image,
+          flash: opts.flash,
+          simulatedBoard: t.simulated,
+          log,
+          onCheck: (c) => opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c }),
+        });
+        if (r.error) log(`scenario ${s.name} stopped: ${r.error.message}`);
+        const infra = r.error?.exitCode === ExitCode.INFRA || r.checks.some((c) => c.status === 'error');
+        if (!infra || attempt >= scenarioAttempts) {
+          if (attempt > 1) r.attempts = attempt;
+          result.scenarios.push(r);
+          break;
+        }
+        // A link or board fault: reconnect and run the scenario again from the start.
+        log(`infrastructure error; reopening ${t.connection} and retrying the scenario`);
+        try {
+          await device.close();
+        } catch { /* the link is already gone */ }
+        device = undefined;
+        device = await open();
+      }
     }
   } catch (e) {
     result.error = errorOf(e);

@@ -50,6 +50,8 @@ export interface ScenarioResult {
   flash?: FlashSummary;
   checks: CheckResult[];
   durationMs: number;
+  /** Set when the scenario had to be run more than once after infrastructure errors. */
+  attempts?: number;
   /** Set when the scenario stopped on an error before or between checks. */
   error?: { message: string; exitCode: number; phase?: string };
 }
