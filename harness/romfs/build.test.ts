@@ -1,5 +1,5 @@
 /** Builder behaviour: alignment at depth, rules and overrides, .py compilation, errors, determinism, caches. */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -191,5 +191,33 @@ describe('.mpy headers and file kinds', () => {
     expect(fileKind('a.mpy', Uint8Array.of(0x4d, 6, 0, 31)).kind).toBe('mpy');
     expect(fileKind('a.txt', new TextEncoder().encode('hello\nworld\n')).kind).toBe('text');
     expect(fileKind('a.jpg', Uint8Array.of(0xff, 0xd8, 0, 1, 2)).kind).toBe('other');
+  });
+});
+
+describe('outFile: streamed writing and up-to-date outputs', () => {
+  it('writes the same bytes as the in-memory builder; an unchanged rebuild does not rewrite; a touched output is rewritten', async () => {
+    const dir = tree({ 'm.tflite': tfl(70_000), 'app/main.py': 'print(2)\n', 'x/y/z.txt': 'z' });
+    const cache = join(tmp, 'cache-out');
+    const out = join(tmp, 'out', 'img.img');
+    const mem = await buildImage({ sourceDir: dir, profile: h7, cacheDir: false });
+    const a = await buildImage({ sourceDir: dir, profile: h7, cacheDir: cache, outFile: out });
+    expect(a.written).toBe(true);
+    expect(readFileSync(out).equals(Buffer.from(mem.bytes))).toBe(true);
+    const b = await buildImage({ sourceDir: dir, profile: h7, cacheDir: cache, outFile: out });
+    expect([b.written, b.cached]).toEqual([false, true]);
+    expect(Buffer.from(b.bytes).equals(Buffer.from(mem.bytes))).toBe(true);
+    expect(b.entries).toEqual(mem.entries);
+    writeFileSync(out, 'clobbered');
+    const c = await buildImage({ sourceDir: dir, profile: h7, cacheDir: cache, outFile: out });
+    expect(c.written).toBe(true);
+    expect(readFileSync(out).equals(Buffer.from(mem.bytes))).toBe(true);
+  });
+
+  it('a failed build leaves no output file', async () => {
+    const dir = tree({ 'bad.py': 'def (:\n' });
+    const out = join(tmp, 'never.img');
+    await expect(buildImage({ sourceDir: dir, cacheDir: false, outFile: out })).rejects.toThrow(MpyCompileError);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(tmp).some((f) => f.startsWith('never.img'))).toBe(false);
   });
 });

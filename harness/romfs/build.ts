@@ -11,11 +11,13 @@ import { alignFor, rulesFromProfile, type AlignRules } from './rules.js';
 import { readSourceTree, treeFiles, type TreeDir, type TreeFile, type TreeNode } from './tree.js';
 import { configTree, readRomfsConfig } from './openmvConfig.js';
 import { planLayout, type LayoutName, type PlacedNode } from './layout.js';
-import { writeImage } from './writeImage.js';
+import { writeImage, writeImageFile } from './writeImage.js';
 import { cachedCompiler, nativeMpyCross, wasmMpyCross, type MpyCompiler } from './mpyCross.js';
 import { defaultCacheDir } from './cacheDir.js';
-import { fingerprint, readCachedImage, writeCachedImage } from './imageCache.js';
-import { readFileSync } from 'node:fs';
+import { fingerprint, readCachedImage, readCachedOutput, writeCachedImage, writeCachedOutput } from './imageCache.js';
+import { readFileSync, statSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { statStamp } from './tree.js';
 
 export interface BuildOptions {
   /** Folder whose contents become the image (directories kept). */
@@ -39,6 +41,14 @@ export interface BuildOptions {
   partitionSize?: number;
   /** Cache folder (compiled .mpy, last image per input); false for no cache. */
   cacheDir?: string | false;
+  /** Reuse the last image of unchanged inputs (default true; the .mpy cache is used either way). */
+  imageCache?: boolean;
+  /**
+   * Write the image to this file (atomically; streamed, no image-sized buffer). With the cache on,
+   * an unchanged input whose output file is untouched since the last build is not rewritten.
+   * `bytes` of the result is then read from the file when first used.
+   */
+  outFile?: string;
 }
 
 export interface BuiltFileEntry {
@@ -72,6 +82,8 @@ export interface BuildResult {
   compiled: number;
   /** True when the image came back from the image cache unchanged. */
   cached: boolean;
+  /** With `outFile`: whether the file was (re)written. */
+  written?: boolean;
 }
 
 const CACHE_FORMAT = 1;
@@ -174,8 +186,31 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   };
   const inputName = opts.configFile ?? opts.sourceDir!;
 
-  if (cacheDir) {
-    const hit = readCachedImage<{ entries: BuiltEntry[]; compiled: number }>(cacheDir, inputId, fp);
+  const useImageCache = !!cacheDir && opts.imageCache !== false;
+  const outFile = opts.outFile === undefined ? undefined : resolve(opts.outFile);
+  const outStamp = (p: string): string | undefined => {
+    try {
+      return statStamp(statSync(p, { bigint: true }));
+    } catch {
+      return undefined;
+    }
+  };
+  /** `bytes` read from the output file on first use. */
+  const lazyResult = (base: Omit<BuildResult, 'bytes'>, file: string): BuildResult => {
+    let bytes: Uint8Array | undefined;
+    return Object.defineProperty(base, 'bytes', {
+      enumerable: true,
+      get: () => (bytes ??= new Uint8Array(readFileSync(file))),
+    }) as BuildResult;
+  };
+  if (useImageCache && outFile) {
+    const hit = readCachedOutput<{ entries: BuiltEntry[]; compiled: number }>(cacheDir!, inputId, outFile, fp, outStamp);
+    if (hit) {
+      fits(hit.length, inputName);
+      return lazyResult({ entries: hit.meta.entries, usage: { used: hit.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true, written: false }, outFile);
+    }
+  } else if (useImageCache) {
+    const hit = readCachedImage<{ entries: BuiltEntry[]; compiled: number }>(cacheDir!, inputId, fp);
     if (hit) {
       fits(hit.bytes.length, inputName);
       return { bytes: hit.bytes, entries: hit.meta.entries, usage: { used: hit.bytes.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true };
@@ -189,8 +224,20 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   }
   const planned = planLayout(root, layout);
   fits(planned.total, inputName);
-  const bytes = writeImage(planned);
   const entries = entriesOf(planned.nodes);
-  if (cacheDir) writeCachedImage(cacheDir, inputId, fp, bytes, { entries, compiled });
-  return { bytes, entries, usage: { used: bytes.length, size, sizeFrom }, compiled, cached: false };
+  const usage = { used: planned.total, size, sizeFrom };
+  if (outFile) {
+    try {
+      mkdirSync(dirname(outFile), { recursive: true });
+    } catch (e) {
+      throw new RomfsBuildError(`${outFile}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? e})`, outFile);
+    }
+    writeImageFile(planned, outFile);
+    const stamp = outStamp(outFile);
+    if (cacheDir && stamp) writeCachedOutput(cacheDir!, inputId, outFile, fp, stamp, planned.total, { entries, compiled });
+    return lazyResult({ entries, usage, compiled, cached: false, written: true }, outFile);
+  }
+  const bytes = writeImage(planned);
+  if (useImageCache) writeCachedImage(cacheDir!, inputId, fp, bytes, { entries, compiled });
+  return { bytes, entries, usage, compiled, cached: false };
 }

@@ -64,3 +64,42 @@ export function writeCachedImage<M>(cacheDir: string, inputId: string, fp: strin
     // A cache that cannot be written only costs time.
   }
 }
+
+/**
+ * Output-file mode: the image already written to `outFile` is the cache. The record keeps the
+ * fingerprint and the output's stat after writing; an unchanged input with an untouched output
+ * needs no work at all.
+ */
+interface OutputRecord<M> {
+  fingerprint: string;
+  out: string;
+  outStamp: string;
+  length: number;
+  meta: M;
+}
+
+const outKey = (inputId: string, outFile: string) => keyOf(`${inputId}\0${outFile}`);
+
+export function readCachedOutput<M>(cacheDir: string, inputId: string, outFile: string, fp: string, stampOf: (p: string) => string | undefined): { length: number; meta: M } | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(join(cacheDir, 'outputs', `${outKey(inputId, outFile)}.json`), 'utf8')) as OutputRecord<M>;
+    if (rec.fingerprint !== fp || rec.out !== outFile) return undefined;
+    if (stampOf(outFile) !== rec.outStamp) return undefined;
+    return { length: rec.length, meta: rec.meta };
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeCachedOutput<M>(cacheDir: string, inputId: string, outFile: string, fp: string, outStamp: string, length: number, meta: M): void {
+  try {
+    const dir = join(cacheDir, 'outputs');
+    mkdirSync(dir, { recursive: true });
+    const p = join(dir, `${outKey(inputId, outFile)}.json`);
+    const rec: OutputRecord<M> = { fingerprint: fp, out: outFile, outStamp, length, meta };
+    writeFileSync(`${p}.${process.pid}.tmp`, JSON.stringify(rec));
+    renameSync(`${p}.${process.pid}.tmp`, p);
+  } catch {
+    // A cache that cannot be written only costs time.
+  }
+}

@@ -6,7 +6,7 @@
  * Errors are one line naming the file or field (exit 2); nothing is written when a build fails.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import { loadProfile, listProfiles, type BoardProfile } from '../../profile/profile.js';
@@ -91,6 +91,7 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       vars[v.slice(0, eq)] = v.slice(eq + 1);
     }
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
+    const out = args.output ?? (args.config ? resolve(dirname(args.config), 'build', `romfs${args.partition ?? '0'}.img`) : `${resolve(args.dir!).replace(/\/+$/, '')}.img`);
     const result = await buildImage({
       sourceDir: args.dir,
       configFile: args.config,
@@ -103,19 +104,11 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       layout: args.layout,
       partitionSize,
       cacheDir: args.cache ? args.cacheDir : false,
+      outFile: out,
     });
-    const out = args.output ?? (args.config ? resolve(dirname(args.config), 'build', `romfs${args.partition ?? '0'}.img`) : `${resolve(args.dir!).replace(/\/+$/, '')}.img`);
-    try {
-      mkdirSync(dirname(resolve(out)), { recursive: true });
-      const tmp = `${out}.${process.pid}.tmp`;
-      writeFileSync(tmp, result.bytes);
-      renameSync(tmp, out);
-    } catch (e) {
-      throw new UsageError(`${out}: cannot write image (${(e as NodeJS.ErrnoException).code ?? e})`);
-    }
     const files = result.entries.filter((e) => e.type === 'file').length;
     const rule = args.layout === 'mpremote' ? 'mpremote layout, unaligned' : profile ? `aligned for ${profile.name}` : 'aligned (models 16, other files 4)';
-    process.stdout.write(`wrote ${out}: ${result.bytes.length} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.cached ? ', unchanged inputs' : ''}\n`);
+    process.stdout.write(`wrote ${out}: ${result.usage.used} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.written === false ? ', up to date (inputs and image unchanged)' : ''}\n`);
     process.stdout.write(`${formatUsage(result.usage)}\n`);
   },
 };
