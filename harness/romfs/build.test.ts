@@ -221,3 +221,21 @@ describe('outFile: streamed writing and up-to-date outputs', () => {
     expect(readdirSync(tmp).some((f) => f.startsWith('never.img'))).toBe(false);
   });
 });
+
+describe('--mpy-cross PATH (native)', () => {
+  const native = process.env.HIL_MPY_CROSS ?? '/tmp/mpy/mpy-cross/build/mpy-cross';
+  const have = existsSync(native);
+  if (!have) process.stdout.write(`skipping native mpy-cross tests: ${native} not found (set HIL_MPY_CROSS)\n`);
+  (have ? it : it.skip)('compiles with the native binary; the .mpy header is v6 bytecode; syntax errors name file and line', async () => {
+    const dir = tree({ 'pkg/mod.py': 'def g():\n    return 3\n' });
+    const r = await buildImage({ sourceDir: dir, mpyCross: native, cacheDir: false });
+    const f = inspectImage(r.bytes).entries.find((e) => e.path === 'pkg/mod.mpy');
+    expect(f).toMatchObject({ kind: 'mpy', mpy: { version: 6, arch: 0 } });
+    const bad = tree({ 'b.py': 'x = 1\nif x\n' });
+    await expect(buildImage({ sourceDir: bad, mpyCross: native, cacheDir: false })).rejects.toThrow(new RegExp(`^${join(bad, 'b.py')}:2: SyntaxError`));
+  });
+  it('a missing native binary is a one-line error naming it', async () => {
+    const dir = tree({ 'a.py': 'x = 1\n' });
+    await expect(buildImage({ sourceDir: dir, mpyCross: join(tmp, 'no-mpy-cross'), cacheDir: false })).rejects.toThrow(/--mpy-cross .*no-mpy-cross: no such file/);
+  });
+});

@@ -176,7 +176,10 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   else if (configSize !== undefined) [size, sizeFrom] = [configSize, 'config'];
   else if (opts.profile) [size, sizeFrom] = [opts.profile.partition.size, 'profile'];
 
-  const compilerId = opts.keepPy ? 'keep-py' : typeof opts.mpyCross === 'object' ? opts.mpyCross.id : opts.mpyCross ? `native:${opts.mpyCross}` : 'wasm';
+  const compileNeeded = !opts.keepPy && treeFiles(root).some((f) => f.name.endsWith('.py'));
+  // The compiler's identity (package version, or native binary size and mtime) is part of the fingerprint.
+  const compiler = !compileNeeded ? undefined : typeof opts.mpyCross === 'object' ? opts.mpyCross : opts.mpyCross ? nativeMpyCross(opts.mpyCross) : wasmMpyCross();
+  const compilerId = opts.keepPy ? 'keep-py' : compiler ? compiler.id : 'no-py';
   const fp = fingerprint([CACHE_FORMAT, layout, compilerId, rules, inputStamp, stampsOf(root)]);
   const fits = (used: number, file: string): void => {
     if (size !== undefined && used > size) {
@@ -218,10 +221,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   }
 
   let compiled = 0;
-  if (!opts.keepPy && treeFiles(root).some((f) => f.name.endsWith('.py'))) {
-    const inner = typeof opts.mpyCross === 'object' ? opts.mpyCross : opts.mpyCross ? nativeMpyCross(opts.mpyCross) : wasmMpyCross();
-    compiled = await compileTree(root, cachedCompiler(inner, cacheDir), alignOf, !opts.configFile);
-  }
+  if (compiler) compiled = await compileTree(root, cachedCompiler(compiler, cacheDir), alignOf, !opts.configFile);
   const planned = planLayout(root, layout);
   fits(planned.total, inputName);
   const entries = entriesOf(planned.nodes);

@@ -108,7 +108,7 @@ const buildCommand: CommandModule<object, BuildArgs> = {
     });
     const files = result.entries.filter((e) => e.type === 'file').length;
     const rule = args.layout === 'mpremote' ? 'mpremote layout, unaligned' : profile ? `aligned for ${profile.name}` : 'aligned (models 16, other files 4)';
-    process.stdout.write(`wrote ${out}: ${result.usage.used} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.written === false ? ', up to date (inputs and image unchanged)' : ''}\n`);
+    process.stdout.write(`${result.written === false ? 'up to date' : 'wrote'} ${out}: ${result.usage.used} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.written === false ? ' (inputs and image unchanged, not rewritten)' : ''}\n`);
     process.stdout.write(`${formatUsage(result.usage)}\n`);
   },
 };
