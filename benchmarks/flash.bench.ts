@@ -21,6 +21,10 @@ import { flatRomfs } from '../harness/flash/testImage.js';
 import { loadProfile } from '../harness/profile/profile.js';
 import { openTarget } from '../harness/bench/openTarget.js';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { BoardProfile } from '../harness/profile/profile.js';
 import { join } from 'node:path';
 
 export interface Figure {
@@ -122,23 +126,67 @@ export async function flashFigures(board: FlashBenchBoard, images: { model: Uint
   return figures;
 }
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * Open a bench board through the device layer; while harness/device is absent, through the
+ * labelled raw-REPL test double over TCP (the sim's TCP link, or QEMU's tcp serial started here).
+ */
+async function openBoard(label: string, profile: BoardProfile): Promise<{ device: Device; close(): Promise<void>; via: string }> {
+  const haveDevice = existsSync(fileURLToPath(new URL('../harness/device/index.js', import.meta.url))) || existsSync(fileURLToPath(new URL('../harness/device/index.ts', import.meta.url)));
+  const connection = label === 'qemu' ? 'qemu' : `sim:${profile.name}`;
+  if (haveDevice) {
+    const device = await openTarget({ name: label, connection, profile, simulated: label !== 'qemu', extra: {} });
+    return { device, close: () => device.close(), via: 'device layer' };
+  }
+  const { TcpRawReplDouble } = await import('../test/doubles/tcpRawRepl.js');
+  if (label === 'qemu') {
+    const port = await freePort();
+    const q = spawn('qemu-system-arm', ['-machine', 'mps2-an385', '-nographic', '-monitor', 'null', '-semihosting', '-serial', `tcp:127.0.0.1:${port},server=on,wait=off`, '-kernel', process.env.HIL_QEMU_FIRMWARE!], { stdio: 'ignore' });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        const device = await TcpRawReplDouble.open(port, profile, 'qemu');
+        return { device, close: async () => { await device.close(); q.kill(); }, via: 'test double (harness/device absent)' };
+      } catch (e) {
+        if (Date.now() > deadline) { q.kill(); throw e; }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  }
+  const { startSim } = await import('../harness/sim/index.js');
+  const sim = await startSim({ profile, link: 'tcp' });
+  const device = await TcpRawReplDouble.open(Number(/:(\d+)$/.exec(sim.connection)![1]), profile, 'sim');
+  return { device, close: async () => { await device.close(); await sim.stop(); }, via: 'test double (harness/device absent)' };
+}
+
 /** Entry point for benchmarks/index.ts: QEMU when HIL_QEMU_FIRMWARE is set, and the simulated board. */
-export async function run(ctx: unknown): Promise<Figure[]> {
-  void ctx;
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const boards: { label: string; connection: string; profile: string; modelBytes: number }[] = [];
-  if (process.env.HIL_QEMU_FIRMWARE) boards.push({ label: 'qemu', connection: 'qemu', profile: 'qemu-mps2-an385', modelBytes: 256 * 1024 });
-  boards.push({ label: 'sim', connection: 'sim:openmv-h7', profile: 'openmv-h7', modelBytes: 64 * 1024 });
+export async function run(ctx: { root?: string; log?: (l: string) => void } = {}): Promise<Figure[]> {
+  const root = ctx.root ?? fileURLToPath(new URL('..', import.meta.url));
+  const boards: { label: string; profile: string; modelBytes: number }[] = [];
+  if (process.env.HIL_QEMU_FIRMWARE) boards.push({ label: 'qemu', profile: 'qemu-mps2-an385', modelBytes: 256 * 1024 });
+  boards.push({ label: 'sim', profile: 'openmv-h7', modelBytes: 64 * 1024 });
   const figures: Figure[] = [];
   for (const b of boards) {
     const profile = loadProfile(b.profile);
-    const device = await openTarget({ name: b.label, connection: b.connection, profile, simulated: b.connection.startsWith('sim'), extra: {} });
+    const board = await openBoard(b.label, profile);
+    ctx.log?.(`${b.label}: link through the ${board.via}`);
     try {
       const model = flatRomfs([{ name: 'model.tflite', data: randomBytes(b.modelBytes) }], profile.align.models);
       const demo = (await prepareImage({ sourceDir: join(root, 'images/demo') }, profile)).bytes;
-      figures.push(...(await flashFigures({ device, label: b.label }, { model, demo })));
+      const figs = await flashFigures({ device: board.device, label: b.label }, { model, demo });
+      for (const f of figs) f.note = [f.note, `link: ${board.via}`].filter(Boolean).join('; ');
+      figures.push(...figs);
     } finally {
-      await device.close();
+      await board.close();
     }
   }
   if (!process.env.HIL_QEMU_FIRMWARE) figures.push({ name: 'flash.qemu', value: NaN, unit: 'B/s', note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
