@@ -12,6 +12,10 @@ import { ExitCode, HilError, oneLine } from '../errors.js';
 import type { ScenarioDefinition } from '../scenario/definition.js';
 import { makeRunResult, type CheckResult, type DeviceRunResult, type RunResult } from '../scenario/result.js';
 import { runScenario } from '../scenario/runScenario.js';
+import { resolveImage } from '../scenario/resolveImage.js';
+import type { ScenarioImage } from '../scenario/context.js';
+import type { ImageSpec } from '../scenario/definition.js';
+import type { BoardProfile } from '../profile/profile.js';
 import type { BenchTarget } from './inventory.js';
 import { acquireLease, type Lease } from './lease.js';
 import { openTarget } from './openTarget.js';
@@ -33,6 +37,22 @@ export interface RunBenchOptions {
   /** Live progress: a device started, a check finished. */
   onEvent?: (e: BenchEvent) => void;
   notes?: string[];
+  /** Shared by the workers of one run: each image is built once per profile, not once per board. */
+  images?: Map<string, Promise<ScenarioImage>>;
+}
+
+/** resolveImage memoised in `cache` by image and profile (alignment rules and size come from it). */
+export function sharedImages(cache: Map<string, Promise<ScenarioImage>>): typeof resolveImage {
+  return (spec: ImageSpec, profile: BoardProfile) => {
+    const key = `${spec.kind}\0${spec.path}\0${profile.source}\0${profile.name}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = resolveImage(spec, profile);
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+    }
+    return p;
+  };
 }
 
 export type BenchEvent =
@@ -108,6 +128,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
           image: opts.image,
           flash: opts.flash,
           simulatedBoard: t.simulated,
+          resolveImage: opts.images ? sharedImages(opts.images) : undefined,
           log,
           onCheck: (c) => opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c }),
         });
@@ -177,6 +198,7 @@ export async function runBench(targets: BenchTarget[], scenarios: ScenarioDefini
     if (names.has(t.name)) throw new HilError(`device name '${t.name}' appears twice`, ExitCode.USAGE);
     names.add(t.name);
   }
-  const devices = await Promise.all(targets.map((t) => runOnTarget(t, scenarios, opts)));
+  const shared = { ...opts, images: opts.images ?? new Map<string, Promise<ScenarioImage>>() };
+  const devices = await Promise.all(targets.map((t) => runOnTarget(t, scenarios, shared)));
   return makeRunResult(devices, started, opts.notes ?? []);
 }

@@ -25,6 +25,8 @@ export interface RunScenarioOptions {
   flash?: FlashMode;
   /** The board is hil's simulated board (model inference can only be `simulated`). */
   simulatedBoard?: boolean;
+  /** How the image is obtained (default resolveImage; a bench shares one build among its boards). */
+  resolveImage?: typeof resolveImage;
   /** Device log lines (flash decisions, check summaries). */
   log?: (line: string) => void;
   /** Called as each check finishes (for live console output). */
@@ -59,7 +61,7 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
   let image: ScenarioImage;
   try {
     const spec = opts.image ? imageSpecFor(resolve(opts.image)) : def.image;
-    image = await resolveImage(spec, device.profile);
+    image = await (opts.resolveImage ?? resolveImage)(spec, device.profile);
     result.image = { source: image.source, kind: image.kind, bytes: image.bytes.length, sha256: image.sha256, files: image.files.length };
     log(`image ${image.source}: ${image.bytes.length} bytes, ${image.files.length} files, sha256 ${image.sha256}`);
   } catch (e) {
