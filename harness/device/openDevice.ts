@@ -1,0 +1,90 @@
+/** Open a board from a connection string and a profile: the one entry point upper layers use. */
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProfile, type BoardProfile } from '../profile/profile.js';
+import { SerialTransport } from '../transport/serialTransport.js';
+import { TcpTransport } from '../transport/tcpTransport.js';
+import type { Transport } from '../transport/transport.js';
+import { parseConnection } from './connection.js';
+import { QemuBoard } from './qemu.js';
+import { ReplDevice } from './replDevice.js';
+import type { Device } from './types.js';
+
+export interface OpenDeviceOptions {
+  connection: string;
+  profile: BoardProfile | string;
+  name?: string;
+  /** QEMU: firmware ELF (default HIL_QEMU_FIRMWARE). */
+  firmware?: string;
+  /** QEMU: ROMFS image (file path or bytes) loaded at the partition origin; sim: initial image. */
+  image?: string | Uint8Array;
+  /** Deadline to open the link and reach the raw REPL (ms). */
+  readyTimeoutMs?: number;
+  /** Default deadline of each operation (ms). */
+  timeoutMs?: number;
+}
+
+export async function openDevice(opts: OpenDeviceOptions & Record<string, unknown>): Promise<Device> {
+  const profile = typeof opts.profile === 'string' ? loadProfile(opts.profile) : opts.profile;
+  const conn = parseConnection(opts.connection);
+  const name = opts.name ?? opts.connection;
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  let transport: Transport;
+  let plainPauseMs: number | undefined;
+  let readyTimeoutMs = opts.readyTimeoutMs ?? 15000;
+  try {
+    switch (conn.kind) {
+      case 'serial':
+        transport = SerialTransport.byPath(conn.path);
+        break;
+      case 'serial-id':
+        transport = SerialTransport.bySerialNumber(conn.serial);
+        break;
+      case 'tcp':
+        transport = new TcpTransport(conn.host, conn.port);
+        break;
+      case 'qemu': {
+        let imagePath: string | undefined;
+        if (opts.image instanceof Uint8Array) {
+          const dir = mkdtempSync(join(tmpdir(), 'hil-qemu-'));
+          imagePath = join(dir, 'romfs.img');
+          writeFileSync(imagePath, opts.image);
+          cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+        } else imagePath = opts.image;
+        const q = await QemuBoard.start({ profile, firmware: opts.firmware, image: imagePath });
+        cleanups.push(() => q.stop());
+        transport = SerialTransport.byPath(q.ptyPath);
+        readyTimeoutMs = Math.max(readyTimeoutMs, 20000);
+        break;
+      }
+      case 'sim': {
+        const { startSim } = await import('../sim/index.js');
+        const simProfile = conn.profile ? loadProfile(conn.profile) : profile;
+        const image = typeof opts.image === 'string' ? new Uint8Array((await import('node:fs')).readFileSync(opts.image)) : opts.image;
+        const sim = await startSim({ profile: simProfile, link: 'pty', image });
+        cleanups.push(() => sim.stop());
+        transport = SerialTransport.byPath(sim.connection);
+        plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed
+        break;
+      }
+    }
+    const device = new ReplDevice({
+      name,
+      profile,
+      connection: opts.connection,
+      transport,
+      repl: plainPauseMs === undefined ? undefined : { plainPauseMs },
+      defaultTimeoutMs: opts.timeoutMs,
+      onClose: cleanup,
+    });
+    await device.connect(readyTimeoutMs);
+    return device;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}

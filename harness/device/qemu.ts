@@ -1,0 +1,85 @@
+/**
+ * A QEMU-emulated board as a resource hil starts and stops: qemu-system-arm with the profile's
+ * machine, the user's firmware, the ROMFS image loaded at the partition origin, serial on a pty.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { BoardProfile } from '../profile/profile.js';
+import { LinkTimeoutError } from '../transport/errors.js';
+
+export interface QemuOptions {
+  profile: BoardProfile;
+  firmware?: string;
+  /** ROMFS image file to load at the partition origin. */
+  image?: string;
+  binary?: string;
+  timeoutMs?: number;
+}
+
+export class QemuBoard {
+  private constructor(readonly process: ChildProcess, readonly ptyPath: string, readonly args: string[]) {}
+
+  static commandLine(o: QemuOptions, firmware: string): string[] {
+    const machine = o.profile.qemu?.machine;
+    const args = ['-machine', machine!, '-nographic', '-monitor', 'null', '-semihosting', '-serial', 'pty', '-kernel', firmware];
+    if (o.image) args.push('-device', `loader,file=${o.image},addr=0x${o.profile.partition.origin.toString(16)},force-raw=on`);
+    return args;
+  }
+
+  static async start(o: QemuOptions): Promise<QemuBoard> {
+    if (!o.profile.qemu) throw new UsageError(`profile ${o.profile.name} is not a QEMU board (no qemu.machine); use a qemu-* profile`);
+    const firmware = o.firmware ?? process.env.HIL_QEMU_FIRMWARE;
+    if (!firmware) throw new UsageError('no QEMU firmware: set HIL_QEMU_FIRMWARE or pass --firmware (build MicroPython ports/qemu)');
+    if (!existsSync(firmware)) throw new UsageError(`${firmware}: QEMU firmware file not found`);
+    if (o.image && !existsSync(o.image)) throw new UsageError(`${o.image}: image file not found`);
+    const bin = o.binary ?? 'qemu-system-arm';
+    const args = QemuBoard.commandLine(o, firmware);
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timeoutMs = o.timeoutMs ?? 10000;
+    const pty = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const onData = (d: Buffer) => {
+        text += d.toString();
+        // QEMU prints this on stderr or stdout depending on version and -nographic.
+        const m = /char device redirected to (\/dev\/pts\/\d+)/.exec(text);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new LinkTimeoutError(`qemu-system-arm did not report its serial pty within ${timeoutMs} ms: ${text.trim().slice(-200)}`, 'qemu-start'));
+      }, timeoutMs);
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject((e as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new UsageError(`${bin} not found: install QEMU (Debian: apt-get install qemu-system-arm)`)
+          : e);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new LinkTimeoutError(`qemu-system-arm exited with ${code} before the board came up: ${text.trim().split('\n').pop() ?? ''}`, 'qemu-start'));
+      });
+    });
+    child.stdout!.resume();
+    child.stderr!.resume();
+    return new QemuBoard(child, pty, args);
+  }
+
+  async stop(): Promise<void> {
+    const c = this.process;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => c.kill('SIGKILL'), 2000);
+      c.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * A Device driven through the raw REPL over one transport (serial, TCP). Operations are
+ * serialised (one at a time on the wire), each with a deadline; every byte is in the transcript.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import type { BoardProfile } from '../profile/profile.js';
+import type { Transport } from '../transport/transport.js';
+import { LinkClosedError, LinkTimeoutError } from '../transport/errors.js';
+import { RawRepl, type RawReplOptions } from '../repl/rawRepl.js';
+import { DeviceExceptionError } from '../repl/errors.js';
+import { LinkTranscript } from '../repl/transcript.js';
+import { streamToBoard } from '../repl/binaryChannel.js';
+import { InfraError } from '../errors.js';
+import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
+
+export interface ReplDeviceOptions {
+  name: string;
+  profile: BoardProfile;
+  connection: string;
+  transport: Transport;
+  repl?: RawReplOptions;
+  /** Resources to release on close (a QEMU process, a simulated board). */
+  onClose?: () => Promise<void>;
+  /** Default deadline of one operation (ms). */
+  defaultTimeoutMs?: number;
+  /** How long a board may take to come back after machine.reset() (ms). */
+  reconnectTimeoutMs?: number;
+  /** Link-fault retries when entering the raw REPL. */
+  retries?: number;
+}
+
+export class ReplDevice implements Device {
+  readonly name: string;
+  readonly profile: BoardProfile;
+  readonly connection: string;
+  readonly transcript = new LinkTranscript();
+  readonly transport: Transport;
+  readonly repl: RawRepl;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly o: ReplDeviceOptions) {
+    this.name = o.name;
+    this.profile = o.profile;
+    this.connection = o.connection;
+    this.transport = o.transport;
+    this.transport.onTraffic = (dir, data) => this.transcript.add(dir, data);
+    this.repl = new RawRepl(this.transport, o.repl);
+  }
+
+  private get timeout(): number {
+    return this.o.defaultTimeoutMs ?? 30000;
+  }
+
+  /** One operation at a time on the wire. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Open the link and enter the raw REPL, retrying link faults (not board errors) a few times. */
+  async connect(timeoutMs = 15000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await pRetry(
+      async () => {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new AbortError(new LinkTimeoutError(`${this.name}: board not ready within ${timeoutMs} ms`, 'connect'));
+        if (!this.transport.isOpen) await this.transport.open(Math.max(500, left));
+        this.repl.inRaw = false;
+        await this.repl.enter(Math.max(1000, deadline - Date.now()));
+      },
+      {
+        retries: this.o.retries ?? 2,
+        minTimeout: 200,
+        maxTimeout: 1000,
+        shouldRetry: ({ error }) => error instanceof LinkClosedError || error instanceof LinkTimeoutError,
+        onFailedAttempt: async ({ error }) => {
+          this.transcript.note(`connect attempt failed: ${error.message}`);
+          if (!this.transport.isOpen || error instanceof LinkClosedError) await this.transport.close().catch(() => undefined);
+        },
+      },
+    );
+  }
+
+  execRaw(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.serial(async () => {
+      await this.ensureLink();
+      const r = await this.repl.exec(code, opts.timeoutMs ?? this.timeout).catch((e) => this.onFault(e));
+      return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+    });
+  }
+
+  async exec(code: string, opts: ExecOptions = {}): Promise<string> {
+    const r = await this.execRaw(code, opts);
+    if (r.stderr.length) throw new DeviceExceptionError(this.name, r.stderr);
+    return r.stdout;
+  }
+
+  async evalJson<T = unknown>(expr: string, opts: ExecOptions = {}): Promise<T> {
+    const out = await this.exec(`import json\nprint(json.dumps(${expr}))`, opts);
+    const line = out.trim().split('\n').pop() ?? '';
+    try {
+      return JSON.parse(line) as T;
+    } catch {
+      throw new InfraError(`${this.name}: expected JSON from the board, got ${JSON.stringify(line.slice(0, 80))}`, 'exec');
+    }
+  }
+
+  sendBinary(receiver: BinaryReceiver, data: Uint8Array, opts: BinaryTransferOptions = {}): Promise<BinaryTransferResult> {
+    return this.serial(async () => {
+      await this.ensureLink();
+      const t0 = performance.now();
+      const timeoutMs = opts.timeoutMs ?? Math.max(this.timeout, 30000 + data.length / 2);
+      const setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
+      if (setup.stderr.length) throw new DeviceExceptionError(this.name, setup.stderr.toString('utf8'));
+      const r = await streamToBoard(this.name, this.transport, this.repl, receiver.sink, data, {
+        chunkSize: opts.chunkSize ?? 2048,
+        window: 2,
+        timeoutMs,
+        startOffset: opts.startOffset ?? 0,
+        onProgress: opts.onProgress,
+      }).catch((e) => this.onFault(e));
+      let finishOutput = '';
+      if (receiver.finish) {
+        const f = await this.repl.exec(receiver.finish, timeoutMs).catch((e) => this.onFault(e));
+        if (f.stderr.length) throw new DeviceExceptionError(this.name, f.stderr.toString('utf8'));
+        finishOutput = f.stdout.toString('utf8');
+      }
+      return { bytes: r.bytes, sha256: r.sha256, finishOutput, elapsedMs: performance.now() - t0 };
+    });
+  }
+
+  softReset(opts: ExecOptions = {}): Promise<void> {
+    return this.serial(async () => {
+      await this.ensureLink();
+      await this.repl.softReset(opts.timeoutMs ?? 15000).catch((e) => this.onFault(e));
+    });
+  }
+
+  hardReset(opts: ExecOptions = {}): Promise<void> {
+    return this.serial(async () => {
+      await this.ensureLink();
+      const timeoutMs = opts.timeoutMs ?? this.o.reconnectTimeoutMs ?? 20000;
+      this.transcript.note('hard reset: machine.reset()');
+      await this.repl.submit('import machine\nmachine.reset()', 5000);
+      // The link drops (USB re-enumeration, pty recreated); close our end and find it again.
+      await this.transport.rx.readUntil('\x00never\x00', Date.now() + 1500, 'hard-reset').catch(() => undefined);
+      await this.transport.close();
+      this.repl.inRaw = false;
+      this.repl.rawPaste = this.repl.rawPaste === true ? null : this.repl.rawPaste;
+      await this.connect(timeoutMs);
+    });
+  }
+
+  /** A closed link (board reset under us) is reopened before the next operation. */
+  private async ensureLink(): Promise<void> {
+    if (this.closed) throw new InfraError(`${this.name}: device is closed`, 'closed');
+    if (!this.transport.isOpen || this.transport.rx.closed) {
+      await this.transport.close().catch(() => undefined);
+      await this.connect();
+    } else if (!this.repl.inRaw) {
+      await this.repl.enter();
+    }
+  }
+
+  /** After a link fault the REPL state is unknown: force re-entry next time. */
+  private onFault(e: unknown): never {
+    this.repl.inRaw = false;
+    throw e;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.transport.isOpen && this.repl.inRaw) await this.transport.write('\x02').catch(() => undefined);
+      await this.transport.close();
+    } finally {
+      await this.o.onClose?.();
+    }
+  }
+}

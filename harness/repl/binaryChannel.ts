@@ -1,0 +1,110 @@
+/**
+ * The binary channel: bulk bytes to a program running on the board, without base64 or exec per
+ * chunk. The board program turns Ctrl-C off (`micropython.kbd_intr(-1)`), reads framed chunks
+ * from `sys.stdin.buffer` (`HB`, u16 length, u32 crc32, data), hands each to the receiver's sink,
+ * acknowledges it with one byte (0x06), keeps a running sha256, and at the end prints the count
+ * and digest, which the host compares with its own. A few chunks may be in flight (a window), so
+ * the link stays busy while the board writes flash, yet the board's input buffer never overruns.
+ * A frame that fails its check (a link fault) ends the program with an error instead of writing.
+ */
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import type { Transport } from '../transport/transport.js';
+import type { RawRepl } from './rawRepl.js';
+import { DeviceExceptionError, TransferIntegrityError } from './errors.js';
+
+export interface ChannelOptions {
+  chunkSize: number;
+  window: number;
+  timeoutMs: number;
+  startOffset: number;
+  onProgress?: (sent: number, total: number) => void;
+}
+
+export function boardProgram(sink: string, total: number, start: number, chunk: number): string {
+  return `
+import sys, micropython, hashlib, binascii
+def _hil_bin():
+    rd = sys.stdin.buffer.readinto
+    wr = sys.stdout.write
+    h = hashlib.sha256()
+    hdr = bytearray(8)
+    buf = bytearray(${chunk})
+    mv = memoryview(buf)
+    hv = memoryview(hdr)
+    off = ${start}
+    micropython.kbd_intr(-1)
+    try:
+        wr('\\x06')
+        while off < ${total}:
+            g = 0
+            while g < 8:
+                g += rd(hv[g:])
+            if hdr[0] != 0x48 or hdr[1] != 0x42:
+                raise OSError('HIL_CHANNEL frame lost at %d' % off)
+            n = hdr[2] | (hdr[3] << 8)
+            c = hdr[4] | (hdr[5] << 8) | (hdr[6] << 16) | (hdr[7] << 24)
+            m = mv[:n]
+            g = 0
+            while g < n:
+                g += rd(m[g:])
+            if binascii.crc32(m) & 0xffffffff != c:
+                raise OSError('HIL_CHANNEL crc mismatch at %d' % off)
+            h.update(m)
+            ${sink}(m, off)
+            off += n
+            wr('\\x06')
+    finally:
+        micropython.kbd_intr(3)
+    print('HILBIN', off - ${start}, binascii.hexlify(h.digest()).decode())
+_hil_bin()
+`;
+}
+
+export async function streamToBoard(device: string, t: Transport, repl: RawRepl, sink: string, data: Uint8Array, o: ChannelOptions): Promise<{ bytes: number; sha256: string }> {
+  const deadline = Date.now() + o.timeoutMs;
+  const total = data.length;
+  const start = Math.min(o.startOffset, total);
+  await repl.submit(boardProgram(sink, total, start, o.chunkSize), Math.min(o.timeoutMs, 15000));
+  const rx = t.rx;
+  const ack = async (): Promise<void> => {
+    const r = await rx.readUntilAny(['\x06', '\x04'], Math.min(deadline, Date.now() + 20000), 'transfer');
+    if (r.marker === 1) {
+      // The program ended early: its stderr holds the reason.
+      const err = await rx.readUntil('\x04', deadline, 'transfer');
+      await rx.readUntil('>', deadline, 'transfer').catch(() => undefined);
+      throw new DeviceExceptionError(device, err.toString('utf8') || r.data.toString('utf8'));
+    }
+  };
+  await ack(); // the program is running and has turned Ctrl-C off
+  const frames: Buffer[] = [];
+  for (let off = start; off < total; off += o.chunkSize) {
+    const piece = data.subarray(off, Math.min(total, off + o.chunkSize));
+    const hdr = Buffer.alloc(8);
+    hdr.write('HB', 0, 'latin1');
+    hdr.writeUInt16LE(piece.length, 2);
+    hdr.writeUInt32LE(crc32(piece) >>> 0, 4);
+    frames.push(Buffer.concat([hdr, piece]));
+  }
+  let sent = 0;
+  let acked = 0;
+  let ackedBytes = start;
+  while (acked < frames.length) {
+    while (sent < frames.length && sent - acked < o.window) await t.write(frames[sent++]!);
+    await ack();
+    ackedBytes += frames[acked]!.length - 8;
+    acked++;
+    o.onProgress?.(ackedBytes, total);
+  }
+  const out = await rx.readUntil('\x04', deadline, 'transfer-end');
+  const err = await rx.readUntil('\x04', deadline, 'transfer-end');
+  await rx.readUntil('>', deadline, 'transfer-end');
+  if (err.length) throw new DeviceExceptionError(device, err.toString('utf8'));
+  const m = /HILBIN (\d+) ([0-9a-f]{64})/.exec(out.toString('latin1'));
+  const want = createHash('sha256').update(data.subarray(start)).digest('hex');
+  if (!m) throw new TransferIntegrityError(`${device}: the board did not report what it received`, 'transfer');
+  if (Number(m[1]) !== total - start || m[2] !== want) {
+    throw new TransferIntegrityError(`${device}: the board received ${m[1]} bytes with sha256 ${m[2]!.slice(0, 16)}…, sent ${total - start} with ${want.slice(0, 16)}…`, 'transfer');
+  }
+  return { bytes: total - start, sha256: m[2]! };
+}

@@ -1,0 +1,169 @@
+/**
+ * The MicroPython raw REPL over one transport: entry, exec (raw-paste with a bounded fallback
+ * to plain raw mode), soft reset. Protocol facts: docs/devices.md in the shared material.
+ */
+import type { Transport } from '../transport/transport.js';
+import { LinkTimeoutError } from '../transport/errors.js';
+import { ProtocolError } from './errors.js';
+
+export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
+
+export interface RawReplOptions {
+  /** How long to wait for an answer to the raw-paste request before falling back (ms). */
+  rawPasteProbeMs?: number;
+  /** Plain raw mode: bytes per piece and the pause between pieces (mpremote: 256 and 10 ms). */
+  plainPiece?: number;
+  plainPauseMs?: number;
+  /** Entry deadline (ms). */
+  entryTimeoutMs?: number;
+}
+
+export interface RawExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export class RawRepl {
+  /** null: not asked yet; true/false: the board's answer (or silence) to the raw-paste request. */
+  rawPaste: boolean | null = null;
+  inRaw = false;
+  private readonly o: Required<RawReplOptions>;
+
+  constructor(private readonly t: Transport, opts: RawReplOptions = {}) {
+    this.o = { rawPasteProbeMs: 400, plainPiece: 256, plainPauseMs: 10, entryTimeoutMs: 10000, ...opts };
+  }
+
+  /**
+   * Interrupt whatever runs, drain banners and stray output, and enter the raw REPL. Ctrl-C is
+   * repeated while output keeps coming (a program printing in a loop), up to the deadline.
+   */
+  async enter(timeoutMs = this.o.entryTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const rx = this.t.rx;
+    await this.t.write('\r\x03');
+    let junk = await rx.settle(60, 400);
+    for (let i = 0; i < 10 && junk.length > 0 && Date.now() < deadline - 500; i++) {
+      await this.t.write('\x03');
+      junk = await rx.settle(60, 300);
+    }
+    await this.t.write('\x01');
+    try {
+      await rx.readUntil(RAW_PROMPT, Math.min(deadline, Date.now() + Math.max(1000, timeoutMs / 2)), 'raw-repl-entry');
+    } catch (e) {
+      if (!(e instanceof LinkTimeoutError)) throw e;
+      // A half-typed friendly line or a board still booting: back to the friendly REPL and try once more.
+      await this.t.write('\r\x03\x03\x02');
+      await rx.settle(100, 1000);
+      await this.t.write('\x01');
+      await rx.readUntil(RAW_PROMPT, deadline, 'raw-repl-entry');
+    }
+    // Anything after the prompt (e.g. a second prompt from a repeated Ctrl-A) is stale.
+    await rx.settle(20, 100);
+    this.inRaw = true;
+  }
+
+  /** Run code; returns stdout and stderr (traceback) as raw bytes. */
+  async exec(code: string, timeoutMs: number): Promise<RawExecResult> {
+    await this.submit(code, Math.min(timeoutMs, 15000));
+    return this.collect(Date.now() + timeoutMs);
+  }
+
+  /**
+   * Send code and have the board start running it: after this resolves, the board's stdout is
+   * streaming (used by the binary channel, which talks to the running program).
+   */
+  async submit(code: string, timeoutMs: number): Promise<void> {
+    if (!this.inRaw) await this.enter();
+    const rx = this.t.rx;
+    const deadline = Date.now() + timeoutMs;
+    const data = Buffer.from(code, 'utf8');
+    if (this.rawPaste !== false) {
+      await this.t.write('\x05A\x01');
+      let answer: Buffer | null = null;
+      try {
+        answer = await rx.readExactly(2, Date.now() + (this.rawPaste === true ? timeoutMs : this.o.rawPasteProbeMs), 'raw-paste-request');
+      } catch (e) {
+        if (!(e instanceof LinkTimeoutError) || this.rawPaste === true) throw e;
+      }
+      if (answer && answer[0] === 0x52 && answer[1] === 0x01) {
+        this.rawPaste = true;
+        await this.sendRawPaste(data, deadline);
+        return;
+      }
+      if (answer && answer[0] === 0x52 && answer[1] === 0x00) {
+        this.rawPaste = false; // the board stays in raw mode, waiting for code
+      } else {
+        // No answer (event-driven REPLs) or noise: resynchronise, remember, use plain raw mode.
+        this.rawPaste = false;
+        this.inRaw = false;
+        await this.enter();
+      }
+    }
+    for (let i = 0; i < data.length; i += this.o.plainPiece) {
+      await this.t.write(data.subarray(i, i + this.o.plainPiece));
+      if (this.o.plainPauseMs > 0 && i + this.o.plainPiece < data.length) await new Promise((r) => setTimeout(r, this.o.plainPauseMs));
+    }
+    await this.t.write('\x04');
+    const r = await rx.readExactly(2, deadline, 'exec-ok');
+    if (r.toString('latin1') !== 'OK') {
+      this.inRaw = false;
+      throw new ProtocolError(`${this.t.description}: expected OK after the code, got ${JSON.stringify(r.toString('latin1'))}`, 'exec');
+    }
+  }
+
+  private async sendRawPaste(data: Buffer, deadline: number): Promise<void> {
+    const rx = this.t.rx;
+    const w = await rx.readExactly(2, deadline, 'raw-paste-window');
+    const windowSize = w.readUInt16LE(0);
+    let credit = windowSize;
+    let i = 0;
+    while (i < data.length) {
+      // Take in flow-control bytes that have arrived; wait for one when out of credit.
+      while (rx.length > 0 || credit === 0) {
+        const b = await rx.readExactly(1, deadline, 'raw-paste-flow');
+        if (b[0] === 0x01) credit += windowSize;
+        else if (b[0] === 0x04) {
+          await this.t.write('\x04');
+          this.inRaw = false;
+          throw new ProtocolError(`${this.t.description}: the board aborted the raw-paste transfer`, 'exec');
+        }
+      }
+      const n = Math.min(credit, data.length - i);
+      await this.t.write(data.subarray(i, i + n));
+      i += n;
+      credit -= n;
+    }
+    await this.t.write('\x04');
+    // The board acknowledges the end of the code with \x04 (window credits may come first).
+    for (;;) {
+      const b = await rx.readExactly(1, deadline, 'raw-paste-end');
+      if (b[0] === 0x04) break;
+    }
+  }
+
+  /** After the code: stdout up to \x04, stderr up to \x04, then the `>` prompt. */
+  async collect(deadline: number): Promise<RawExecResult> {
+    const rx = this.t.rx;
+    const stdout = await rx.readUntil('\x04', deadline, 'exec');
+    const stderr = await rx.readUntil('\x04', deadline, 'exec-stderr');
+    await rx.readUntil('>', deadline, 'exec-prompt');
+    return { stdout, stderr };
+  }
+
+  /** Ctrl-D in the raw REPL with nothing typed: the board reboots softly and comes back raw. */
+  async softReset(timeoutMs: number): Promise<void> {
+    if (!this.inRaw) await this.enter();
+    const deadline = Date.now() + timeoutMs;
+    await this.t.write('\x04');
+    await this.t.rx.readUntil('soft reboot\r\n', deadline, 'soft-reset');
+    try {
+      await this.t.rx.readUntil(RAW_PROMPT, deadline, 'soft-reset');
+    } catch (e) {
+      if (!(e instanceof LinkTimeoutError)) throw e;
+      // Some firmware comes back to the friendly REPL: enter raw again.
+      this.inRaw = false;
+      await this.enter(Math.max(2000, deadline - Date.now()));
+    }
+    this.inRaw = true;
+  }
+}

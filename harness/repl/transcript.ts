@@ -1,0 +1,41 @@
+/** A byte-exact, timestamped record of both directions of one device's link. */
+import { writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Transcript, TranscriptRecord } from '../device/types.js';
+
+export class LinkTranscript implements Transcript {
+  readonly records: TranscriptRecord[] = [];
+  private readonly t0 = performance.now();
+  /** Keep at most this many bytes (oldest records dropped) so long soaks stay bounded. */
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
+  private bytes = 0;
+
+  add(dir: TranscriptRecord['dir'], data: Uint8Array): void {
+    this.records.push({ t: performance.now() - this.t0, dir, data: Uint8Array.from(data) });
+    this.bytes += data.length;
+    while (this.bytes > this.maxBytes && this.records.length > 1) this.bytes -= this.records.shift()!.data.length;
+  }
+  note(text: string): void {
+    this.add('note', Buffer.from(text, 'utf8'));
+  }
+  /** One line per record: time in ms, direction, bytes escaped (printable ASCII kept, others \xNN). */
+  format(): string {
+    return this.records.map((r) => `${r.t.toFixed(3).padStart(11)} ${r.dir.padEnd(4)} ${escapeBytes(r.data)}`).join('\n') + '\n';
+  }
+  async writeTo(path: string): Promise<void> {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, this.format());
+  }
+}
+
+export function escapeBytes(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) {
+    if (c === 0x5c) s += '\\\\';
+    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+    else if (c === 0x0a) s += '\\n';
+    else if (c === 0x0d) s += '\\r';
+    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return s;
+}

@@ -1,0 +1,5 @@
+export type { Transport } from './transport.js';
+export { RxBuffer } from './rxBuffer.js';
+export { SerialTransport, listSerialPorts } from './serialTransport.js';
+export { TcpTransport } from './tcpTransport.js';
+export { LinkTimeoutError, LinkClosedError, LinkOpenError, NoSuchPortError } from './errors.js';

@@ -1,0 +1,118 @@
+/** Serial link through the `serialport` package: a USB CDC port, a UART adapter, or a pty. */
+import { SerialPort } from 'serialport';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { RxBuffer } from './rxBuffer.js';
+import { LinkOpenError, LinkTimeoutError, NoSuchPortError } from './errors.js';
+import type { Transport } from './transport.js';
+
+export class SerialTransport implements Transport {
+  readonly rx: RxBuffer;
+  private port: SerialPort | null = null;
+  onTraffic?: (dir: 'tx' | 'rx', data: Uint8Array) => void;
+
+  /** `locate` gives the current path (a USB board may come back under another name). */
+  constructor(private readonly locate: () => Promise<string>, readonly description: string, private readonly baudRate = 115200) {
+    this.rx = new RxBuffer(description);
+  }
+
+  static byPath(path: string): SerialTransport {
+    return new SerialTransport(async () => path, path);
+  }
+
+  static bySerialNumber(serial: string): SerialTransport {
+    return new SerialTransport(() => findPortBySerial(serial), `id:${serial}`);
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  async open(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    let lastErr = '';
+    // A board that is re-enumerating, or a pty being recreated, appears after a moment: retry
+    // until the deadline, never longer.
+    for (;;) {
+      let path: string | null = null;
+      try {
+        path = await this.locate();
+      } catch (e) {
+        lastErr = (e as Error).message;
+      }
+      if (path && existsSync(path)) {
+        try {
+          await this.openPath(path);
+          return;
+        } catch (e) {
+          lastErr = (e as Error).message;
+          if (/permission denied|EACCES/i.test(lastErr)) throw new LinkOpenError(`${this.description}: permission denied (add yourself to the dialout group, or check udev rules)`, 'connect');
+        }
+      } else if (path) {
+        lastErr = `${path} does not exist`;
+      }
+      if (Date.now() >= deadline) {
+        if (path && !existsSync(path)) throw new NoSuchPortError(`${this.description}: no such serial port`);
+        throw new LinkTimeoutError(`${this.description}: cannot open the serial port: ${lastErr}`, 'connect');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private openPath(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const port = new SerialPort({ path, baudRate: this.baudRate, autoOpen: false, lock: true });
+      port.open((err) => {
+        if (err) {
+          const busy = /lock|busy|EBUSY|temporarily unavailable/i.test(err.message);
+          return reject(new LinkOpenError(`${this.description}: ${busy ? 'port is busy (another program has it open)' : err.message}`, 'connect'));
+        }
+        this.port = port;
+        this.rx.reopen();
+        port.on('data', (d: Buffer) => {
+          this.onTraffic?.('rx', d);
+          this.rx.push(d);
+        });
+        port.on('close', () => this.rx.markClosed('serial port closed'));
+        port.on('error', (e) => this.rx.markClosed(e.message));
+        resolve();
+      });
+    });
+  }
+
+  async write(data: Uint8Array | string): Promise<void> {
+    const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
+    const port = this.port;
+    if (!port || !port.isOpen) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
+    this.onTraffic?.('tx', b);
+    await new Promise<void>((resolve, reject) => {
+      port.write(b, (err) => (err ? reject(new LinkOpenError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    this.rx.markClosed('closed by hil');
+  }
+}
+
+/** List USB serial ports (path, serial number, VID:PID). Needs udevadm on Linux. */
+export async function listSerialPorts(): Promise<{ path: string; serialNumber?: string; vendorId?: string; productId?: string; manufacturer?: string }[]> {
+  if (process.platform === 'linux') {
+    try {
+      execFileSync('udevadm', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new LinkOpenError('cannot list serial ports: udevadm not found (Debian: apt-get install udev)', 'list');
+    }
+  }
+  return (await SerialPort.list()).map((p) => ({ path: p.path, serialNumber: p.serialNumber, vendorId: p.vendorId, productId: p.productId, manufacturer: p.manufacturer }));
+}
+
+async function findPortBySerial(serial: string): Promise<string> {
+  const ports = await listSerialPorts();
+  const hit = ports.find((p) => p.serialNumber === serial);
+  if (!hit) throw new NoSuchPortError(`id:${serial}: no USB serial port with that serial number is connected`);
+  return hit.path;
+}
