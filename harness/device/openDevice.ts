@@ -1,11 +1,12 @@
 /** Open a board from a connection string and a profile: the one entry point upper layers use. */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfile, type BoardProfile } from '../profile/profile.js';
 import { SerialTransport } from '../transport/serialTransport.js';
 import { TcpTransport } from '../transport/tcpTransport.js';
 import type { Transport } from '../transport/transport.js';
+import { NoSuchPortError } from '../transport/errors.js';
 import { parseConnection } from './connection.js';
 import { QemuBoard } from './qemu.js';
 import { ReplDevice } from './replDevice.js';
@@ -39,6 +40,9 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
   try {
     switch (conn.kind) {
       case 'serial':
+        // Fail at once for a port that is not there (a board that is re-enumerating is waited
+        // for only after a reset, by the device itself).
+        if (!existsSync(conn.path)) throw new NoSuchPortError(`${conn.path}: no such serial port`);
         transport = SerialTransport.byPath(conn.path);
         break;
       case 'serial-id':

@@ -3,6 +3,9 @@ import { flashCommand } from './flash.js';
 import { imageCommand } from './image.js';
 import { runCommand } from './run.js';
 import { simCommand } from './sim.js';
+import { devicesCommand } from './devices.js';
+import { execCommand } from './exec.js';
+import { replCommand } from './repl.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -11,4 +14,7 @@ export const commands: CommandModule<any, any>[] = [
   flashCommand,
   runCommand,
   simCommand,
+  devicesCommand,
+  execCommand,
+  replCommand,
 ];

@@ -1,0 +1,43 @@
+/** `hil exec --device D [--profile P] CODE`: run Python on a board; its stdout to stdout, traceback to stderr. */
+import type { Argv, CommandModule } from 'yargs';
+import { ExitCode } from '../../errors.js';
+import { resolveTargets } from '../../bench/targets.js';
+import { openTarget } from '../../bench/openTarget.js';
+
+interface ExecArgs {
+  code: string;
+  device?: string;
+  profile?: string;
+  timeout: number;
+  transcript?: string;
+}
+
+export const execCommand: CommandModule<object, ExecArgs> = {
+  command: 'exec <code>',
+  describe: 'Run Python code on a board through the raw REPL',
+  builder: (y: Argv) =>
+    y
+      .positional('code', { type: 'string', demandOption: true, describe: 'Python source to run' })
+      .option('device', { alias: 'd', type: 'string', describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port, qemu, sim[:PROFILE])' })
+      .option('profile', { alias: 'p', type: 'string', describe: 'board profile (needed with a bare connection string)' })
+      .option('timeout', { type: 'number', default: 30, describe: 'deadline in seconds' })
+      .option('transcript', { type: 'string', describe: 'write the byte transcript of the link to this file' })
+      .example('$0 exec -d sim "import os; print(os.listdir(\'/rom\'))"', 'list /rom on a simulated board')
+      .epilog('Exit codes: 0 ran, 1 the code raised on the board, 2 bad usage, 3 link or board did not respond.') as unknown as Argv<ExecArgs>,
+  handler: async (args) => {
+    const { targets, notes } = resolveTargets({ device: args.device, profile: args.profile });
+    for (const n of notes) process.stderr.write(`hil: ${n}\n`);
+    const dev = await openTarget(targets[0]!);
+    try {
+      const r = await dev.execRaw(args.code, { timeoutMs: args.timeout * 1000 });
+      process.stdout.write(r.stdout);
+      if (r.stderr) {
+        process.stderr.write(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
+        process.exitCode = ExitCode.CHECK_FAILED;
+      }
+    } finally {
+      if (args.transcript) await dev.transcript.writeTo(args.transcript);
+      await dev.close();
+    }
+  },
+};
