@@ -16,9 +16,11 @@ import { resolveImage } from '../scenario/resolveImage.js';
 import type { ScenarioImage } from '../scenario/context.js';
 import type { ImageSpec } from '../scenario/definition.js';
 import type { BoardProfile } from '../profile/profile.js';
+import { imageSpecFor } from '../scenario/loadScenario.js';
+import { resolve } from 'node:path';
 import type { BenchTarget } from './inventory.js';
 import { acquireLease, type Lease } from './lease.js';
-import { openTarget } from './openTarget.js';
+import { bootsItself, openTarget } from './openTarget.js';
 
 export interface RunBenchOptions {
   image?: string;
@@ -106,11 +108,24 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     });
     track(lease);
     log(`lease taken: ${lease.file}`);
+    // A board hil boots itself (QEMU) starts with the first scenario's image in its partition
+    // (the loader); flashing then finds it by its sha256 on the board and writes nothing.
+    let bootImage: Uint8Array | undefined;
+    const first = scenarios[0];
+    if (!opts.open && bootsItself(t) && first && (opts.flash ?? first.flash) === 'auto') {
+      try {
+        const spec = opts.image ? imageSpecFor(resolve(opts.image)) : first.image;
+        bootImage = (await (opts.images ? sharedImages(opts.images) : resolveImage)(spec, t.profile)).bytes;
+        log(`boot image: ${bootImage.length} bytes from ${spec.path} in the partition at power-on`);
+      } catch {
+        bootImage = undefined; // the scenario reports the image problem itself
+      }
+    }
     const open = async (): Promise<Device> => {
       const attempts = Math.max(1, opts.openAttempts ?? 2);
       for (let i = 1; ; i++) {
         try {
-          return await (opts.open ?? openTarget)(t);
+          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage }));
         } catch (e) {
           const err = errorOf(e);
           log(`open attempt ${i}/${attempts} failed: ${err.message}`);

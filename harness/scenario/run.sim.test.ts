@@ -91,7 +91,7 @@ d('hil run scenarios/model-load on the simulated board', () => {
   sim-a: { profile: openmv-h7, connection: sim }
   sim-b: { profile: openmv-h7, connection: sim }
   sim-c: { profile: openmv-rt1062, connection: sim }
-  gone: { profile: openmv-h7, connection: "socket://127.0.0.1:9" }
+  gone: { profile: openmv-h7, connection: "socket://127.0.0.1:9", readyTimeoutMs: 2000 }
 `);
     const r = await runScenarios({ scenarios: [modelLoad], bench, cwd: root, lockDir, openAttempts: 1 });
     expect(r.devices.map((x) => x.device)).toEqual(['sim-a', 'sim-b', 'sim-c', 'gone']);
