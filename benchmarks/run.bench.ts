@@ -9,9 +9,10 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runScenarios } from '../harness/bench/runScenarios.js';
+import { builtinScenarioDir } from '../harness/scenario/loadScenario.js';
 import type { RunResult } from '../harness/scenario/result.js';
 
 export interface Figure {
@@ -25,7 +26,8 @@ export interface Figure {
   note?: string;
 }
 
-const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+// The repository root (from sources or from dist/benchmarks): where package.json and scenarios/ are.
+const root = dirname(builtinScenarioDir() ?? resolve(fileURLToPath(new URL('../scenarios', import.meta.url))));
 const scenario = join(root, 'scenarios/model-load');
 
 /** CPU seconds of this process's main thread (Linux: /proc/self/task/<pid>/stat utime+stime). */
