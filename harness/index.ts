@@ -9,8 +9,12 @@ export { HilError, UsageError, ConfigError, InfraError, ExitCode, oneLine, type 
 // Board profiles.
 export { loadProfile, listProfiles, type BoardProfile } from './profile/profile.js';
 
-// The device contract (open one with openDevice from the device layer).
+// The device contract, and opening a board (path, id:SERIAL, socket://, qemu, sim, sim:PROFILE).
 export type { Device, ExecOptions, ExecResult, Transcript, TranscriptRecord, BinaryReceiver } from './device/types.js';
+export { openDevice, type OpenDeviceOptions, DeviceExceptionError } from './device/index.js';
+
+// The simulated board.
+export { startSim, type StartSimOptions, type SimBoard } from './sim/index.js';
 
 // Flash (issue 4).
 export { flashImage, type FlashOptions, type FlashResult } from './flash/flashImage.js';

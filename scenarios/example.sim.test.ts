@@ -5,16 +5,13 @@
  * file with `bench:`). Here it runs on hil's simulated OpenMV cam, so the model inference is
  * reported SIMULATED (placement and format checked, the network not run), never passed.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { runScenarios, loadScenario, toJUnit, type RunResult, type CheckResult } from '../harness/index.js';
+import { runScenarios, runScenario, loadScenario, openDevice, toJUnit, type RunResult, type CheckResult } from '../harness/index.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const haveDeviceLayer = existsSync(join(here, '../harness/device/index.ts'));
-if (!haveDeviceLayer) console.log('example.sim.test: skipped: harness/device (openDevice) is not present yet');
-const d = haveDeviceLayer ? describe : describe.skip;
 
 const out = mkdtempSync(join(tmpdir(), 'hil-example-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -24,7 +21,7 @@ function checksOf(run: RunResult): Record<string, CheckResult> {
   return Object.fromEntries(run.devices[0]!.scenarios[0]!.checks.map((c) => [c.name, c]));
 }
 
-d('my product image on a (simulated) OpenMV cam', () => {
+describe('my product image on a (simulated) OpenMV cam', () => {
   let run: RunResult;
 
   it('builds images/demo, flashes it when needed and runs the model-load checks', async () => {
@@ -53,5 +50,21 @@ d('my product image on a (simulated) OpenMV cam', () => {
 
   it('produces a JUnit report for CI', () => {
     expect(toJUnit(run)).toContain('<skipped message="simulated: ');
+  });
+});
+
+describe('driving one board yourself: open, exec, run a scenario, read the results', () => {
+  it('opens a simulated board, runs code on it and runs model-load on the same board', async () => {
+    const device = await openDevice({ connection: 'sim:openmv-h7', profile: 'openmv-h7', name: 'my-cam' });
+    try {
+      expect((await device.exec('print(6 * 7)')).trim()).toBe('42');
+      const result = await runScenario(device, join(here, 'model-load'), { simulatedBoard: true });
+      expect(result.error).toBeUndefined();
+      expect(result.checks.filter((c) => c.status === 'failed')).toEqual([]);
+      // After the scenario the image is on the board: your own checks can use it.
+      expect(await device.evalJson("__import__('app').run()")).toBe(0.6);
+    } finally {
+      await device.close();
+    }
   });
 });
