@@ -37,6 +37,8 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
   let transport: Transport;
   let plainPauseMs: number | undefined;
   let readyTimeoutMs = opts.readyTimeoutMs ?? 15000;
+  let qemuRestart: ((imagePath: string, addr: number) => Promise<void>) | undefined;
+  let device: ReplDevice | undefined;
   try {
     switch (conn.kind) {
       case 'serial':
@@ -59,9 +61,14 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
           writeFileSync(imagePath, opts.image);
           cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
         } else imagePath = opts.image;
-        const q = await QemuBoard.start({ profile, firmware: opts.firmware, image: imagePath });
+        let q = await QemuBoard.start({ profile, firmware: opts.firmware, image: imagePath });
         cleanups.push(() => q.stop());
-        transport = SerialTransport.byPath(q.ptyPath);
+        // The pty changes when QEMU restarts (qemu-loader flashing): look it up each time.
+        transport = new SerialTransport(async () => q.ptyPath, `qemu ${profile.qemu?.machine ?? ''} pty`.trim());
+        qemuRestart = async (newImage: string, addr: number) => {
+          await q.stop();
+          q = await QemuBoard.start({ profile, firmware: opts.firmware, image: newImage, addr });
+        };
         readyTimeoutMs = Math.max(readyTimeoutMs, 20000);
         break;
       }
@@ -76,7 +83,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         break;
       }
     }
-    const device = new ReplDevice({
+    device = new ReplDevice({
       name,
       profile,
       connection: opts.connection,
@@ -84,11 +91,13 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       repl: plainPauseMs === undefined ? undefined : { plainPauseMs },
       defaultTimeoutMs: opts.timeoutMs,
       onClose: cleanup,
+      qemuRestart,
     });
     await device.connect(readyTimeoutMs);
     return device;
   } catch (e) {
-    await cleanup();
+    if (device) await device.close().catch(() => undefined);
+    else await cleanup();
     throw e;
   }
 }

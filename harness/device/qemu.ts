@@ -15,6 +15,8 @@ export interface QemuOptions {
   image?: string;
   binary?: string;
   timeoutMs?: number;
+  /** Load address of the image (default: the profile's partition origin). */
+  addr?: number;
 }
 
 export class QemuBoard {
@@ -23,7 +25,7 @@ export class QemuBoard {
   static commandLine(o: QemuOptions, firmware: string): string[] {
     const machine = o.profile.qemu?.machine;
     const args = ['-machine', machine!, '-nographic', '-monitor', 'null', '-semihosting', '-serial', 'pty', '-kernel', firmware];
-    if (o.image) args.push('-device', `loader,file=${o.image},addr=0x${o.profile.partition.origin.toString(16)},force-raw=on`);
+    if (o.image) args.push('-device', `loader,file=${o.image},addr=0x${(o.addr ?? o.profile.partition.origin).toString(16)},force-raw=on`);
     return args;
   }
 

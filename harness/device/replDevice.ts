@@ -27,6 +27,8 @@ export interface ReplDeviceOptions {
   reconnectTimeoutMs?: number;
   /** Link-fault retries when entering the raw REPL. */
   retries?: number;
+  /** For boards hil runs under QEMU: restart QEMU with an image loaded at `addr`. */
+  qemuRestart?: (imagePath: string, addr: number) => Promise<void>;
 }
 
 export class ReplDevice implements Device {
@@ -46,6 +48,19 @@ export class ReplDevice implements Device {
     this.transport = o.transport;
     this.transport.onTraffic = (dir, data) => this.transcript.add(dir, data);
     this.repl = new RawRepl(this.transport, o.repl);
+    const restart = o.qemuRestart;
+    if (restart) {
+      // Only QEMU boards hil started have this (flash's qemu-loader strategy looks for it).
+      (this as unknown as { restartWithRomfsImage: unknown }).restartWithRomfsImage = (imagePath: string, addr: number, opts: { timeoutMs?: number } = {}) =>
+        this.serial(async () => {
+          this.transcript.note(`QEMU restart with ${imagePath} at 0x${addr.toString(16)}`);
+          await this.transport.close();
+          this.repl.inRaw = false;
+          this.repl.rawPaste = null;
+          await restart(imagePath, addr);
+          await this.connect(opts.timeoutMs ?? 30000);
+        });
+    }
   }
 
   private get timeout(): number {
