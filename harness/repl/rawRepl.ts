@@ -26,6 +26,8 @@ export interface RawExecResult {
 export class RawRepl {
   /** null: not asked yet; true/false: the board's answer (or silence) to the raw-paste request. */
   rawPaste: boolean | null = null;
+  /** The board's raw-paste window, once known. */
+  private window = 0;
   inRaw = false;
   private readonly o: Required<RawReplOptions>;
 
@@ -77,6 +79,20 @@ export class RawRepl {
     const rx = this.t.rx;
     const deadline = Date.now() + timeoutMs;
     const data = Buffer.from(code, 'utf8');
+    if (this.rawPaste === true && this.window > 0 && data.length + 1 <= this.window) {
+      // Known raw-paste board and code that fits in one window: request, code and end marker in
+      // one write (within flow control: the board reads up to a window before it must answer).
+      await this.t.write(Buffer.concat([Buffer.from('\x05A\x01', 'latin1'), data, Buffer.from([4])]));
+      const a = await rx.readExactly(4, deadline, 'raw-paste-request');
+      if (a[0] !== 0x52 || a[1] !== 0x01) {
+        this.inRaw = false;
+        throw new ProtocolError(`${this.t.description}: raw-paste answer changed to ${JSON.stringify(a.toString('latin1'))}`, 'exec');
+      }
+      for (;;) {
+        const b = await rx.readExactly(1, deadline, 'raw-paste-end');
+        if (b[0] === 0x04) return;
+      }
+    }
     if (this.rawPaste !== false) {
       await this.t.write('\x05A\x01');
       let answer: Buffer | null = null;
@@ -115,6 +131,7 @@ export class RawRepl {
     const rx = this.t.rx;
     const w = await rx.readExactly(2, deadline, 'raw-paste-window');
     const windowSize = w.readUInt16LE(0);
+    this.window = windowSize;
     let credit = windowSize;
     let i = 0;
     while (i < data.length) {
