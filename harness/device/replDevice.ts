@@ -39,6 +39,12 @@ export class ReplDevice implements Device {
   readonly transport: Transport;
   readonly repl: RawRepl;
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Set when a binary transfer was cut off: the board program may still be waiting for a frame
+   * with Ctrl-C disabled, so the next connection first sends this many zero bytes, which fail
+   * its frame check and end it.
+   */
+  private flushBytes = 0;
   private closed = false;
 
   constructor(private readonly o: ReplDeviceOptions) {
@@ -82,6 +88,11 @@ export class ReplDevice implements Device {
         const left = deadline - Date.now();
         if (left <= 0) throw new AbortError(new LinkTimeoutError(`${this.name}: board not ready within ${timeoutMs} ms`, 'connect'));
         if (!this.transport.isOpen) await this.transport.open(Math.max(500, left));
+        if (this.flushBytes > 0) {
+          this.transcript.note(`flushing an interrupted binary transfer (${this.flushBytes} zero bytes)`);
+          await this.transport.write(Buffer.alloc(this.flushBytes));
+          this.flushBytes = 0;
+        }
         this.repl.inRaw = false;
         await this.repl.enter(Math.max(1000, deadline - Date.now()));
       },
@@ -129,13 +140,17 @@ export class ReplDevice implements Device {
       const timeoutMs = opts.timeoutMs ?? Math.max(this.timeout, 30000 + data.length / 2);
       const setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
       if (setup.stderr.length) throw new DeviceExceptionError(this.name, setup.stderr.toString('utf8'));
+      const chunkSize = opts.chunkSize ?? 2048;
       const r = await streamToBoard(this.name, this.transport, this.repl, receiver.sink, data, {
-        chunkSize: opts.chunkSize ?? 2048,
+        chunkSize,
         window: 2,
         timeoutMs,
         startOffset: opts.startOffset ?? 0,
         onProgress: opts.onProgress,
-      }).catch((e) => this.onFault(e));
+      }).catch((e) => {
+        if (!(e instanceof DeviceExceptionError)) this.flushBytes = chunkSize * 3 + 16;
+        return this.onFault(e);
+      });
       let finishOutput = '';
       if (receiver.finish) {
         const f = await this.repl.exec(receiver.finish, timeoutMs).catch((e) => this.onFault(e));
