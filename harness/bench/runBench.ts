@@ -43,13 +43,19 @@ export interface RunBenchOptions {
   images?: Map<string, Promise<ScenarioImage>>;
 }
 
+const buildQueue = new WeakMap<Map<string, Promise<ScenarioImage>>, Promise<unknown>>();
+
 /** resolveImage memoised in `cache` by image and profile (alignment rules and size come from it). */
 export function sharedImages(cache: Map<string, Promise<ScenarioImage>>): typeof resolveImage {
   return (spec: ImageSpec, profile: BoardProfile) => {
     const key = `${spec.kind}\0${spec.path}\0${profile.source}\0${profile.name}`;
     let p = cache.get(key);
     if (!p) {
-      p = resolveImage(spec, profile);
+      // One build at a time: concurrent wasm mpy-cross compilers in one process can hang (seen with
+      // a cold cache and two profiles), and builds are cached after the first anyway.
+      const prev = buildQueue.get(cache) ?? Promise.resolve();
+      p = prev.then(() => resolveImage(spec, profile), () => resolveImage(spec, profile));
+      buildQueue.set(cache, p.catch(() => undefined));
       cache.set(key, p);
       p.catch(() => cache.delete(key));
     }
