@@ -85,6 +85,19 @@ describe('device layer on the simulated board (pty)', () => {
     expect(again.finishOutput.trim()).toBe(`${createHash('sha256').update(data.subarray(12288)).digest('hex')} 12288 2`);
   });
 
+  it('recovers a board left waiting for binary frames by a hil process that died mid-transfer', async () => {
+    const [b, d] = await sim();
+    const rd = d as ReplDevice;
+    const { boardProgram } = await import('../repl/binaryChannel.js');
+    await rd.repl.exec('def _s(mv, off):\n    pass', 5000);
+    await rd.repl.submit(boardProgram('_s', 100000, 0, 2048), 5000);
+    await rd.transport.write(Buffer.from('HB\x00\x08', 'latin1')); // half a frame, then the host is gone
+    await rd.transport.close();
+    const d2 = await openDevice({ connection: b.connection, profile: 'openmv-h7', readyTimeoutMs: 10000 });
+    open.push(d2);
+    expect(await d2.exec('print("alive")')).toBe('alive\n');
+  });
+
   it('writes a byte-exact transcript of both directions', async () => {
     const [, d] = await sim();
     await d.exec('print("transcribed")');

@@ -140,7 +140,7 @@ export class ReplDevice implements Device {
       const timeoutMs = opts.timeoutMs ?? Math.max(this.timeout, 30000 + data.length / 2);
       const setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
       if (setup.stderr.length) throw new DeviceExceptionError(this.name, setup.stderr.toString('utf8'));
-      const chunkSize = opts.chunkSize ?? 2048;
+      const chunkSize = Math.min(opts.chunkSize ?? 2048, 8192); // FLUSH_BYTES covers frames up to 8 KiB
       const r = await streamToBoard(this.name, this.transport, this.repl, receiver.sink, data, {
         chunkSize,
         window: 2,

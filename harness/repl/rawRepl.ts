@@ -7,6 +7,8 @@ import { LinkTimeoutError } from '../transport/errors.js';
 import { ProtocolError } from './errors.js';
 
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
+/** Enough zero bytes to complete any binary-channel frame of up to 8 KiB (see binaryChannel.ts). */
+export const FLUSH_BYTES = 8192 + 16;
 
 export interface RawReplOptions {
   /** How long to wait for an answer to the raw-paste request before falling back (ms). */
@@ -53,7 +55,11 @@ export class RawRepl {
       await rx.readUntil(RAW_PROMPT, Math.min(deadline, Date.now() + Math.max(1000, timeoutMs / 2)), 'raw-repl-entry');
     } catch (e) {
       if (!(e instanceof LinkTimeoutError)) throw e;
-      // A half-typed friendly line or a board still booting: back to the friendly REPL and try once more.
+      // A half-typed friendly line, a board still booting, or a program left waiting for binary
+      // frames with Ctrl-C off (a hil that died mid-transfer): zero bytes fail its frame check and
+      // end it; then back to the friendly REPL and try once more.
+      await this.t.write(Buffer.alloc(FLUSH_BYTES));
+      await rx.settle(100, 1000);
       await this.t.write('\r\x03\x03\x02');
       await rx.settle(100, 1000);
       await this.t.write('\x01');

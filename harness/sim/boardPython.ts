@@ -367,7 +367,7 @@ class _Model:
         for item, t in zip(inputs, self._in):
             if callable(item):
                 item(bytearray(t['bytes']), tuple(t['shape']), t['dtype'])
-            elif len(_mv(item)) * 1 < 1:
+            elif len(_mv(item)) < 1:
                 raise ValueError('empty input')
         return [_Array(t['shape'], t['dtype'], t['bytes']) for t in self._out]
 

@@ -52,7 +52,7 @@ export class SerialTransport implements Transport {
         lastErr = `${path} does not exist`;
       }
       if (Date.now() >= deadline) {
-        if (path && !existsSync(path)) throw new NoSuchPortError(`${this.description}: no such serial port`);
+        // Reached after a reset too (the port did not come back): an infrastructure error.
         throw new LinkTimeoutError(`${this.description}: cannot open the serial port: ${lastErr}`, 'connect');
       }
       await new Promise((r) => setTimeout(r, 100));
