@@ -32,13 +32,19 @@ export function compileErrorFrom(lines: string[], file: string): MpyCompileError
 
 type WasmCompile = (name: string, contents: string, options?: string[], wasmPath?: string) => Promise<{ status: number; mpy?: Uint8Array; out: string[]; err: string[] }>;
 
+/**
+ * The WebAssembly mpy-cross is not re-entrant (two overlapping compiles in one process hang), so
+ * every wasm compiler in the process shares one queue. This is the one piece of module state here.
+ */
+let wasmQueue: Promise<unknown> = Promise.resolve();
+const WASM_COMPILE_DEADLINE_MS = 60_000;
+
 /** The WebAssembly mpy-cross (mpy version 6, bytecode). */
 export function wasmMpyCross(): MpyCompiler {
   const pkgJson = require.resolve('@pybricks/mpy-cross-v6/package.json');
   const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
   const wasmPath = require.resolve('@pybricks/mpy-cross-v6/build/mpy-cross-v6.wasm');
   const { compile } = require('@pybricks/mpy-cross-v6') as { compile: WasmCompile };
-  let queue: Promise<unknown> = Promise.resolve();
   return {
     id: `wasm:@pybricks/mpy-cross-v6@${version}`,
     compile(source, sourceName, file) {
@@ -56,7 +62,13 @@ export function wasmMpyCross(): MpyCompiler {
           g.fetch = savedFetch;
         }
         try {
-          const r = await pending;
+          let timer: NodeJS.Timeout | undefined;
+          const r = await Promise.race([
+            pending,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new MpyCompileError(`${file}: mpy-cross (WebAssembly) did not finish within ${WASM_COMPILE_DEADLINE_MS / 1000} s`, file)), WASM_COMPILE_DEADLINE_MS);
+            }),
+          ]).finally(() => clearTimeout(timer));
           if (r.status !== 0 || !r.mpy) throw compileErrorFrom([...r.err, ...r.out], file);
           return new Uint8Array(r.mpy);
         } finally {
@@ -65,8 +77,8 @@ export function wasmMpyCross(): MpyCompiler {
           for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.off('unhandledRejection', l);
         }
       };
-      const p = queue.then(run, run);
-      queue = p.catch(() => undefined);
+      const p = wasmQueue.then(run, run);
+      wasmQueue = p.catch(() => undefined);
       return p;
     },
   };
