@@ -6,6 +6,7 @@ import { simCommand } from './sim.js';
 import { devicesCommand } from './devices.js';
 import { execCommand } from './exec.js';
 import { replCommand } from './repl.js';
+import { faultProxyCommand } from './faultProxy.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,4 +18,5 @@ export const commands: CommandModule<any, any>[] = [
   devicesCommand,
   execCommand,
   replCommand,
+  faultProxyCommand,
 ];
