@@ -112,7 +112,14 @@ export class ReplDevice implements Device {
   execRaw(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.serial(async () => {
       await this.ensureLink();
-      const r = await this.repl.exec(code, opts.timeoutMs ?? this.timeout).catch((e) => this.onFault(e));
+      let r = await this.repl.exec(code, opts.timeoutMs ?? this.timeout).catch((e) => this.onFault(e));
+      // A byte corrupted on the way in shows up as a SyntaxError in code that compiles here. A
+      // SyntaxError means nothing ran, so sending the code once more is safe: a genuine error
+      // comes back the same, a link fault does not.
+      if (/\n(SyntaxError|IndentationError)\b/.test(`\n${r.stderr.toString('utf8').trim().split('\n').pop() ?? ''}`)) {
+        this.transcript.note('SyntaxError: sending the code once more to rule out a corrupted link');
+        r = await this.repl.exec(code, opts.timeoutMs ?? this.timeout).catch((e) => this.onFault(e));
+      }
       return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
     });
   }
@@ -138,7 +145,8 @@ export class ReplDevice implements Device {
       await this.ensureLink();
       const t0 = performance.now();
       const timeoutMs = opts.timeoutMs ?? Math.max(this.timeout, 30000 + data.length / 2);
-      const setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
+      let setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
+      if (/SyntaxError|IndentationError/.test(setup.stderr.toString('utf8'))) setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
       if (setup.stderr.length) throw new DeviceExceptionError(this.name, setup.stderr.toString('utf8'));
       const chunkSize = Math.min(opts.chunkSize ?? 2048, 8192); // FLUSH_BYTES covers frames up to 8 KiB
       const r = await streamToBoard(this.name, this.transport, this.repl, receiver.sink, data, {

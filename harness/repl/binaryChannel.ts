@@ -71,9 +71,11 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
     const r = await rx.readUntilAny(['\x06', '\x04'], Math.min(deadline, Date.now() + 20000), 'transfer');
     if (r.marker === 1) {
       // The program ended early: its stderr holds the reason.
-      const err = await rx.readUntil('\x04', deadline, 'transfer');
+      const err = (await rx.readUntil('\x04', deadline, 'transfer')).toString('utf8');
       await rx.readUntil('>', deadline, 'transfer').catch(() => undefined);
-      throw new DeviceExceptionError(device, err.toString('utf8') || r.data.toString('utf8'));
+      // A frame that failed its check, or our own program arriving garbled, is the link's fault: retryable.
+      if (/HIL_CHANNEL|SyntaxError|IndentationError/.test(err)) throw new TransferIntegrityError(`${device}: ${err.trim().split('\n').pop()}`, 'transfer');
+      throw new DeviceExceptionError(device, err || r.data.toString('utf8'));
     }
   };
   await ack(); // the program is running and has turned Ctrl-C off
@@ -99,7 +101,11 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
   const out = await rx.readUntil('\x04', deadline, 'transfer-end');
   const err = await rx.readUntil('\x04', deadline, 'transfer-end');
   await rx.readUntil('>', deadline, 'transfer-end');
-  if (err.length) throw new DeviceExceptionError(device, err.toString('utf8'));
+  if (err.length) {
+    const text = err.toString('utf8');
+    if (/HIL_CHANNEL|SyntaxError|IndentationError/.test(text)) throw new TransferIntegrityError(`${device}: ${text.trim().split('\n').pop()}`, 'transfer');
+    throw new DeviceExceptionError(device, text);
+  }
   const m = /HILBIN (\d+) ([0-9a-f]{64})/.exec(out.toString('latin1'));
   const want = createHash('sha256').update(data.subarray(start)).digest('hex');
   if (!m) throw new TransferIntegrityError(`${device}: the board did not report what it received`, 'transfer');
