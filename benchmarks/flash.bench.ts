@@ -27,16 +27,7 @@ import { createServer } from 'node:net';
 import type { BoardProfile } from '../harness/profile/profile.js';
 import { join } from 'node:path';
 
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  reference?: { name: string; value: number; unit: string };
-  ratio?: number;
-  goal?: string;
-  met?: boolean;
-  note?: string;
-}
+import type { Figure } from './index.js';
 
 /** Bytes per second through the binary channel into a no-op sink: the link's raw rate as hil sees it. */
 export async function measureRawRate(device: Device, bytes: number, chunkSize: number): Promise<number> {

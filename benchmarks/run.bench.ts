@@ -15,16 +15,7 @@ import { runScenarios } from '../harness/bench/runScenarios.js';
 import { builtinScenarioDir } from '../harness/scenario/loadScenario.js';
 import type { RunResult } from '../harness/scenario/result.js';
 
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  reference?: { name: string; value: number; unit: string };
-  ratio?: number;
-  goal?: string;
-  met?: boolean;
-  note?: string;
-}
+import type { Figure } from './index.js';
 
 // The repository root (from sources or from dist/benchmarks): where package.json and scenarios/ are.
 const root = dirname(builtinScenarioDir() ?? resolve(fileURLToPath(new URL('../scenarios', import.meta.url))));

@@ -19,7 +19,7 @@ describe('QEMU resource errors (no firmware needed)', () => {
     delete process.env.HIL_QEMU_FIRMWARE;
     try {
       const err = await openDevice({ connection: 'qemu', profile: 'qemu-mps2-an385' }).catch((e) => e);
-      expect(err.message).toMatch(/set HIL_QEMU_FIRMWARE or pass --firmware/);
+      expect(err.message).toMatch(/set HIL_QEMU_FIRMWARE/);
       expect(err.exitCode).toBe(2);
     } finally {
       if (saved !== undefined) process.env.HIL_QEMU_FIRMWARE = saved;

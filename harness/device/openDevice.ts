@@ -1,5 +1,5 @@
 /** Open a board from a connection string and a profile: the one entry point upper layers use. */
-import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfile, type BoardProfile } from '../profile/profile.js';
@@ -45,6 +45,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         // Fail at once for a port that is not there (a board that is re-enumerating is waited
         // for only after a reset, by the device itself).
         if (!existsSync(conn.path)) throw new NoSuchPortError(`${conn.path}: no such serial port`);
+        if (!statSync(conn.path).isCharacterDevice()) throw new NoSuchPortError(`${conn.path}: not a serial port (not a character device)`);
         transport = SerialTransport.byPath(conn.path);
         break;
       case 'serial-id':

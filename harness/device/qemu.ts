@@ -32,7 +32,7 @@ export class QemuBoard {
   static async start(o: QemuOptions): Promise<QemuBoard> {
     if (!o.profile.qemu) throw new UsageError(`profile ${o.profile.name} is not a QEMU board (no qemu.machine); use a qemu-* profile`);
     const firmware = o.firmware ?? process.env.HIL_QEMU_FIRMWARE;
-    if (!firmware) throw new UsageError('no QEMU firmware: set HIL_QEMU_FIRMWARE or pass --firmware (build MicroPython ports/qemu)');
+    if (!firmware) throw new UsageError('no QEMU firmware: set HIL_QEMU_FIRMWARE to a firmware.elf built from MicroPython ports/qemu (or firmware: in the bench file)');
     if (!existsSync(firmware)) throw new UsageError(`${firmware}: QEMU firmware file not found`);
     if (o.image && !existsSync(o.image)) throw new UsageError(`${o.image}: image file not found`);
     const bin = o.binary ?? 'qemu-system-arm';

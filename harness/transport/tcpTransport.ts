@@ -28,6 +28,8 @@ export class TcpTransport implements Transport {
         return;
       } catch (e) {
         last = (e as Error).message;
+        // Nothing listens there: say so at once rather than at the deadline.
+        if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw new LinkOpenError(`${this.description}: connection refused (nothing listens there)`, 'connect');
       }
       if (Date.now() >= deadline) throw new LinkTimeoutError(`${this.description}: cannot connect: ${last}`, 'connect');
       await new Promise((r) => setTimeout(r, 100));

@@ -32,8 +32,10 @@ export const CASES: BadInputCase[] = [
   { input: 'nonexistent serial port', args: ['exec', 'pass', '--device', '/dev/ttyNOPE', '--profile', 'openmv-h7'], exit: 2, error: /\/dev\/ttyNOPE: no such serial port/, shown: '`/dev/ttyNOPE: no such serial port`' },
   { input: 'connection string without a profile', args: ['exec', 'pass', '--device', '/dev/ttyNOPE'], exit: 2, error: /device \/dev\/ttyNOPE: no devices\/bench\.yaml; give --profile/, shown: '`device CONN: no devices/bench.yaml; give --profile for a connection string`' },
   { input: 'QEMU with a non-QEMU profile', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'openmv-h7'], exit: 2, error: /profile openmv-h7 is not a QEMU board/, shown: '`profile openmv-h7 is not a QEMU board (no qemu.machine); use a qemu-* profile`' },
-  { input: 'QEMU firmware not set', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '' }, exit: 2, error: /no QEMU firmware: set HIL_QEMU_FIRMWARE/, shown: '`no QEMU firmware: set HIL_QEMU_FIRMWARE or pass --firmware (build MicroPython ports/qemu)`' },
+  { input: 'QEMU firmware not set', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '' }, exit: 2, error: /no QEMU firmware: set HIL_QEMU_FIRMWARE/, shown: '`no QEMU firmware: set HIL_QEMU_FIRMWARE to a firmware.elf built from MicroPython ports/qemu (...)`' },
   { input: 'QEMU firmware file missing', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '/nonexistent/firmware.elf' }, exit: 2, error: /\/nonexistent\/firmware\.elf: QEMU firmware file not found/, shown: '`FILE: QEMU firmware file not found`' },
+  { input: 'a regular file given as the serial port', args: ['exec', 'pass', '--device', '/etc/hostname', '--profile', 'openmv-h7'], exit: 2, error: /\/etc\/hostname: not a serial port/, shown: '`FILE: not a serial port (not a character device)`' },
+  { input: 'TCP port with nothing listening', args: ['exec', 'pass', '--device', 'socket://127.0.0.1:1', '--profile', 'openmv-h7'], exit: 3, error: /socket:\/\/127\.0\.0\.1:1: connection refused/, shown: '`socket://127.0.0.1:1: connection refused (nothing listens there)`' },
 ];
 
 export function catalogueTable(): string {
