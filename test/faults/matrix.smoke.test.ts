@@ -3,9 +3,8 @@
  * the fault proxy against the simulated board with one fault in each of a few phases. Never a
  * false pass (the sim's partition file is hashed independently), never a hang (outer watchdog),
  * and every failure is a classified infrastructure error (exit 3).
- * KNOWN FAILING (reported to the lead): corruption in code sent to the board comes back as a
- * DeviceExceptionError (SyntaxError / "HIL_CHANNEL crc mismatch", exit 1) instead of a retried
- * link fault or exit 3.
+ * Corruption in code or frames sent to the board is a link fault (retried, or exit 3), never a
+ * board exception (this test found that; fixed in the device layer).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
