@@ -59,6 +59,15 @@ describe('QEMU resource errors (no firmware needed)', () => {
     expect(r.sha256).toBe(want);
     expect(r.finishOutput.trim()).toBe(want);
   });
+  it('restarts QEMU with a new image for the qemu-loader flash strategy, proven by the board hash', async () => {
+    const { flashImage } = await import('../flash/index.js');
+    const img = new Uint8Array(readFileSync('test/fixtures/romfs/micropython-random.img'));
+    const r = await flashImage(d, { image: img, strategy: 'qemu-loader' } as Parameters<typeof flashImage>[1]);
+    expect(r.strategy).toBe('qemu-loader');
+    expect(r.verifiedSha256).toBe(createHash('sha256').update(img).digest('hex'));
+    expect(await d.evalJson("'romfs_sentinel.txt' in __import__('os').listdir('/rom')")).toBe(true);
+  }, 120000);
+
   it('soft resets back into the raw REPL', async () => {
     await d.exec('import sys\nsys.path.append("/marker")');
     await d.softReset();
