@@ -39,17 +39,8 @@ export interface FaultRule {
   probability?: number;
 }
 
-/** mulberry32: small, seeded, reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded PRNG (mulberry32) the image fuzzing uses: one definition for the project. */
+export { seededRandom } from '../romfs/mutate.js';
 
 export function patternBytes(p: Uint8Array | string): Uint8Array {
   return typeof p === 'string' ? Buffer.from(p, 'latin1') : p;
