@@ -7,6 +7,8 @@ import { LinkTimeoutError } from '../transport/errors.js';
 import { ProtocolError } from './errors.js';
 
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
+/** How long the board may take to acknowledge the end of the code it was sent (ms). */
+export const ACK_MS = 5000;
 /** Enough zero bytes to complete any binary-channel frame of up to 8 KiB (see binaryChannel.ts). */
 export const FLUSH_BYTES = 8192 + 16;
 
@@ -84,18 +86,21 @@ export class RawRepl {
     if (!this.inRaw) await this.enter();
     const rx = this.t.rx;
     const deadline = Date.now() + timeoutMs;
+    // The board answers the end of the code at once (before compiling it); a missing answer means
+    // the code did not arrive whole, so that wait is short whatever the operation's deadline.
+    const ackDeadline = () => Math.min(deadline, Date.now() + ACK_MS);
     const data = Buffer.from(code, 'utf8');
     if (this.rawPaste === true && this.window > 0 && data.length + 1 <= this.window) {
       // Known raw-paste board and code that fits in one window: request, code and end marker in
       // one write (within flow control: the board reads up to a window before it must answer).
       await this.t.write(Buffer.concat([Buffer.from('\x05A\x01', 'latin1'), data, Buffer.from([4])]));
-      const a = await rx.readExactly(4, deadline, 'raw-paste-request');
+      const a = await rx.readExactly(4, ackDeadline(), 'raw-paste-request');
       if (a[0] !== 0x52 || a[1] !== 0x01) {
         this.inRaw = false;
         throw new ProtocolError(`${this.t.description}: raw-paste answer changed to ${JSON.stringify(a.toString('latin1'))}`, 'exec');
       }
       for (;;) {
-        const b = await rx.readExactly(1, deadline, 'raw-paste-end');
+        const b = await rx.readExactly(1, ackDeadline(), 'raw-paste-end');
         if (b[0] === 0x04) return;
       }
     }
@@ -126,7 +131,7 @@ export class RawRepl {
       if (this.o.plainPauseMs > 0 && i + this.o.plainPiece < data.length) await new Promise((r) => setTimeout(r, this.o.plainPauseMs));
     }
     await this.t.write('\x04');
-    const r = await rx.readExactly(2, deadline, 'exec-ok');
+    const r = await rx.readExactly(2, ackDeadline(), 'exec-ok');
     if (r.toString('latin1') !== 'OK') {
       this.inRaw = false;
       throw new ProtocolError(`${this.t.description}: expected OK after the code, got ${JSON.stringify(r.toString('latin1'))}`, 'exec');
@@ -158,8 +163,9 @@ export class RawRepl {
     }
     await this.t.write('\x04');
     // The board acknowledges the end of the code with \x04 (window credits may come first).
+    const ackBy = Math.min(deadline, Date.now() + ACK_MS);
     for (;;) {
-      const b = await rx.readExactly(1, deadline, 'raw-paste-end');
+      const b = await rx.readExactly(1, ackBy, 'raw-paste-end');
       if (b[0] === 0x04) break;
     }
   }
