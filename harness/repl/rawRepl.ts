@@ -184,12 +184,18 @@ export class RawRepl {
     if (!this.inRaw) await this.enter();
     const deadline = Date.now() + timeoutMs;
     await this.t.write('\x04');
-    await this.t.rx.readUntil('soft reboot\r\n', deadline, 'soft-reset');
+    // Match loosely: a byte lost or garbled in these banners must not cost the whole deadline.
+    await this.t.rx.readUntil('soft reboot', deadline, 'soft-reset');
+    let exact = false;
     try {
-      await this.t.rx.readUntil(RAW_PROMPT, deadline, 'soft-reset');
+      const r = await this.t.rx.readUntilAny([RAW_PROMPT, 'to exit\r\n>', 'REPL; CTRL-B'], deadline, 'soft-reset');
+      exact = r.marker === 0;
+      if (r.marker === 2) await this.t.rx.settle(100, 1000);
     } catch (e) {
       if (!(e instanceof LinkTimeoutError)) throw e;
-      // Some firmware comes back to the friendly REPL: enter raw again.
+    }
+    if (!exact) {
+      // A damaged prompt, or firmware that comes back to the friendly REPL: enter raw again.
       this.inRaw = false;
       await this.enter(Math.max(2000, deadline - Date.now()));
     }
