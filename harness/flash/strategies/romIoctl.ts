@@ -15,6 +15,15 @@ function roundUp(n: number, unit: number): number {
   return Math.ceil(n / unit) * unit;
 }
 
+/**
+ * How long an erase may take: NOR flash erases a 64 KiB block in up to about 2 s (datasheet worst
+ * cases), so the deadline grows with the length instead of one fixed long wait that would also
+ * be the time to notice an answer lost on the link.
+ */
+export function eraseDeadlineMs(length: number): number {
+  return 15_000 + Math.ceil(length / 65536) * 2000;
+}
+
 async function erase(t: StrategyTarget, offset: number, length: number): Promise<number> {
   const id = pyInt(t.partition);
   const args = offset === 0 ? `${id}, ${pyInt(length)}` : `${id}, ${pyInt(offset)}, ${pyInt(length)}`;
@@ -25,7 +34,7 @@ import vfs, json
 print(json.dumps({'r': vfs.rom_ioctl(3, ${args})}))
 `,
     'erase',
-    120_000,
+    eraseDeadlineMs(length),
   );
   if (typeof r.r !== 'number' || r.r < 0) {
     throw new BoardRefusedError(
