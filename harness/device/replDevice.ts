@@ -181,7 +181,12 @@ export class ReplDevice implements Device {
       await this.ensureLink();
       const timeoutMs = opts.timeoutMs ?? this.o.reconnectTimeoutMs ?? 20000;
       this.transcript.note('hard reset: machine.reset()');
-      await this.repl.submit('import machine\nmachine.reset()', 5000);
+      try {
+        await this.repl.submit('import machine\nmachine.reset()', 5000);
+      } catch (e) {
+        // The board may reset (and the link drop) before its OK reaches us: that is the reset.
+        if (!(e instanceof LinkClosedError)) throw e;
+      }
       // The link drops (USB re-enumeration, pty recreated); close our end and find it again.
       await this.transport.rx.readUntil('\x00never\x00', Date.now() + 1500, 'hard-reset').catch(() => undefined);
       await this.transport.close();
