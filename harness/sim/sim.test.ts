@@ -198,8 +198,8 @@ describe('simulated board', () => {
   it('drops the link on machine.reset() and brings it back under the same name', async () => {
     const [b, l] = await board({ profile: 'openmv-h7', image: demo, link: 'tcp' });
     l.send('import machine\nmachine.reset()\x04');
-    await l.until('OK');
-    await new Promise((r) => setTimeout(r, 800));
+    // The board may be gone before its OK is relayed: do not wait for it.
+    await new Promise((r) => setTimeout(r, 1000));
     await l.close();
     links.pop();
     const l2 = await Link.tcp(b.connection);
