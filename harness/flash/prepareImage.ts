@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type { BoardProfile } from '../profile/profile.js';
 import { parseRomfs, type RomfsEntry } from '../romfs/parse.js';
 import { RomfsFormatError } from '../romfs/errors.js';
+import { buildImage } from '../romfs/index.js';
 import { FlashInputError } from './errors.js';
 
 export interface PreparedImage {
@@ -43,12 +44,6 @@ export function checkImageBytes(bytes: Uint8Array, name: string, built = false):
   return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built };
 }
 
-/** The image toolchain's builder (harness/romfs, issue 2), loaded on demand. */
-async function buildWithToolchain(sourceDir: string, profile: BoardProfile): Promise<{ bytes: Uint8Array }> {
-  const spec = '../romfs/index.js';
-  const romfs = (await import(spec)) as { buildImage(opts: { sourceDir: string; profile: BoardProfile }): Promise<{ bytes: Uint8Array }> | { bytes: Uint8Array } };
-  return romfs.buildImage({ sourceDir, profile });
-}
 
 export async function prepareImage(input: ImageInput, profile: BoardProfile): Promise<PreparedImage> {
   if ('image' in input) return checkImageBytes(input.image, input.name ?? '<bytes>');
@@ -61,7 +56,7 @@ export async function prepareImage(input: ImageInput, profile: BoardProfile): Pr
   }
   if (st.isDirectory()) {
     // Loaded on demand: only source directories need the image toolchain.
-    const built = await buildWithToolchain(path, profile);
+    const built = await buildImage({ sourceDir: path, profile });
     return checkImageBytes(built.bytes, `${basename(path)}/ (built for ${profile.name})`, true);
   }
   if ('sourceDir' in input) throw new FlashInputError(`${path}: not a directory`);
