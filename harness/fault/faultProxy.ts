@@ -59,6 +59,8 @@ interface Conn {
   patternAt: Map<FaultRule, number>;
   timers: NodeJS.Timeout[];
   fired: Set<FaultRule>;
+  /** A drop fired: nothing more is relayed either way, the sockets close on the next tick. */
+  cut: boolean;
   closed: boolean;
 }
 
@@ -162,7 +164,7 @@ export class FaultProxy {
       client.destroy();
       return;
     }
-    const conn: Conn = { id, opened: Date.now(), client, upstream, dirs: { toBoard: newDir(), toHost: newDir() }, patternSeen: new Map(), patternAt: new Map(), timers: [], fired: new Set(), closed: false };
+    const conn: Conn = { id, opened: Date.now(), client, upstream, dirs: { toBoard: newDir(), toHost: newDir() }, patternSeen: new Map(), patternAt: new Map(), timers: [], fired: new Set(), cut: false, closed: false };
     this.conns.add(conn);
     this.log(id, 'both', 'open');
     for (const rule of this.rules) {
@@ -200,7 +202,9 @@ export class FaultProxy {
     this.log(conn.id, a.kind === 'drop' ? 'both' : dir, a.kind, s.count);
     switch (a.kind) {
       case 'drop':
-        // Let bytes already forwarded reach the far side, then cut.
+        // Nothing from the trigger point on is relayed (the cut falls at the exact byte, mid-chunk);
+        // bytes already forwarded get a tick to reach the far side, then both sockets close.
+        conn.cut = true;
         setImmediate(() => this.end(conn));
         break;
       case 'stall': {
@@ -267,7 +271,7 @@ export class FaultProxy {
   }
 
   private onData(conn: Conn, dir: Direction, chunk: Buffer): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.cut) return;
     const s = conn.dirs[dir];
     let rest = chunk;
     // Split the chunk at every trigger point so actions start at the exact byte.
@@ -288,7 +292,7 @@ export class FaultProxy {
       conn.patternSeen.delete(bestRule);
       conn.patternAt.delete(bestRule);
       this.fire(conn, dir, bestRule);
-      if (conn.closed) return;
+      if (conn.closed || conn.cut) return;
     }
     this.forward(conn, dir, rest);
     s.tail = Buffer.from(Buffer.concat([s.tail, chunk]).subarray(-64));

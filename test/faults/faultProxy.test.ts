@@ -60,6 +60,45 @@ test('drop after N bytes to the board: exactly N bytes reach it, then the connec
   expect(proxy.events.some((e) => e.action === 'drop' && e.at === 5)).toBe(true);
 });
 
+test('a drop cuts at the exact byte even mid-chunk: the board gets N bytes, a new connection relays cleanly', async () => {
+  // Board side: a sink recording what each connection received (not a board).
+  const received: Buffer[] = [];
+  const boardSide: Socket[] = [];
+  const sink = createServer((s) => {
+    boardSide.push(s);
+    const i = received.push(Buffer.alloc(0)) - 1;
+    s.on('data', (b: Buffer) => (received[i] = Buffer.concat([received[i]!, b]))).on('error', () => undefined);
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+  try {
+    const proxy = await FaultProxy.start({ upstream: `socket://127.0.0.1:${(sink.address() as { port: number }).port}`, rules: [{ when: { kind: 'bytes', dir: 'toBoard', at: 5 }, do: { kind: 'drop' } }] });
+    proxies.push(proxy);
+    const open = async () => {
+      const sock = connect({ host: '127.0.0.1', port: proxy.port });
+      sockets.push(sock);
+      sock.on('error', () => undefined);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      return sock;
+    };
+    const first = await open();
+    const closed = new Promise<void>((r) => first.on('close', () => r()));
+    first.write('0123456789');
+    await closed;
+    await waitFor(() => proxy.events.some((e) => e.conn === 1 && e.action === 'close'));
+    await new Promise((r) => setTimeout(r, 50)); // anything leaked past the cut would land by now
+    expect(received[0]?.toString()).toBe('01234');
+    expect(proxy.stats.toBoard).toBe(5);
+    const second = await open();
+    second.write('abcdef');
+    await waitFor(() => received[1]?.length === 6);
+    expect(received[1]!.toString()).toBe('abcdef');
+    expect(proxy.events.filter((e) => e.action === 'drop')).toHaveLength(1);
+  } finally {
+    for (const s of boardSide) s.destroy();
+    await new Promise<void>((r) => sink.close(() => r()));
+  }
+});
+
 test('corrupt flips one bit per byte at the trigger point; the same seed flips the same bits', async () => {
   const run = async () => {
     const { sock, got } = await through([{ when: { kind: 'bytes', dir: 'toHost', at: 3 }, do: { kind: 'corrupt', count: 2 } }], 42);
