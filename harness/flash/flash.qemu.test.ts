@@ -3,6 +3,7 @@
  * HIL_QEMU_FIRMWARE points at its firmware.elf. Its partition is RAM and its rom_ioctl answers
  * -22 to erase/write: the `ram` strategy must work, a profile allowing only rom-ioctl must end in
  * a clear error (mpremote's false-success case), and `qemu-loader` needs hil's QEMU restart hook.
+ * Link drops come from hil's fault-injecting link (harness/fault) between hil and QEMU's tcp serial.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Device } from '../device/types.js';
+import { openDevice, type Device } from '../device/index.js';
+import { FaultProxy } from '../fault/faultProxy.js';
 import { loadProfile, parseProfile } from '../profile/profile.js';
 import { flashImage } from './flashImage.js';
 import { BoardRefusedError, NoStrategyError } from './errors.js';
@@ -20,15 +22,10 @@ import { sha256Hex } from './prepareImage.js';
 import { flatRomfs } from './testImage.js';
 import { qemuLoaderHook } from './strategies/qemuLoader.js';
 import { listRom } from './verifyFlash.js';
-import { TcpRawReplDouble } from '../../test/doubles/tcpRawRepl.js';
-import { FaultProxy } from '../../test/doubles/faultProxy.js';
 import { romIoctlShimCode } from '../../test/doubles/romIoctlShim.js';
 
 const firmware = process.env.HIL_QEMU_FIRMWARE;
-const here = new URL('.', import.meta.url);
-const haveDevice = existsSync(new URL('../device/index.ts', here));
 const reason = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ? `${firmware} does not exist` : '';
-if (!reason && !haveDevice) console.log('flash.qemu.test: harness/device is absent: using the TcpRawReplDouble test double as the link');
 if (reason) console.log(`flash.qemu.test: skipped: ${reason}`);
 const d = reason ? describe.skip : describe;
 
@@ -62,10 +59,6 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
       '-serial', `tcp:127.0.0.1:${port},server=on,wait=off`, '-kernel', firmware!,
       '-device', `loader,file=${initial},addr=0x${profile.partition.origin.toString(16)},force-raw=on`,
     ], { stdio: 'ignore' });
-    const devSpec = '../device/index.js';
-    const openDevice = haveDevice
-      ? ((await import(devSpec)) as { openDevice(o: { connection: string; profile: typeof profile }): Promise<Device> }).openDevice
-      : (o: { connection: string; profile: typeof profile }) => TcpRawReplDouble.open(port, o.profile);
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
@@ -151,38 +144,52 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
   });
 
   it('resumes after a link drop mid-transfer from the last block verified on the board', async () => {
-    if (haveDevice) {
-      console.log('resume on QEMU: covered by the device layer tests; this one drives the test double');
-    }
-    await device.close();
-    const proxy = await FaultProxy.start({ target: `127.0.0.1:${qemuPort}` });
-    try {
-      const linked = await TcpRawReplDouble.open(proxy.port, profile, 'qemu-via-proxy');
-      try {
-        const image = flatRomfs([{ name: 'model.tflite', data: randomBytes(64 * 1024) }], 16);
-        proxy.dropAfter(40 * 1024);
-        const r = await flashImage(linked, { image, onProgress: silentProgress, force: true, compress: false, chunkSize: 4096 });
-        expect(proxy.stats.drops).toBe(1);
-        expect(r.resumedFrom.length).toBe(1);
-        expect(r.resumedFrom[0]).toBeGreaterThan(4); // not from zero: blocks already on the board were kept
-        expect(r.bytesSent).toBeLessThan(image.length + 3 * 4096);
-        expect(r).toMatchObject({ strategy: 'ram', verifiedSha256: sha256Hex(image), mountChecked: true });
-
-        // The same over rom-ioctl (stm32 semantics from the board-side double): blocks after the
-        // resume point are still erased, so writing continues without a new erase.
-        await linked.exec(romIoctlShimCode({ eraseBlock: 4096, minWrite: 16 }));
-        const image2 = flatRomfs([{ name: 'model2.tflite', data: randomBytes(48 * 1024) }], 16);
-        proxy.dropAfter(30 * 1024);
-        const r2 = await flashImage(linked, { image: image2, onProgress: silentProgress, compress: false, chunkSize: 4096 });
-        expect(proxy.stats.drops).toBe(2);
-        expect(r2.resumedFrom.length).toBe(1);
-        expect(r2.resumedFrom[0]).toBeGreaterThan(2);
-        expect(r2).toMatchObject({ strategy: 'rom-ioctl', verifiedSha256: sha256Hex(image2), mountChecked: true });
-      } finally {
+    await device.close(); // QEMU's tcp serial takes one client: hil now reaches it through the proxy
+    // A fault proxy in front of QEMU and a device opened through it; `drop(bytes)` cuts the link once
+    // that many more bytes have gone toward the board (one connection so far: its count is the total).
+    const through = async () => {
+      const proxy = await FaultProxy.start({ upstream: `socket://127.0.0.1:${qemuPort}` });
+      const linked = await openDevice({ connection: proxy.connection, profile }).catch(async (e: unknown) => {
+        await proxy.close();
+        throw e;
+      });
+      const drop = (bytes: number) => proxy.addRule({ when: { kind: 'bytes', dir: 'toBoard', at: proxy.stats.toBoard + bytes }, do: { kind: 'drop' } });
+      const drops = () => proxy.events.filter((e) => e.action === 'drop').length;
+      const close = async () => {
         await linked.close();
-      }
+        await proxy.close();
+      };
+      return { proxy, linked, drop, drops, close };
+    };
+
+    const a = await through();
+    try {
+      const image = flatRomfs([{ name: 'model.tflite', data: randomBytes(64 * 1024) }], 16);
+      a.drop(40 * 1024);
+      const r = await flashImage(a.linked, { image, onProgress: silentProgress, force: true, compress: false, chunkSize: 4096 });
+      expect(a.drops()).toBe(1);
+      expect(r.resumedFrom.length).toBe(1);
+      expect(r.resumedFrom[0]).toBeGreaterThan(4); // not from zero: blocks already on the board were kept
+      expect(r.bytesSent).toBeLessThan(image.length + 3 * 4096);
+      expect(r).toMatchObject({ strategy: 'ram', verifiedSha256: sha256Hex(image), mountChecked: true });
     } finally {
-      await proxy.close();
+      await a.close();
+    }
+
+    // The same over rom-ioctl (stm32 semantics from the board-side double): blocks after the
+    // resume point are still erased, so writing continues without a new erase.
+    const b = await through();
+    try {
+      await b.linked.exec(romIoctlShimCode({ eraseBlock: 4096, minWrite: 16 }));
+      const image2 = flatRomfs([{ name: 'model2.tflite', data: randomBytes(48 * 1024) }], 16);
+      b.drop(30 * 1024);
+      const r2 = await flashImage(b.linked, { image: image2, onProgress: silentProgress, compress: false, chunkSize: 4096 });
+      expect(b.drops()).toBe(1);
+      expect(r2.resumedFrom.length).toBe(1);
+      expect(r2.resumedFrom[0]).toBeGreaterThan(2);
+      expect(r2).toMatchObject({ strategy: 'rom-ioctl', verifiedSha256: sha256Hex(image2), mountChecked: true });
+    } finally {
+      await b.close();
     }
   });
 });

@@ -1,11 +1,14 @@
 /**
  * `hil flash` end to end against the simulated board (real MicroPython in wasm behind a pty or TCP,
- * rom-ioctl partition following the stm32 port), through the real device layer.
+ * rom-ioctl partition following the stm32 port), through the real device layer. Link faults come
+ * from hil's fault-injecting link (harness/fault). The sim runs from dist/: `npm run build` first.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Device } from '../device/types.js';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { openDevice, type Device } from '../device/index.js';
+import { startSim, type SimBoard } from '../sim/index.js';
+import { FaultProxy } from '../fault/faultProxy.js';
 import { loadProfile, type BoardProfile } from '../profile/profile.js';
 import { flashImage } from './flashImage.js';
 import { BoardRefusedError, FlashInputError } from './errors.js';
@@ -14,22 +17,9 @@ import { listRom } from './verifyFlash.js';
 import { silentProgress } from './progress.js';
 import { sha256Hex } from './prepareImage.js';
 import { flatRomfs } from './testImage.js';
-import { FaultProxy } from '../../test/doubles/faultProxy.js';
-import { TcpRawReplDouble } from '../../test/doubles/tcpRawRepl.js';
 
 const here = new URL('.', import.meta.url);
-const haveSim = existsSync(new URL('../sim/index.ts', here));
-const haveDevice = existsSync(new URL('../device/index.ts', here));
-const haveLayers = haveSim;
-if (!haveSim) console.log('flash.sim.test: skipped: harness/sim not present yet');
-else if (!haveDevice) console.log('flash.sim.test: harness/device is absent: using the TcpRawReplDouble test double as the link (sim over TCP)');
-const portOf = (conn: string) => Number(/:(\d+)$/.exec(conn)![1]);
-/** Open the board through the device layer, or through the labelled test double when it is absent. */
-async function open(connection: string): Promise<Device> {
-  if (haveDevice) return dev.openDevice({ connection, profile });
-  return TcpRawReplDouble.open(portOf(connection), profile, 'sim-double');
-}
-const d = haveLayers ? describe : describe.skip;
+const open = (connection: string): Promise<Device> => openDevice({ connection, profile });
 
 const fixture = (n: string) => new Uint8Array(readFileSync(new URL(`../../test/fixtures/romfs/${n}`, here)));
 const profile: BoardProfile = loadProfile('openmv-h7');
@@ -47,34 +37,21 @@ function demoImage(seed: string, modelBytes = 40 * 1024): Uint8Array {
   );
 }
 
-type SimHandle = { connection: string; stop(): Promise<void> | void; setFailWrites?(on: boolean): void };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let sim: any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-let dev: any;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-beforeAll(async () => {
-  if (!haveLayers) return;
-  const simSpec = '../sim/index.js';
-  const devSpec = '../device/index.js';
-  sim = await import(simSpec);
-  if (haveDevice) dev = await import(devSpec);
-});
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function board(opts: Record<string, unknown> = {}): Promise<{ device: Device; handle: SimHandle }> {
-  const handle: SimHandle = await sim.startSim({ profile, link: haveDevice ? 'pty' : 'tcp', ...opts });
+async function board(opts: { failWrites?: boolean } = {}): Promise<{ device: Device; handle: SimBoard }> {
+  const handle = await startSim({ profile, link: 'pty', ...opts });
   cleanups.push(() => handle.stop());
   const device: Device = await open(handle.connection);
   cleanups.push(() => device.close());
   return { device, handle };
 }
 
-d('hil flash on the simulated board (rom-ioctl)', () => {
+describe('hil flash on the simulated board (rom-ioctl)', () => {
   it('flashes, proves by board hash and /rom listing, then skips an identical image unless forced', async () => {
     const { device } = await board();
     const image = demoImage('one');
@@ -120,22 +97,19 @@ d('hil flash on the simulated board (rom-ioctl)', () => {
   });
 
   it('resumes after a link drop mid-write from the last block verified on the board', async () => {
-    let handle: SimHandle;
-    try {
-      handle = await sim.startSim({ profile, link: 'tcp' });
-    } catch (e) {
-      console.log(`resume test skipped: the simulated board has no TCP link (${(e as Error).message})`);
-      return;
-    }
+    const handle = await startSim({ profile, link: 'tcp' });
     cleanups.push(() => handle.stop());
-    const proxy = await FaultProxy.start({ target: handle.connection });
+    const proxy = await FaultProxy.start({ upstream: handle.connection });
     cleanups.push(() => proxy.close());
-    const device: Device = await open(proxy.url);
+    const device = await open(proxy.connection);
     cleanups.push(() => device.close());
     const image = demoImage('three', 96 * 1024);
-    proxy.dropAfter(60 * 1024);
+    // Cut the link once 60 KiB more have gone toward the board (one connection so far, so its
+    // byte count is the proxy's total); the cut falls mid-chunk, during the transfer.
+    proxy.addRule({ when: { kind: 'bytes', dir: 'toBoard', at: proxy.stats.toBoard + 60 * 1024 }, do: { kind: 'drop' } });
     const r = await flashImage(device, { image, onProgress: silentProgress, compress: false, chunkSize: 4096 });
-    expect(proxy.stats.drops).toBe(1);
+    expect(proxy.events.filter((e) => e.action === 'drop')).toHaveLength(1);
+    expect(proxy.stats.connections).toBe(2);
     expect(r.resumedFrom.length).toBeGreaterThanOrEqual(1);
     expect(r.resumedFrom[0]).toBeGreaterThan(0);
     expect(r.bytesSent).toBeLessThan(image.length * 1.5);
