@@ -98,6 +98,22 @@ describe('device layer on the simulated board (pty)', () => {
     expect(await d2.exec('print("alive")')).toBe('alive\n');
   });
 
+  it('ends the transfer program at once on a frame header whose length was damaged on the link', async () => {
+    // Found by the run fault matrix: a flipped bit made a length larger than the frame buffer and
+    // the board program spun forever with Ctrl-C disabled.
+    const [, d] = await sim();
+    const rd = d as ReplDevice;
+    const { boardProgram } = await import('../repl/binaryChannel.js');
+    await rd.repl.exec('def _s(mv, off):\n    pass', 5000);
+    await rd.repl.submit(boardProgram('_s', 100000, 0, 2048), 5000);
+    const deadline = Date.now() + 10000;
+    await rd.transport.rx.readUntil('\x06', deadline, 'test');
+    await rd.transport.write(Buffer.from('HB\x00\x88\x00\x00\x00\x00', 'latin1')); // 0x8800 > 2048
+    await rd.transport.rx.readUntil('\x04', deadline, 'test');
+    const err = (await rd.transport.rx.readUntil('\x04', deadline, 'test')).toString('utf8');
+    expect(err).toMatch(/HIL_CHANNEL bad frame length 34816 at 0/);
+  });
+
   it('writes a byte-exact transcript of both directions', async () => {
     const [, d] = await sim();
     await d.exec('print("transcribed")');

@@ -43,6 +43,8 @@ def _hil_bin():
             if hdr[0] != 0x48 or hdr[1] != 0x42:
                 raise OSError('HIL_CHANNEL frame lost at %d' % off)
             n = hdr[2] | (hdr[3] << 8)
+            if n == 0 or n > ${chunk}:
+                raise OSError('HIL_CHANNEL bad frame length %d at %d' % (n, off))
             c = hdr[4] | (hdr[5] << 8) | (hdr[6] << 16) | (hdr[7] << 24)
             m = mv[:n]
             g = 0
