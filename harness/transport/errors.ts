@@ -9,5 +9,22 @@ export class LinkClosedError extends InfraError {}
 /** The link could not be opened (busy, refused, permission). */
 export class LinkOpenError extends InfraError {}
 
+/**
+ * Another program holds the serial port (its exclusive lock: a second hil, mpremote, an IDE,
+ * screen). A resource that is not available, like a lease held elsewhere: exit 3.
+ */
+export class PortBusyError extends LinkOpenError {
+  constructor(readonly port: string) {
+    super(`${port}: serial port is busy (another program holds it: close the IDE, mpremote or screen)`, 'connect');
+  }
+}
+
+/** The user may not open the serial port (file mode, group): the user's setup, exit 2. */
+export class PortPermissionError extends UsageError {
+  constructor(readonly port: string) {
+    super(`${port}: permission denied opening the serial port (add your user to the dialout group)`);
+  }
+}
+
 /** The named port or address does not exist: bad input, nothing was written. */
 export class NoSuchPortError extends UsageError {}

@@ -3,8 +3,26 @@ import { SerialPort } from 'serialport';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { RxBuffer } from './rxBuffer.js';
-import { LinkOpenError, LinkTimeoutError, NoSuchPortError } from './errors.js';
+import { LinkOpenError, LinkTimeoutError, NoSuchPortError, PortBusyError, PortPermissionError } from './errors.js';
 import type { Transport } from './transport.js';
+
+/**
+ * How long a port held by another program is retried before giving up (within the deadline):
+ * long enough for a hil that is just exiting to let go, short enough not to sit out a whole
+ * deadline waiting for an IDE that never will.
+ */
+export const BUSY_RETRY_MS = 2000;
+
+/**
+ * What an open error from serialport's native code means. It reports EACCES as "Error:
+ * Permission denied, cannot open PATH", a lock held elsewhere as "Error Resource temporarily
+ * unavailable Cannot lock port" (flock, Linux) and an exclusive tty (TIOCEXCL, macOS) as EBUSY.
+ */
+function openFailure(message: string): 'permission' | 'busy' | 'other' {
+  if (/permission denied|EACCES/i.test(message)) return 'permission';
+  if (/cannot lock port|resource busy|EBUSY/i.test(message)) return 'busy';
+  return 'other';
+}
 
 export class SerialTransport implements Transport {
   readonly rx: RxBuffer;
@@ -31,8 +49,9 @@ export class SerialTransport implements Transport {
   async open(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     let lastErr = '';
+    let busySince: number | null = null;
     // A board that is re-enumerating, or a pty being recreated, appears after a moment: retry
-    // until the deadline, never longer.
+    // until the deadline, never longer. A port another program holds is retried only briefly.
     for (;;) {
       let path: string | null = null;
       try {
@@ -46,7 +65,13 @@ export class SerialTransport implements Transport {
           return;
         } catch (e) {
           lastErr = (e as Error).message;
-          if (/permission denied|EACCES/i.test(lastErr)) throw new LinkOpenError(`${this.description}: permission denied (add yourself to the dialout group, or check udev rules)`, 'connect');
+          const named = path === this.description ? path : `${this.description} (${path})`;
+          const why = openFailure(lastErr);
+          if (why === 'permission') throw new PortPermissionError(named);
+          if (why === 'busy') {
+            busySince ??= Date.now();
+            if (Date.now() - busySince >= BUSY_RETRY_MS || Date.now() >= deadline) throw new PortBusyError(named);
+          } else busySince = null;
         }
       } else if (path) {
         lastErr = `${path} does not exist`;
@@ -59,14 +84,12 @@ export class SerialTransport implements Transport {
     }
   }
 
+  /** Open `path` with serialport's exclusive lock (flock on Linux): a second opener is refused. */
   private openPath(path: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const port = new SerialPort({ path, baudRate: this.baudRate, autoOpen: false, lock: true });
       port.open((err) => {
-        if (err) {
-          const busy = /lock|busy|EBUSY|temporarily unavailable/i.test(err.message);
-          return reject(new LinkOpenError(`${this.description}: ${busy ? 'port is busy (another program has it open)' : err.message}`, 'connect'));
-        }
+        if (err) return reject(err);
         this.port = port;
         this.rx.reopen();
         port.on('data', (d: Buffer) => {
