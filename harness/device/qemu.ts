@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { InfraError, UsageError } from '../errors.js';
 import type { BoardProfile } from '../profile/profile.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 
@@ -58,9 +58,7 @@ export class QemuBoard {
       }, timeoutMs);
       child.once('error', (e) => {
         clearTimeout(timer);
-        reject((e as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new UsageError(`${bin} not found: install QEMU (Debian: apt-get install qemu-system-arm)`)
-          : e);
+        reject(qemuSpawnError(bin, e as NodeJS.ErrnoException));
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
@@ -84,4 +82,16 @@ export class QemuBoard {
       c.kill('SIGTERM');
     });
   }
+}
+
+/**
+ * The binary could not be started: not installed (ENOENT on PATH), a named path that does not
+ * exist, or not executable: the user's setup, so exit 2. Nothing reached a board.
+ */
+function qemuSpawnError(bin: string, e: NodeJS.ErrnoException): Error {
+  const install = 'install it: apt-get install qemu-system-arm';
+  if (e.code === 'ENOENT') return new UsageError(bin.includes('/') ? `${bin}: no such QEMU binary (${install}, or fix the path)` : `${bin}: not found on PATH (${install})`);
+  if (e.code === 'EACCES') return new UsageError(`${bin}: QEMU binary is not executable (permission denied)`);
+  // EAGAIN, EMFILE and the like: this machine, not the user's input.
+  return new InfraError(`${bin}: cannot start QEMU (${e.code ?? e.message})`, 'qemu-start');
 }
