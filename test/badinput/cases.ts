@@ -2,9 +2,27 @@
  * The bad input catalogue: every bad input tried against the built CLI, with the exit code and
  * the one-line error it must give. badinput.test.ts runs each case (spawning `node bin/hil.js`)
  * and checks that the README's "Bad input catalogue" table is exactly `catalogueTable()`, so the
- * README cannot drift from what the tests prove. `$T` is a fresh temp folder holding the files
- * made by `prepare` in the test; `$FW` is a real-looking firmware path.
+ * README cannot drift from what the tests prove. `$T` (in args and env) is a fresh temp folder
+ * holding the files made in the test's beforeAll and by a case's `prepare`.
  */
+import { chmodSync } from 'node:fs';
+import { deniedPortUnavailable, holdPort, makePty, NOBODY, ptyUnavailable } from './ports.js';
+
+export interface CaseContext {
+  /** The temp folder `$T`. */
+  T: string;
+  /** The repository (the CLI's working directory). */
+  root: string;
+}
+
+/** What a case's `prepare` arranged: how to run the CLI for it, and how to undo it. */
+export interface Prepared {
+  /** Run the CLI as this user and group (a root test process dropping its privileges). */
+  uid?: number;
+  gid?: number;
+  release?: () => Promise<void>;
+}
+
 export interface BadInputCase {
   input: string;
   args: string[];
@@ -14,6 +32,10 @@ export interface BadInputCase {
   env?: Record<string, string>;
   /** The line shown in the README (a shortened, stable form of the error). */
   shown: string;
+  /** Why this case cannot be arranged on this machine (the test prints it and skips), or null. */
+  unavailable?: (ctx: Omit<CaseContext, 'T'>) => string | null;
+  /** Makes what the case needs in `$T` before the CLI runs; released after the checks. */
+  prepare?: (ctx: CaseContext) => Promise<Prepared>;
 }
 
 export const CASES: BadInputCase[] = [
@@ -36,6 +58,26 @@ export const CASES: BadInputCase[] = [
   { input: 'QEMU firmware file missing', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '/nonexistent/firmware.elf' }, exit: 2, error: /\/nonexistent\/firmware\.elf: QEMU firmware file not found/, shown: '`FILE: QEMU firmware file not found`' },
   { input: 'a regular file given as the serial port', args: ['exec', 'pass', '--device', '/etc/hostname', '--profile', 'openmv-h7'], exit: 2, error: /\/etc\/hostname: not a serial port/, shown: '`FILE: not a serial port (not a character device)`' },
   { input: 'TCP port with nothing listening', args: ['exec', 'pass', '--device', 'socket://127.0.0.1:1', '--profile', 'openmv-h7'], exit: 3, error: /socket:\/\/127\.0\.0\.1:1: connection refused/, shown: '`socket://127.0.0.1:1: connection refused (nothing listens there)`' },
+  { input: 'serial port held by another program', args: ['exec', 'pass', '--device', '$T/ttyBUSY', '--profile', 'openmv-h7'], exit: 3, error: /ttyBUSY: serial port is busy \(another program holds it: close the IDE, mpremote or screen\)$/, shown: '`PORT: serial port is busy (another program holds it: close the IDE, mpremote or screen)`', unavailable: ptyUnavailable, prepare: async ({ T, root }) => {
+    // A real pty, held by a second process with the exclusive lock a second hil or mpremote takes.
+    const pty = await makePty(T, 'ttyBUSY');
+    const holder = await holdPort(pty.path, root).catch(async (e) => {
+      await pty.stop();
+      throw e;
+    });
+    return { release: async () => { await holder.release(); await pty.stop(); } };
+  } },
+  { input: 'serial port the user may not open', args: ['exec', 'pass', '--device', '$T/ttyPERM', '--profile', 'openmv-h7'], exit: 2, error: /ttyPERM: permission denied opening the serial port \(add your user to the dialout group\)$/, shown: '`PORT: permission denied opening the serial port (add your user to the dialout group)`', unavailable: ({ root }) => deniedPortUnavailable(root), prepare: async ({ T }) => {
+    const asRoot = process.getuid?.() === 0;
+    // Root ignores file modes: the CLI runs as nobody, who must reach the link (mkdtemp made $T 0700).
+    if (asRoot) chmodSync(T, 0o755);
+    const pty = await makePty(T, 'ttyPERM');
+    // Like /dev/ttyACM0 (root:dialout 0660) for a user outside dialout: root's own 0600 pty
+    // denies nobody; mode 000 denies a non-root owner.
+    chmodSync(pty.device, asRoot ? 0o600 : 0o000);
+    return { ...(asRoot ? NOBODY : {}), release: pty.stop };
+  } },
+  { input: 'qemu-system-arm not on PATH', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '$T/firmware.elf', PATH: '$T/bin' }, exit: 2, error: /^hil: qemu-system-arm: not found on PATH \(install it: apt-get install qemu-system-arm\)$/, shown: '`qemu-system-arm: not found on PATH (install it: apt-get install qemu-system-arm)`' },
 ];
 
 export function catalogueTable(): string {
