@@ -11,6 +11,7 @@ import { DeviceExceptionError } from '../repl/errors.js';
 import { LinkTranscript } from '../repl/transcript.js';
 import { streamToBoard } from '../repl/binaryChannel.js';
 import { InfraError } from '../errors.js';
+import { querySealed } from './sealed.js';
 import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
 
 export interface ReplDeviceOptions {
@@ -130,14 +131,10 @@ export class ReplDevice implements Device {
     return r.stdout;
   }
 
+  /** `expr` evaluated on the board, answered as a sealed query (a damaged answer is a link fault). */
   async evalJson<T = unknown>(expr: string, opts: ExecOptions = {}): Promise<T> {
-    const out = await this.exec(`import json\nprint(json.dumps(${expr}))`, opts);
-    const line = out.trim().split('\n').pop() ?? '';
-    try {
-      return JSON.parse(line) as T;
-    } catch {
-      throw new InfraError(`${this.name}: expected JSON from the board, got ${JSON.stringify(line.slice(0, 80))}`, 'exec');
-    }
+    const { value } = await querySealed<T>(this, `_hil_answer(${expr})`, { phase: 'exec', timeoutMs: opts.timeoutMs, crash: 'device' });
+    return value;
   }
 
   sendBinary(receiver: BinaryReceiver, data: Uint8Array, opts: BinaryTransferOptions = {}): Promise<BinaryTransferResult> {

@@ -1,21 +1,15 @@
 /**
- * Run a board-side snippet that prints one JSON line as its last output, and parse that line.
- * Output before it (warnings, boot noise) is ignored; anything unparseable is an InfraError
- * naming the device.
+ * Run a board-side snippet that answers with `_hil_answer(value)` (a sealed query: request and
+ * answer checksummed, see device/sealed.ts) and return the value. A damaged answer or no answer is
+ * an InfraError naming the device and phase; an exception on the board is a DeviceExceptionError.
+ * `idempotent` snippets (reads) are asked once more when the answer arrives damaged.
  */
 import type { Device } from '../device/types.js';
-import { InfraError } from '../errors.js';
+import { querySealed } from '../device/sealed.js';
 
-export async function execJson<T>(device: Device, code: string, phase: string, timeoutMs = 20_000): Promise<T> {
-  const out = await device.exec(code, { timeoutMs });
-  const lines = out.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-  const last = lines[lines.length - 1];
-  if (last === undefined) throw new InfraError(`${device.name}: no answer from the board during ${phase}`, phase);
-  try {
-    return JSON.parse(last) as T;
-  } catch {
-    throw new InfraError(`${device.name}: unexpected answer during ${phase}: ${last.slice(0, 120)}`, phase);
-  }
+export async function execJson<T>(device: Device, code: string, phase: string, timeoutMs = 20_000, idempotent = false): Promise<T> {
+  const { value } = await querySealed<T>(device, code, { phase, timeoutMs, idempotent, crash: 'device' });
+  return value;
 }
 
 /** A Python int literal for a JS number (integers only). */

@@ -18,7 +18,7 @@ def _hil_f(N):
     if len(m) < N:
         return {'error': 'partition is %d bytes, less than %d' % (len(m), N)}
 ${body}
-print(json.dumps(_hil_f(${pyInt(length)})))
+_hil_answer(_hil_f(${pyInt(length)}))
 `;
 }
 
@@ -38,6 +38,7 @@ export async function hashBoardImage(device: Device, partition: number, length: 
 `),
     'hash',
     timeoutFor(length),
+    true,
   );
   if (!r.sha256) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.error ?? 'no answer'}`, 'hash');
   return r.sha256;
@@ -57,6 +58,7 @@ export async function boardBlockDigests(device: Device, partition: number, lengt
 `),
     'resume-check',
     timeoutFor((to - from) * blockSize),
+    true,
   );
   if (!r.digests) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.error ?? 'no answer'}`, 'resume-check');
   return r.digests;

@@ -94,11 +94,11 @@ try:
     _r['memFree'] = gc.mem_free()
 except AttributeError:
     pass
-print(json.dumps(_r))
+_hil_answer(_r)
 `;
 }
 
 /** Probe the board; with `hashLength`, also hash that many bytes of the partition (reads only). */
 export async function probeBoard(device: Device, partition: number, hashLength = 0): Promise<BoardFacts> {
-  return execJson<BoardFacts>(device, probeCode(partition, hashLength), 'probe', 20_000 + Math.ceil(hashLength / 50_000) * 1000);
+  return execJson<BoardFacts>(device, probeCode(partition, hashLength), 'probe', 20_000 + Math.ceil(hashLength / 50_000) * 1000, true);
 }

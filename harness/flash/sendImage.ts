@@ -40,9 +40,10 @@ export function isLinkFault(err: unknown): boolean {
 export async function readRefusal(t: StrategyTarget): Promise<BoardRefusedError | undefined> {
   const r = await execJson<{ err: [string, unknown, number] | null }>(
     t.device,
-    `import json\nprint(json.dumps({'err': globals().get('_hil_err')}))\n`,
+    `_hil_answer({'err': globals().get('_hil_err')})\n`,
     'refusal-check',
     10_000,
+    true,
   );
   if (!r.err) return undefined;
   const [op, errno, off] = r.err;

@@ -33,14 +33,14 @@ def _hil_walk(p, pre, out):
 try:
     _hil_o = []
     _hil_walk('/rom', '', _hil_o)
-    print(json.dumps({'entries': _hil_o}))
+    _hil_answer({'entries': _hil_o})
 except OSError as _hil_e:
-    print(json.dumps({'error': 'OSError %s' % (_hil_e.args[0] if _hil_e.args else '?')}))
+    _hil_answer({'error': 'OSError %s' % (_hil_e.args[0] if _hil_e.args else '?')})
 `;
 
 /** What `/rom` lists on the board: path -> size (-1 for directories, paths end with '/'). */
 export async function listRom(device: Device): Promise<Map<string, number> | { error: string }> {
-  const r = await execJson<{ entries?: [string, number][]; error?: string }>(device, LIST_ROM_CODE, 'list-rom', 30_000);
+  const r = await execJson<{ entries?: [string, number][]; error?: string }>(device, LIST_ROM_CODE, 'list-rom', 30_000, true);
   if (!r.entries) return { error: r.error ?? 'no answer' };
   return new Map(r.entries);
 }

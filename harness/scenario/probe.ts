@@ -1,16 +1,17 @@
 /**
  * Board-side probes: each check sends ONE Python program that does all its work on the board
- * (walk, hash, import, open) and prints one marked JSON line; the host parses that line. Output
+ * (walk, hash, import, open) and answers with one sealed JSON line (device/sealed.ts). Output
  * printed by the code under test (module top level, entry points) may come before it and is kept.
  */
 import type { Device } from '../device/types.js';
-import { InfraError } from '../errors.js';
+import { ANSWER_MARKER, querySealed, type SealedAnswer } from '../device/sealed.js';
 
-export const PROBE_MARKER = '@@hil-probe@@';
+/** What starts a probe's answer line on the wire. */
+export const PROBE_MARKER = ANSWER_MARKER;
 
-/** Python statement printing `expr` (a Python expression) as the marked JSON line. */
+/** Python statement answering with `expr` (a Python expression): the sealed JSON line. */
 export function pyEmit(expr: string): string {
-  return `print('\\n${PROBE_MARKER}' + json.dumps(${expr}))`;
+  return `_hil_answer(${expr})`;
 }
 
 /** A Python string literal for any JS string (JSON strings are valid Python literals for BMP text). */
@@ -47,28 +48,14 @@ def _hil_tb(e):
     return repr(e)
 `;
 
-export interface ProbeOutput<T> {
-  value: T;
-  /** What the board printed before the marked line (output of the code under test). */
-  printed: string;
-  /** The board's stderr (empty unless the probe itself crashed). */
-  stderr: string;
-}
+export type ProbeOutput<T> = SealedAnswer<T>;
 
-/** Run a probe and parse its marked JSON line; a missing line is an InfraError naming device and phase. */
-export async function runProbe<T>(device: Device, code: string, phase: string, timeoutMs: number): Promise<ProbeOutput<T>> {
-  const { stdout, stderr } = await device.execRaw(code, { timeoutMs });
-  const at = stdout.lastIndexOf(PROBE_MARKER);
-  if (at < 0) {
-    const why = stderr.trim() ? stderr.trim().split(/\r?\n/).slice(-1)[0] : `no answer (${JSON.stringify(stdout.slice(-120))})`;
-    throw new InfraError(`${device.name}: the ${phase} probe did not complete: ${why}`, phase);
-  }
-  const line = stdout.slice(at + PROBE_MARKER.length).split(/\r?\n/)[0]!;
-  let value: T;
-  try {
-    value = JSON.parse(line) as T;
-  } catch {
-    throw new InfraError(`${device.name}: the ${phase} probe answered something that is not JSON: ${line.slice(0, 120)}`, phase);
-  }
-  return { value, printed: stdout.slice(0, at).replace(/\r?\n$/, ''), stderr };
+/**
+ * Run a probe as a sealed query (request and answer checksummed: a byte damaged on the link is an
+ * infrastructure error, never a wrong verdict) and return its answer. A probe that crashes before
+ * answering is an InfraError naming device and phase. Probes only read, so a damaged answer is
+ * asked for once more.
+ */
+export function runProbe<T>(device: Device, code: string, phase: string, timeoutMs: number): Promise<ProbeOutput<T>> {
+  return querySealed<T>(device, code, { phase, timeoutMs, idempotent: true });
 }

@@ -30,8 +30,8 @@ async function erase(t: StrategyTarget, offset: number, length: number): Promise
   const r = await execJson<{ r: unknown }>(
     t.device,
     `${umountRomCode(t.partition)}
-import vfs, json
-print(json.dumps({'r': vfs.rom_ioctl(3, ${args})}))
+import vfs
+_hil_answer({'r': vfs.rom_ioctl(3, ${args})})
 `,
     'erase',
     eraseDeadlineMs(length),
@@ -114,7 +114,7 @@ def _hil_end():
   },
   async complete(t) {
     const id = pyInt(t.partition);
-    const r = await execJson<{ r: unknown }>(t.device, `import vfs, json\nprint(json.dumps({'r': vfs.rom_ioctl(5, ${id})}))\n`, 'write-complete');
+    const r = await execJson<{ r: unknown }>(t.device, `import vfs\n_hil_answer({'r': vfs.rom_ioctl(5, ${id})})\n`, 'write-complete');
     if (typeof r.r !== 'number' || r.r < 0) {
       throw new BoardRefusedError(`device ${t.device.name}: board refused write-complete: rom_ioctl(5, ${id}) = ${JSON.stringify(r.r)}`, 'complete', typeof r.r === 'number' ? r.r : undefined);
     }
