@@ -1,131 +1,142 @@
 /**
- * The fault matrix: `hil flash` (as the library call flashImage, with its own retries) driven
- * through the fault-injecting link against the simulated board, with one fault per run placed in
- * a phase of the protocol. Each run ends as: passed (image hash in the sim's partition file, read
- * independently of hil, equals the image's), an infrastructure error (exit 3, with its phase),
- * another typed error, a FALSE PASS (hil said success but the partition does not hold the image),
- * or a HANG (the outer watchdog fired first). Nothing here trusts hil's own verdict.
+ * The fault matrix engine: for each phase of the protocol and each repeat, start a fresh simulated
+ * board, put the fault-injecting link in front of it with ONE fault rule placed in that phase, run
+ * a trial (`hil flash` in flashMatrix.ts, `hil run` in runMatrix.ts) and classify how it ended.
+ * Nothing here trusts hil's own verdict: a trial judges the board by reading the sim's partition
+ * file itself. An outer watchdog turns a run that outlives it into a HANG (and aborts the trial).
+ *
+ * Actions rotate through the list per repeat (shifted by phase), so 5 repeats put every action in
+ * every phase; the seed drives the proxy's random choices (which bits are flipped).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { FaultProxy } from './faultProxy.js';
 import type { Action, FaultRule, Trigger } from './rule.js';
 import { seededRandom } from './rule.js';
-import { HilError } from '../errors.js';
-import { loadProfile } from '../profile/profile.js';
+import type { BoardProfile } from '../profile/profile.js';
 import { startSim } from '../sim/index.js';
-import { openDevice } from '../device/index.js';
-import { flashImage } from '../flash/index.js';
 
 export interface MatrixPhase {
   name: string;
   when: Trigger;
 }
 
+export type OutcomeKind =
+  /** Ended with the right verdict (after hil's own retries): pass for a good image, the expected failure for a bad one. */
+  | 'passed'
+  /** Exit 3 naming the phase where the link failed. */
+  | 'infra'
+  /** Any other error, or exit 3 without a phase. */
+  | 'other-error'
+  /** A link fault reported as a finding about the image (exit 1 for a good image, or the wrong check failing). */
+  | 'wrong-verdict'
+  /** Reported success (or a verified hash) the board's partition does not bear out. */
+  | 'false-pass'
+  /** Still running when the watchdog fired. */
+  | 'hang';
+
 export interface RunOutcome {
   phase: string;
   action: string;
-  result: 'passed' | 'infra' | 'other-error' | 'false-pass' | 'hang';
+  /** Which input the trial used (e.g. `good image`, `misaligned image`). */
+  variant?: string;
+  result: OutcomeKind;
   errorPhase?: string;
   message?: string;
+  /** Whether the fault rule fired at all (a run whose fault never fired tested nothing). */
+  fired: boolean;
   ms: number;
 }
 
 export interface MatrixCell {
   phase: string;
   runs: number;
+  /** Runs in which the fault actually fired. */
+  fired: number;
   passed: number;
   infra: number;
   otherErrors: number;
+  wrongVerdicts: number;
   falsePasses: number;
   hangs: number;
   worstMs: number;
 }
 
-/** Where each fault lands, expressed as a trigger on the wire. */
-export function flashPhases(imageBytes: number): MatrixPhase[] {
-  return [
-    { name: 'connect', when: { kind: 'bytes', dir: 'toBoard', at: 0 } },
-    { name: 'raw-REPL entry', when: { kind: 'pattern', dir: 'toBoard', pattern: '\x01' } },
-    { name: 'mid-exec', when: { kind: 'pattern', dir: 'toHost', pattern: 'OK', nth: 2 } },
-    { name: 'mid-transfer', when: { kind: 'bytes', dir: 'toBoard', at: 6000 + Math.floor(imageBytes / 2) } },
-    { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: 'hashlib.sha256', nth: 1 } },
-    { name: 'reset', when: { kind: 'pattern', dir: 'toHost', pattern: 'soft reboot' } },
-  ];
+export const ACTIONS: readonly Action[] = [
+  { kind: 'drop' },
+  { kind: 'corrupt', count: 3 },
+  { kind: 'stall', ms: 4000 },
+  { kind: 'duplicate', count: 4 },
+  { kind: 'truncate', count: 16 },
+];
+
+export interface TrialContext {
+  phase: MatrixPhase;
+  action: Action;
+  repeat: number;
+  /** What hil connects to: the proxy, in front of the sim. */
+  connection: string;
+  /** The sim's partition file (read it to judge the board). */
+  romfsFile: string;
+  /** Fires when the watchdog gives up on the trial: stop (kill a child process). */
+  signal: AbortSignal;
 }
 
-const ACTIONS: Action[] = [{ kind: 'drop' }, { kind: 'corrupt', count: 3 }, { kind: 'stall', ms: 4000 }, { kind: 'duplicate', count: 4 }, { kind: 'truncate', count: 16 }];
+export type TrialVerdict = Omit<RunOutcome, 'phase' | 'action' | 'ms' | 'fired'>;
 
-export interface MatrixOptions {
-  profile?: string;
-  image: string;
+export interface MatrixEngineOptions {
+  profile: BoardProfile;
+  phases: MatrixPhase[];
   repeats: number;
   seed?: number;
   /** Watchdog per run (ms); a run still going then is a hang. */
   watchdogMs?: number;
-  /** hil's own deadline per operation (ms). */
-  timeoutMs?: number;
-  phases?: string[];
   log?: (line: string) => void;
+  trial: (ctx: TrialContext) => Promise<TrialVerdict>;
 }
 
-export async function runFlashMatrix(opts: MatrixOptions): Promise<{ cells: MatrixCell[]; outcomes: RunOutcome[] }> {
-  const profile = loadProfile(opts.profile ?? 'openmv-h7');
-  const image = new Uint8Array(readFileSync(opts.image));
-  const want = createHash('sha256').update(image).digest('hex');
+export async function runMatrix(opts: MatrixEngineOptions): Promise<{ cells: MatrixCell[]; outcomes: RunOutcome[] }> {
   const rand = seededRandom(opts.seed ?? 1);
   const outcomes: RunOutcome[] = [];
   const cells: MatrixCell[] = [];
-  const phases = flashPhases(image.length).filter((p) => !opts.phases || opts.phases.includes(p.name));
-  for (const phase of phases) {
-    const cell: MatrixCell = { phase: phase.name, runs: 0, passed: 0, infra: 0, otherErrors: 0, falsePasses: 0, hangs: 0, worstMs: 0 };
+  for (const [pi, phase] of opts.phases.entries()) {
+    const cell: MatrixCell = { phase: phase.name, runs: 0, fired: 0, passed: 0, infra: 0, otherErrors: 0, wrongVerdicts: 0, falsePasses: 0, hangs: 0, worstMs: 0 };
     for (let i = 0; i < opts.repeats; i++) {
-      const action = ACTIONS[Math.floor(rand() * ACTIONS.length)]!;
+      const action = ACTIONS[(i + pi) % ACTIONS.length]!;
       const rule: FaultRule = { when: phase.when, do: action };
-      const sim = await startSim({ profile, link: 'tcp' });
+      const sim = await startSim({ profile: opts.profile, link: 'tcp' });
       const proxy = await FaultProxy.start({ upstream: sim.connection, rules: [rule], seed: Math.floor(rand() * 2 ** 31) });
+      const abort = new AbortController();
       const t0 = Date.now();
-      let out: RunOutcome;
       let timer: NodeJS.Timeout | undefined;
       const watchdog = new Promise<'hang'>((r) => (timer = setTimeout(() => r('hang'), opts.watchdogMs ?? 90_000)));
-      const work = (async (): Promise<RunOutcome> => {
-        let device;
-        try {
-          device = await openDevice({ connection: proxy.connection, profile, timeoutMs: opts.timeoutMs ?? 10_000 });
-          await flashImage(device, { image, imageName: 'matrix.img', force: true });
-          const part = readFileSync(sim.romfsFile).subarray(0, image.length);
-          const got = createHash('sha256').update(part).digest('hex');
-          return { phase: phase.name, action: action.kind, result: got === want ? 'passed' : 'false-pass', ms: 0 };
-        } catch (e) {
-          const he = e instanceof HilError ? e : undefined;
-          const isInfra = he?.exitCode === 3;
-          return {
-            phase: phase.name,
-            action: action.kind,
-            result: isInfra ? 'infra' : 'other-error',
-            ...(isInfra && 'phase' in he! ? { errorPhase: String((he as unknown as { phase: string }).phase) } : {}),
-            message: `${(e as Error)?.name}: ${String((e as Error)?.message ?? e).split('\n')[0]}`,
-            ms: 0,
-          };
-        } finally {
-          await device?.close().catch(() => undefined);
-        }
-      })();
+      const work = opts
+        .trial({ phase, action, repeat: i, connection: proxy.connection, romfsFile: sim.romfsFile, signal: abort.signal })
+        .catch((e: unknown): TrialVerdict => ({ result: 'other-error', message: `trial crashed: ${String((e as Error)?.message ?? e).split('\n')[0]}` }));
       const r = await Promise.race([work, watchdog]);
       clearTimeout(timer);
-      out = r === 'hang' ? { phase: phase.name, action: action.kind, result: 'hang', ms: 0 } : r;
-      out.ms = Date.now() - t0;
+      let out: RunOutcome;
+      if (r === 'hang') {
+        abort.abort();
+        out = { phase: phase.name, action: action.kind, result: 'hang', fired: false, ms: Date.now() - t0 };
+        await Promise.race([work, new Promise((res) => setTimeout(res, 5000))]);
+      } else {
+        out = { phase: phase.name, action: action.kind, ...r, fired: false, ms: Date.now() - t0 };
+      }
+      out.fired = proxy.stats.fired > 0;
       await proxy.close();
       await sim.stop();
       outcomes.push(out);
       cell.runs++;
+      if (out.fired) cell.fired++;
       cell.worstMs = Math.max(cell.worstMs, out.ms);
       if (out.result === 'passed') cell.passed++;
       else if (out.result === 'infra') cell.infra++;
       else if (out.result === 'false-pass') cell.falsePasses++;
+      else if (out.result === 'wrong-verdict') cell.wrongVerdicts++;
       else if (out.result === 'hang') cell.hangs++;
       else cell.otherErrors++;
-      opts.log?.(`${phase.name} #${i + 1} ${action.kind}: ${out.result}${out.errorPhase ? ` (phase ${out.errorPhase})` : ''} ${out.ms} ms${out.message ? ` — ${out.message}` : ''}`);
+      opts.log?.(
+        `${phase.name} #${i + 1} ${action.kind}${out.variant ? ` (${out.variant})` : ''}${out.fired ? '' : ' [fault never fired]'}: ${out.result}${out.errorPhase ? ` (phase ${out.errorPhase})` : ''} ${out.ms} ms${out.message ? ` — ${out.message}` : ''}`,
+      );
     }
     cells.push(cell);
   }
@@ -133,7 +144,24 @@ export async function runFlashMatrix(opts: MatrixOptions): Promise<{ cells: Matr
 }
 
 export function matrixTable(cells: MatrixCell[]): string {
-  const rows = ['| phase | runs | passed (after retry) | infra errors (exit 3) | other errors | false passes | hangs | worst time |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
-  for (const c of cells) rows.push(`| ${c.phase} | ${c.runs} | ${c.passed} | ${c.infra} | ${c.otherErrors} | ${c.falsePasses} | ${c.hangs} | ${(c.worstMs / 1000).toFixed(1)} s |`);
+  const rows = [
+    '| phase | runs | fault fired | passed (after retry) | infra errors (exit 3) | other errors | wrong verdicts | false passes | hangs | worst time |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const c of cells) {
+    rows.push(`| ${c.phase} | ${c.runs} | ${c.fired} | ${c.passed} | ${c.infra} | ${c.otherErrors} | ${c.wrongVerdicts} | ${c.falsePasses} | ${c.hangs} | ${(c.worstMs / 1000).toFixed(1)} s |`);
+  }
   return rows.join('\n');
+}
+
+export type MatrixTotals = Omit<MatrixCell, 'phase'>;
+
+export function matrixTotals(cells: MatrixCell[]): MatrixTotals {
+  const t: MatrixTotals = { runs: 0, fired: 0, passed: 0, infra: 0, otherErrors: 0, wrongVerdicts: 0, falsePasses: 0, hangs: 0, worstMs: 0 };
+  for (const c of cells) {
+    t.runs += c.runs; t.fired += c.fired; t.passed += c.passed; t.infra += c.infra; t.otherErrors += c.otherErrors;
+    t.wrongVerdicts += c.wrongVerdicts; t.falsePasses += c.falsePasses; t.hangs += c.hangs;
+    t.worstMs = Math.max(t.worstMs, c.worstMs);
+  }
+  return t;
 }
