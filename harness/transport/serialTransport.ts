@@ -3,7 +3,7 @@ import { SerialPort } from 'serialport';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { RxBuffer } from './rxBuffer.js';
-import { LinkOpenError, LinkTimeoutError, NoSuchPortError, PortBusyError, PortPermissionError } from './errors.js';
+import { LinkClosedError, LinkOpenError, LinkTimeoutError, NoSuchPortError, PortBusyError, PortPermissionError } from './errors.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -106,10 +106,12 @@ export class SerialTransport implements Transport {
   async write(data: Uint8Array | string): Promise<void> {
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
     const port = this.port;
-    if (!port || !port.isOpen) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
+    if (!port) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
+    // Open once and closed now: the link dropped (unplugged, reset), a link fault like any other.
+    if (!port.isOpen) throw new LinkClosedError(`${this.description}: port closed`, 'write');
     this.onTraffic?.('tx', b);
     await new Promise<void>((resolve, reject) => {
-      port.write(b, (err) => (err ? reject(new LinkOpenError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve()));
+      port.write(b, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve()));
     });
   }
 

@@ -1,7 +1,7 @@
 /** TCP link: QEMU's tcp serial, ser2net in raw mode, Arm FVP ports. No-delay is set (Nagle off). */
 import { createConnection, type Socket } from 'node:net';
 import { RxBuffer } from './rxBuffer.js';
-import { LinkOpenError, LinkTimeoutError } from './errors.js';
+import { LinkClosedError, LinkOpenError, LinkTimeoutError } from './errors.js';
 import type { Transport } from './transport.js';
 
 export class TcpTransport implements Transport {
@@ -65,10 +65,12 @@ export class TcpTransport implements Transport {
 
   async write(data: Uint8Array | string): Promise<void> {
     const s = this.sock;
-    if (!s || s.destroyed) throw new LinkOpenError(`${this.description}: not connected`, 'write');
+    if (!s) throw new LinkOpenError(`${this.description}: not connected`, 'write');
+    // Open once and gone now: the link dropped (a link fault, retried like any other).
+    if (s.destroyed) throw new LinkClosedError(`${this.description}: connection closed`, 'write');
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
     this.onTraffic?.('tx', b);
-    await new Promise<void>((resolve, reject) => s.write(b, (err) => (err ? reject(new LinkOpenError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve())));
+    await new Promise<void>((resolve, reject) => s.write(b, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve())));
   }
 
   async close(): Promise<void> {
