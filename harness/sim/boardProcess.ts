@@ -217,7 +217,7 @@ function persistRam(mp: Mp): void {
 
 async function main(): Promise<void> {
   let mp = await boot('power-on');
-  const pasteSeq = [0x05, 0x41, 0x01];
+  // Raw-paste request (Ctrl-E, 'A', Ctrl-A) progress: 0 none, 1 after Ctrl-E, 2 after 'A'.
   let pasteIdx = 0;
   for (;;) {
     if (!ring.waitForData(1000)) {
@@ -226,10 +226,18 @@ async function main(): Promise<void> {
     }
     const [c] = ring.take(1);
     const ch = c!;
-    // The wasm REPL hangs on a raw-paste request; like the port's REPL it gives no answer.
-    if (rawMode && ch === pasteSeq[pasteIdx]) {
-      pasteIdx++;
-      if (pasteIdx === pasteSeq.length) pasteIdx = 0;
+    // The wasm REPL hangs on a raw-paste request; like the port's REPL it gives no answer. No
+    // Ctrl-E reaches it in raw mode (a Ctrl-E doubled on the link must not get through either).
+    if (rawMode && ch === 0x05) {
+      pasteIdx = 1;
+      continue;
+    }
+    if (rawMode && pasteIdx === 1 && ch === 0x41) {
+      pasteIdx = 2;
+      continue;
+    }
+    if (rawMode && pasteIdx === 2 && ch === 0x01) {
+      pasteIdx = 0;
       continue;
     }
     pasteIdx = 0;

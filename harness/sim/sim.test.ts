@@ -119,6 +119,11 @@ describe('simulated board', () => {
     l.send('\x05A\x01');
     await new Promise((r) => setTimeout(r, 300));
     expect(l.drain().length).toBe(0); // the wasm REPL never answers raw-paste
+    // A Ctrl-E doubled on the link (seen in the fault matrix) must not reach the wasm REPL, which
+    // would hang in raw-paste for good: the board still answers afterwards.
+    l.send('\x05\x05A\x01');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(l.drain().length).toBe(0);
     expect((await l.exec('print(sys.implementation._mpy if "sys" in dir() else __import__("sys").implementation._mpy)'))[0]).toBe('774\n');
   });
 
