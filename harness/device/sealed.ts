@@ -107,8 +107,13 @@ export function parseAnswer<T>(r: ExecResult, id: string): AnswerParse<T> {
   if (at < 0) {
     // The innermost frame of a traceback is the sealed wrapper (`<stdin>`) only when the wrapper
     // itself arrived damaged: the code it runs is `<string>`, modules are files.
+    // An error with no frame at all was raised compiling the program as received (the lexer's
+    // `\N` escape error, a bad literal): also damage, as hil's programs compile. Not MemoryError.
     const frames = [...r.stderr.matchAll(/File "([^"]*)"/g)].map((x) => x[1]);
     if (frames.length > 0 && frames[frames.length - 1] === '<stdin>') return { kind: 'damaged-request' };
+    if (frames.length === 0 && r.stderr.trim() && !/MemoryError/.test(r.stderr)) return { kind: 'damaged-request' };
+    // No exception, so the wrapper printed its answer line: it was lost or damaged on the way.
+    if (!r.stderr.trim()) return { kind: 'damaged-answer', why: `answer line lost (${JSON.stringify(r.stdout.slice(-60))})` };
     const why = r.stderr.trim() ? r.stderr.trim().split(/\r?\n/).slice(-1)[0]! : `no answer (${JSON.stringify(r.stdout.slice(-120))})`;
     return { kind: 'none', why };
   }

@@ -96,6 +96,16 @@ describe('sealed queries on real MicroPython', () => {
     expect(board.sent).toHaveLength(2);
   });
 
+  it('treats an error raised compiling the program as received (no frame at all) as a damaged request', async () => {
+    // A doubled run of bytes turned `\\n` into `\\N` in the literal: the lexer raised
+    // NotImplementedError (seen in the run fault matrix).
+    board.reset();
+    board.damageRequest = (c, n) => (n === 0 ? c.replace("_hil_q = b'", "_hil_q = b'\\N") : c);
+    const r = await querySealed<number>(board.asDevice(), '_hil_answer(9)', { phase: 'hash' });
+    expect(r.value).toBe(9);
+    expect(board.sent).toHaveLength(2);
+  });
+
   it('gives up with an integrity error (exit 3) when every request arrives damaged', async () => {
     board.reset();
     board.damageRequest = (c) => flip(c, c.indexOf('_hil_answer(7)'));
@@ -119,6 +129,18 @@ describe('sealed queries on real MicroPython', () => {
     const e = await querySealed(board.asDevice(), code, { phase: 'hash' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/hash answer arrived damaged \(answer checksum does not match\)/);
+  });
+
+  it('treats a run without exception whose answer line is missing as a damaged answer (marker lost on the link)', async () => {
+    board.reset();
+    board.damageAnswer = (o, n) => (n === 0 ? o.replace('@@hil@@', '\u0002DAhil@@') : o);
+    const r = await querySealed<number>(board.asDevice(), '_hil_answer(32)', { phase: 'erase', idempotent: true });
+    expect(r.value).toBe(32);
+    board.reset();
+    board.damageAnswer = (o) => o.slice(0, 3);
+    const e = await querySealed(board.asDevice(), '_hil_answer(32)', { phase: 'erase' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AnswerIntegrityError);
+    expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(answer line lost/);
   });
 
   it('rejects an answer to another request (a stale line replayed by the link)', () => {
