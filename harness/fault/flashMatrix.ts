@@ -52,7 +52,7 @@ export function runFlashMatrix(opts: FlashMatrixOptions): Promise<{ cells: Matri
       let device;
       try {
         device = await openDevice({ connection, profile, timeoutMs: opts.timeoutMs ?? 10_000 });
-        await flashImage(device, { image, imageName: 'matrix.img', force: true });
+        await flashImage(device, { image, imageName: 'matrix.img', force: true, onProgress: false });
         const got = sha256(readFileSync(romfsFile).subarray(0, image.length));
         return got === want ? { result: 'passed' } : { result: 'false-pass', message: `hil reported success; partition sha256 ${got.slice(0, 16)}… is not the image's` };
       } catch (e) {

@@ -20,6 +20,7 @@ import { ramStrategy } from './strategies/ram.js';
 import { romIoctlStrategy } from './strategies/romIoctl.js';
 import type { FlashStrategy, StrategyTarget } from './strategies/types.js';
 import { checkRomAfterReset, verifyBoardImage } from './verifyFlash.js';
+import { retryLinkFault } from './retryLinkFault.js';
 
 export interface FlashOptions {
   /** Image bytes, or a path to an image file or a source directory (built with the device's profile). */
@@ -95,7 +96,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   const profile = device.profile;
 
   const img: PreparedImage = await prepareImage(imageInput(opts), profile);
-  const facts: BoardFacts = await probeBoard(device, partition, opts.force ? 0 : img.length);
+  const facts: BoardFacts = await retryLinkFault('probe', () => probeBoard(device, partition, opts.force ? 0 : img.length), progress);
   const checked = preflight(img, facts, profile, device.name, { partition, allowMisaligned: opts.allowMisaligned });
   for (const w of checked.warnings) progress.note(`warning: ${w}`);
   const strategyName = chooseStrategy(
@@ -126,7 +127,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
 
   if (!opts.force) {
     // Skip-if-same: the probe hashed the partition's first img.length bytes in the same round trip.
-    const current = facts.currentSha256 ?? (await hashBoardImage(device, partition, img.length));
+    const current = facts.currentSha256 ?? (await retryLinkFault('hash', () => hashBoardImage(device, partition, img.length), progress));
     if (current === img.sha256) {
       progress.note(`board already holds this image (sha256 ${current.slice(0, 16)}…): nothing written`);
       return result({ skipped: true, verifiedSha256: current });
@@ -137,7 +138,8 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   let compressed = false;
   let resumedFrom: number[] = [];
   if (strategy.kind === 'stream') {
-    const { minWrite } = await strategy.prepare(target);
+    // Erasing the same range again is harmless, so a lost answer is asked for by erasing again.
+    const { minWrite } = await retryLinkFault('erase', () => strategy.prepare(target), progress);
     const plan = planTransfer(img.bytes, facts, { minWrite, compress: opts.compress, chunkSize: opts.chunkSize });
     compressed = plan.compressed;
     let sent;
@@ -146,7 +148,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     } finally {
       progress.finish();
     }
-    await strategy.complete(target);
+    await retryLinkFault('write-complete', () => strategy.complete(target), progress);
     bytesSent = sent.bytesSent;
     resumedFrom = sent.resumedFrom;
   } else {
@@ -155,8 +157,8 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     bytesSent = img.length;
   }
 
-  const verifiedSha256 = await verifyBoardImage(device, partition, img.bytes, img.sha256);
+  const verifiedSha256 = await retryLinkFault('verification', () => verifyBoardImage(device, partition, img.bytes, img.sha256), progress);
   const mountChecked = partition === 0 && !opts.skipMountCheck;
-  if (mountChecked) await checkRomAfterReset(device, img.entries);
+  if (mountChecked) await retryLinkFault('mount check', () => checkRomAfterReset(device, img.entries), progress);
   return result({ skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
 }
