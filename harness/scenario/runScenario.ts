@@ -87,7 +87,9 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
       for (const w of r.warnings) log(`flash warning: ${w}`);
     } catch (e) {
       result.flash = { written: false, durationMs: performance.now() - tf, mode };
-      result.error = { ...errorOf(e), phase: 'flash' };
+      const err = errorOf(e);
+      // Keep the step that failed inside the flash (erase, transfer, hash...) in the phase.
+      result.error = { ...err, phase: err.phase ? `flash ${err.phase}` : 'flash' };
       log(`flash failed: ${result.error.message}`);
       return done();
     }
@@ -100,7 +102,8 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
       await device.softReset({ timeoutMs: 30_000 });
       log('soft reset: raw REPL back');
     } catch (e) {
-      result.error = { ...errorOf(e), phase: 'soft-reset' };
+      const err = errorOf(e);
+      result.error = { ...err, phase: err.phase && err.phase !== 'soft-reset' ? `soft-reset ${err.phase}` : 'soft-reset' };
       return done();
     }
   }
