@@ -82,6 +82,6 @@ export const CASES: BadInputCase[] = [
 
 export function catalogueTable(): string {
   const rows = ['| bad input | command | exit | error (one line, after `hil: `) |', '| --- | --- | --- | --- |'];
-  for (const c of CASES) rows.push(`| ${c.input} | \`hil ${c.args.join(' ').replace(/\$T\//g, '')}\` | ${c.exit} | ${c.shown} |`);
+  for (const c of CASES) rows.push(`| ${c.input} | \`hil ${c.args.join(' ').replace(/\$T\//g, '').replace(/\$T\b/g, 'DIR')}\` | ${c.exit} | ${c.shown} |`);
   return rows.join('\n');
 }
