@@ -29,10 +29,13 @@ describe('QEMU resource errors (no firmware needed)', () => {
     const err = await openDevice({ connection: 'qemu', profile: 'openmv-h7', firmware: '/nonexistent.elf' }).catch((e) => e);
     expect(err.message).toMatch(/not a QEMU board/);
   });
-  it('starts qemu-system-arm and reports a firmware that never reaches the REPL as an infrastructure error', async () => {
-    // /dev/null as the kernel: QEMU starts, gives a pty, and the board never answers.
+  it('starts qemu-system-arm and reports a firmware that dies before the REPL as an infrastructure error naming the exit', async () => {
+    // /dev/null as the kernel: QEMU starts, gives a pty, then aborts ("Lockup"). Its pty number is
+    // free at once and may be taken by another program (in CI, a simulated board's socat): hil must
+    // not open it then. Once this test saw hil connect to such a board and succeed.
     const err = await openDevice({ connection: 'qemu', profile: 'qemu-mps2-an385', firmware: '/dev/null', readyTimeoutMs: 3000 }).catch((e) => e);
-    expect(err.exitCode).toBe(3);
+    expect({ error: err?.constructor?.name, exitCode: err?.exitCode }).toEqual({ error: 'LinkGoneError', exitCode: 3 });
+    expect(String(err.message)).toMatch(/qemu-system-arm exited \(signal SIGABRT\): qemu: fatal: Lockup/);
   });
 });
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { InfraError, UsageError } from '../errors.js';
 import type { BoardProfile } from '../profile/profile.js';
-import { LinkTimeoutError } from '../transport/errors.js';
+import { LinkGoneError, LinkTimeoutError } from '../transport/errors.js';
 
 export interface QemuOptions {
   profile: BoardProfile;
@@ -20,7 +20,32 @@ export interface QemuOptions {
 }
 
 export class QemuBoard {
-  private constructor(readonly process: ChildProcess, readonly ptyPath: string, readonly args: string[]) {}
+  /** The end of what QEMU printed (its fatal error, when it dies). */
+  private tail = '';
+
+  private constructor(readonly process: ChildProcess, private readonly pty: string, readonly args: string[], output: string) {
+    this.tail = output.slice(-2000);
+    const keep = (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-2000));
+    process.stdout?.on('data', keep);
+    process.stderr?.on('data', keep);
+  }
+
+  get exited(): boolean {
+    return this.process.exitCode !== null || this.process.signalCode !== null;
+  }
+
+  /**
+   * The board's pty. Throws LinkGoneError once QEMU has exited: its pty number is free then and
+   * may already belong to another program (a second board), which hil must never talk to.
+   */
+  get ptyPath(): string {
+    if (this.exited) {
+      const how = this.process.signalCode ? `signal ${this.process.signalCode}` : `code ${this.process.exitCode}`;
+      const last = this.tail.trim().split('\n').find((l) => /fatal|error/i.test(l)) ?? this.tail.trim().split('\n').pop() ?? '';
+      throw new LinkGoneError(`qemu-system-arm exited (${how}): ${last.trim()}`, 'qemu');
+    }
+    return this.pty;
+  }
 
   static commandLine(o: QemuOptions, firmware: string): string[] {
     const machine = o.profile.qemu?.machine;
@@ -39,14 +64,16 @@ export class QemuBoard {
     const args = QemuBoard.commandLine(o, firmware);
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const timeoutMs = o.timeoutMs ?? 10000;
+    let text = '';
     const pty = await new Promise<string>((resolve, reject) => {
-      let text = '';
       const onData = (d: Buffer) => {
         text += d.toString();
         // QEMU prints this on stderr or stdout depending on version and -nographic.
         const m = /char device redirected to (\/dev\/pts\/\d+)/.exec(text);
         if (m) {
           clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          child.stderr!.off('data', onData);
           resolve(m[1]!);
         }
       };
@@ -65,9 +92,7 @@ export class QemuBoard {
         reject(new LinkTimeoutError(`qemu-system-arm exited with ${code} before the board came up: ${text.trim().split('\n').pop() ?? ''}`, 'qemu-start'));
       });
     });
-    child.stdout!.resume();
-    child.stderr!.resume();
-    return new QemuBoard(child, pty, args);
+    return new QemuBoard(child, pty, args, text);
   }
 
   async stop(): Promise<void> {

@@ -28,3 +28,9 @@ export class PortPermissionError extends UsageError {
 
 /** The named port or address does not exist: bad input, nothing was written. */
 export class NoSuchPortError extends UsageError {}
+
+/**
+ * What the link leads to is gone for good (e.g. the emulator process behind a pty exited): a
+ * locator throws it so the transport stops at once instead of waiting for the port to return.
+ */
+export class LinkGoneError extends InfraError {}

@@ -3,7 +3,7 @@ import { SerialPort } from 'serialport';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { RxBuffer } from './rxBuffer.js';
-import { LinkClosedError, LinkOpenError, LinkTimeoutError, NoSuchPortError, PortBusyError, PortPermissionError } from './errors.js';
+import { LinkClosedError, LinkGoneError, LinkOpenError, LinkTimeoutError, NoSuchPortError, PortBusyError, PortPermissionError } from './errors.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -57,6 +57,7 @@ export class SerialTransport implements Transport {
       try {
         path = await this.locate();
       } catch (e) {
+        if (e instanceof LinkGoneError) throw e;
         lastErr = (e as Error).message;
       }
       if (path && existsSync(path)) {
