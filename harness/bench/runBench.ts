@@ -14,6 +14,7 @@ import { makeRunResult, type CheckResult, type DeviceRunResult, type RunResult }
 import { runScenario } from '../scenario/runScenario.js';
 import { resolveImage } from '../scenario/resolveImage.js';
 import type { ScenarioImage } from '../scenario/context.js';
+import type { TransferPlan } from '../flash/planTransfer.js';
 import type { ImageSpec } from '../scenario/definition.js';
 import type { BoardProfile } from '../profile/profile.js';
 import { imageSpecFor } from '../scenario/loadScenario.js';
@@ -41,6 +42,8 @@ export interface RunBenchOptions {
   notes?: string[];
   /** Shared by the workers of one run: each image is built once per profile, not once per board. */
   images?: Map<string, Promise<ScenarioImage>>;
+  /** Shared by the workers of one run: each image is compressed for transfer once, not once per board. */
+  flashPlans?: Map<string, TransferPlan>;
 }
 
 const buildQueue = new WeakMap<Map<string, Promise<ScenarioImage>>, Promise<unknown>>();
@@ -150,6 +153,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
           flash: opts.flash,
           simulatedBoard: t.simulated,
           resolveImage: opts.images ? sharedImages(opts.images) : undefined,
+          flashPlans: opts.flashPlans,
           log,
           onCheck: (c) => opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c }),
         });
@@ -219,7 +223,7 @@ export async function runBench(targets: BenchTarget[], scenarios: ScenarioDefini
     if (names.has(t.name)) throw new HilError(`device name '${t.name}' appears twice`, ExitCode.USAGE);
     names.add(t.name);
   }
-  const shared = { ...opts, images: opts.images ?? new Map<string, Promise<ScenarioImage>>() };
+  const shared = { ...opts, images: opts.images ?? new Map<string, Promise<ScenarioImage>>(), flashPlans: opts.flashPlans ?? new Map<string, TransferPlan>() };
   const devices = await Promise.all(targets.map((t) => runOnTarget(t, scenarios, shared)));
   return makeRunResult(devices, started, opts.notes ?? []);
 }

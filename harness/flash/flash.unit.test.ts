@@ -4,7 +4,7 @@ import { loadProfile } from '../profile/profile.js';
 import { chooseStrategy, whyNot } from './chooseStrategy.js';
 import { BoardRefusedError, FlashInputError, NoStrategyError } from './errors.js';
 import { decodeBoardMpy, decodeMpyHeader, mpyIncompatibility } from './mpyCompat.js';
-import { blocksAcked, chunkSizeFor, planTransfer, streamFrom, blockDigest } from './planTransfer.js';
+import { blocksAcked, cachedPlan, chunkSizeFor, planTransfer, streamFrom, blockDigest, type TransferPlan } from './planTransfer.js';
 import { preflight } from './preflight.js';
 import { checkImageBytes } from './prepareImage.js';
 import type { BoardFacts } from './probeBoard.js';
@@ -144,6 +144,23 @@ describe('transfer planning', () => {
     const noise = new Uint8Array(60_000);
     for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(Math.random() * 256);
     expect(planTransfer(noise, { memFree: 100_000, deflate: true }).compressed).toBe(false);
+  });
+  it('shares one plan (one compression) among boards of a run that need the same one, and only those', () => {
+    const text = new TextEncoder().encode('hello world '.repeat(5000));
+    const sha = 'aa'.repeat(32);
+    const cache = new Map<string, TransferPlan>();
+    const a = cachedPlan(cache, text, sha, { memFree: 100_000, deflate: true }, { minWrite: 32 });
+    // Another board with a little more free heap lands on the same chunk sizes: the same plan.
+    const b = cachedPlan(cache, text, sha, { memFree: 100_500, deflate: true }, { minWrite: 32 });
+    expect(b).toBe(a);
+    expect(a.compressed).toBe(true);
+    // A board with a different heap class, no deflate, or another write size gets its own.
+    expect(cachedPlan(cache, text, sha, { memFree: 20_000, deflate: true }, { minWrite: 32 }).chunkSize).not.toBe(a.chunkSize);
+    expect(cachedPlan(cache, text, sha, { memFree: 100_000, deflate: false }, { minWrite: 32 }).compressed).toBe(false);
+    expect(cachedPlan(cache, text, sha, { memFree: 100_000, deflate: true }, { minWrite: 48 })).not.toBe(a);
+    expect(cache.size).toBe(4);
+    // Without a cache nothing is kept.
+    expect(cachedPlan(undefined, text, sha, { memFree: 100_000, deflate: true }, { minWrite: 32 })).not.toBe(a);
   });
   it('a stream from block k covers exactly the remaining blocks', () => {
     const img = rnd(10_000);

@@ -9,7 +9,7 @@ import type { Device } from '../device/types.js';
 import type { FlashStrategyName } from '../profile/profile.js';
 import { chooseStrategy } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
-import { planTransfer } from './planTransfer.js';
+import { cachedPlan, type TransferPlan } from './planTransfer.js';
 import { preflight } from './preflight.js';
 import { prepareImage, type ImageInput, type PreparedImage } from './prepareImage.js';
 import { probeBoard, type BoardFacts } from './probeBoard.js';
@@ -45,6 +45,8 @@ export interface FlashOptions {
   retries?: number;
   /** Progress: a reporter, true for the default (TTY bar / quiet lines on stderr), false for none. */
   onProgress?: ProgressReporter | boolean;
+  /** Transfer plans shared by the flashes of one run (an image is compressed once, not per board). */
+  planCache?: Map<string, TransferPlan>;
   /** Skip the soft reset + /rom listing check (tests of partitions other than 0 only). */
   skipMountCheck?: boolean;
 }
@@ -140,7 +142,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   if (strategy.kind === 'stream') {
     // Erasing the same range again is harmless, so a lost answer is asked for by erasing again.
     const { minWrite } = await retryLinkFault('erase', () => strategy.prepare(target), progress);
-    const plan = planTransfer(img.bytes, facts, { minWrite, compress: opts.compress, chunkSize: opts.chunkSize });
+    const plan = cachedPlan(opts.planCache, img.bytes, img.sha256, facts, { minWrite, compress: opts.compress, chunkSize: opts.chunkSize });
     compressed = plan.compressed;
     let sent;
     try {

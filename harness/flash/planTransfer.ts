@@ -109,6 +109,26 @@ export function planTransfer(image: Uint8Array, facts: Pick<BoardFacts, 'memFree
   return { imageLength: image.length, chunkSize: zChunk, blockSize: zBlock, compressed: true, wbits, blocks, streamLength: total };
 }
 
+/**
+ * planTransfer memoised in `cache` (one per run, shared by the boards of a bench): boards of one
+ * profile flashing one image get the same plan, so the image is compressed once, not per board.
+ * The key holds everything the plan depends on.
+ */
+export function cachedPlan(cache: Map<string, TransferPlan> | undefined, image: Uint8Array, imageSha256: string, facts: Pick<BoardFacts, 'memFree' | 'deflate'>, opts: PlanOptions = {}): TransferPlan {
+  if (!cache) return planTransfer(image, facts, opts);
+  const minWrite = Math.max(1, opts.minWrite ?? 1);
+  const key = JSON.stringify([
+    imageSha256, image.length, minWrite, Boolean(facts.deflate), opts.compress ?? null, opts.chunkSize ?? null, opts.payThreshold ?? null,
+    chunkSizeFor(facts.memFree, minWrite), chunkSizeFor(facts.memFree === null ? null : Math.floor(facts.memFree / 2), minWrite),
+  ]);
+  let plan = cache.get(key);
+  if (!plan) {
+    plan = planTransfer(image, facts, opts);
+    cache.set(key, plan);
+  }
+  return plan;
+}
+
 /** Largest compressed frame (length prefix included); the board preallocates room for it. */
 export function maxFrame(plan: TransferPlan): number {
   return plan.blocks.reduce((m, b) => Math.max(m, b.frame?.length ?? 0), 0);

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Device } from '../device/types.js';
 import { HilError, ExitCode, oneLine } from '../errors.js';
 import { flashImage } from '../flash/flashImage.js';
+import type { TransferPlan } from '../flash/planTransfer.js';
 import type { CheckContext, ScenarioImage } from './context.js';
 import type { FlashMode, ScenarioDefinition } from './definition.js';
 import { imageSpecFor, loadScenario } from './loadScenario.js';
@@ -27,6 +28,8 @@ export interface RunScenarioOptions {
   simulatedBoard?: boolean;
   /** How the image is obtained (default resolveImage; a bench shares one build among its boards). */
   resolveImage?: typeof resolveImage;
+  /** Transfer plans shared by the boards of one run (see flashImage's planCache). */
+  flashPlans?: Map<string, TransferPlan>;
   /** Device log lines (flash decisions, check summaries). */
   log?: (line: string) => void;
   /** Called as each check finishes (for live console output). */
@@ -80,6 +83,7 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
         // The scenario's checks report misplaced models precisely; flashing must not stop them.
         allowMisaligned: true,
         onProgress: false,
+        planCache: opts.flashPlans,
       });
       const summary: FlashSummary = { written: !r.skipped, strategy: r.strategy, verifiedSha256: r.verifiedSha256, durationMs: performance.now() - tf, mode };
       result.flash = summary;
