@@ -39,7 +39,13 @@ export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
     out.push(`${p.bold(d.device)} ${p.dim(`(${d.connection}, profile ${d.profile}${d.simulated ? ', simulated board' : ''})`)} ${p.dim(formatMs(d.durationMs))}`);
     if (d.error) out.push(`  ${p.red('ERROR')} ${d.error.message}`);
     for (const s of d.scenarios) {
-      const flash = s.flash ? (s.flash.mode === 'never' ? 'not flashed' : s.flash.written ? `flashed (${s.flash.strategy}, ${formatMs(s.flash.durationMs)})` : 'board already held the image') : '';
+      const flashFailed = s.error?.phase?.startsWith('flash') ?? false;
+      const flash = s.flash
+        ? s.flash.mode === 'never' ? 'not flashed'
+        : s.flash.written ? `flashed (${s.flash.strategy}, ${formatMs(s.flash.durationMs)})`
+        : flashFailed ? 'flash failed'
+        : 'board already held the image'
+        : '';
       out.push(`  ${s.scenario}${s.image ? p.dim(`  image ${s.image.bytes} bytes sha256 ${s.image.sha256.slice(0, 12)}…`) : ''}${flash ? p.dim(`; ${flash}`) : ''}`);
       if (s.error) out.push(`    ${p.red('ERR ')} ${s.error.phase ?? 'setup'}: ${s.error.message}`);
       for (const c of s.checks) {

@@ -67,6 +67,15 @@ describe('console summary', () => {
     expect(formatConsole(run, { colour: true })).toMatch(/\x1b\[31mFAIL\x1b\[39m/);
   });
 
+  it('says a flash failed rather than that the board already held the image', () => {
+    const base = device('cam4', []);
+    const s = { ...base.scenarios[0]!, flash: { written: false, durationMs: 900, mode: 'auto' as const }, error: { message: 'cam4: link closed while waiting (transfer)', exitCode: 3, phase: 'flash transfer' } };
+    const text = formatConsole(makeRunResult([{ ...base, scenarios: [s] }], new Date()), { colour: false });
+    expect(text).toContain('flash failed');
+    expect(text).not.toContain('already held');
+    expect(text).toContain('ERR  flash transfer: cam4: link closed while waiting (transfer)');
+  });
+
   it('uses colour only on a TTY and never with NO_COLOR', () => {
     expect(useColour({ isTTY: true }, {})).toBe(true);
     expect(useColour({ isTTY: false }, {})).toBe(false);
