@@ -20,6 +20,9 @@ export function flashPhases(imageBytes: number): MatrixPhase[] {
     { name: 'mid-transfer', when: { kind: 'bytes', dir: 'toBoard', at: 6000 + Math.floor(imageBytes / 2) } },
     { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: 'hashlib.sha256', nth: 1 } },
     { name: 'reset', when: { kind: 'pattern', dir: 'toHost', pattern: 'soft reboot' } },
+    // The same fault on every connection, retries included: hil cannot get past it and must end
+    // with exit 3 naming the phase (or pass, where the action is survivable, e.g. a stall).
+    { name: 'mid-transfer, every connection', when: { kind: 'bytes', dir: 'toBoard', at: 6000 + Math.floor(imageBytes / 2) }, everyConnection: true },
   ];
 }
 

@@ -17,6 +17,8 @@ import { startSim } from '../sim/index.js';
 export interface MatrixPhase {
   name: string;
   when: Trigger;
+  /** The fault hits every connection, retries included (a fault hil cannot get past: exit 3). */
+  everyConnection?: boolean;
 }
 
 export type OutcomeKind =
@@ -101,7 +103,7 @@ export async function runMatrix(opts: MatrixEngineOptions): Promise<{ cells: Mat
     const cell: MatrixCell = { phase: phase.name, runs: 0, fired: 0, passed: 0, infra: 0, otherErrors: 0, wrongVerdicts: 0, falsePasses: 0, hangs: 0, worstMs: 0 };
     for (let i = 0; i < opts.repeats; i++) {
       const action = ACTIONS[(i + pi) % ACTIONS.length]!;
-      const rule: FaultRule = { when: phase.when, do: action };
+      const rule: FaultRule = { when: phase.when, do: action, everyConnection: phase.everyConnection ?? false };
       const sim = await startSim({ profile: opts.profile, link: 'tcp' });
       const proxy = await FaultProxy.start({ upstream: sim.connection, rules: [rule], seed: Math.floor(rand() * 2 ** 31) });
       const abort = new AbortController();

@@ -36,6 +36,9 @@ export function runPhases(): MatrixPhase[] {
     // The flash's proof: the program hashing the partition on the board.
     { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: '_hil_f(', nth: 1 } },
     { name: 'reset', when: { kind: 'pattern', dir: 'toHost', pattern: 'soft reboot' } },
+    // The same fault on every connection, retries included: hil cannot get past it and must end
+    // with exit 3 naming the phase (or pass, where the action is survivable, e.g. a stall).
+    { name: 'mid-transfer, every connection', when: { kind: 'pattern', dir: 'toBoard', pattern: 'HB', nth: 4 }, everyConnection: true },
   ];
 }
 
