@@ -1,54 +1,14 @@
 /**
- * Sealed queries run by real MicroPython (the WebAssembly port). Test double, and what it is:
- * `WasmBoard` implements only `execRaw` of the Device interface by calling MicroPython's runPython
- * (no serial link); `damage` lets a test flip bytes of what it "sends" or "receives" the way a bad
- * cable would, to prove each kind of damage is caught and classified.
+ * Sealed queries run by real MicroPython (the WebAssembly port), through the WasmBoard test double
+ * (test/doubles/wasmBoard.ts: execRaw only, no serial link), whose damage hooks alter what it
+ * "sends" or "receives" the way a bad cable would, to prove each kind of damage is caught and
+ * classified.
  */
 import { describe, expect, it, beforeAll } from '@jest/globals';
-// @ts-ignore: the package ships no type declarations
-import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript/micropython.mjs';
-import type { Device, ExecResult } from './types.js';
+import { WasmBoard } from '../../test/doubles/wasmBoard.js';
 import { AnswerIntegrityError, adler32, parseAnswer, pyBytesLiteral, querySealed, sealRequest } from './sealed.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { InfraError } from '../errors.js';
-
-type MP = { runPython(code: string): unknown };
-
-class WasmBoard {
-  readonly name = 'wasm-board';
-  private out = '';
-  sent: string[] = [];
-  /** Called on each program before it runs and on each output before it is returned. */
-  damageRequest: (code: string, n: number) => string = (c) => c;
-  damageAnswer: (out: string, n: number) => string = (o) => o;
-  private constructor(private mp: MP) {}
-  static async create(): Promise<WasmBoard> {
-    let board: WasmBoard | undefined;
-    const mp = (await loadMicroPython({ stdout: (s: string) => { if (board) board.out += `${s}\n`; }, linebuffer: true })) as MP;
-    board = new WasmBoard(mp);
-    return board;
-  }
-  async execRaw(code: string): Promise<ExecResult> {
-    const n = this.sent.length;
-    this.sent.push(code);
-    this.out = '';
-    let stderr = '';
-    try {
-      this.mp.runPython(this.damageRequest(code, n));
-    } catch (e) {
-      stderr = (e as Error).message;
-    }
-    return { stdout: this.damageAnswer(this.out, n), stderr };
-  }
-  reset(): void {
-    this.sent = [];
-    this.damageRequest = (c) => c;
-    this.damageAnswer = (o) => o;
-  }
-  asDevice(): Device {
-    return this as unknown as Device;
-  }
-}
 
 let board: WasmBoard;
 beforeAll(async () => {

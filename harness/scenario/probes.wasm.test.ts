@@ -1,48 +1,19 @@
 /**
  * The board-side probe programs, run by real MicroPython (the WebAssembly port) against a `/rom`
- * FOLDER in its in-memory filesystem. Test double, and what it is: `WasmProbeBoard` implements only
- * `execRaw` of the Device interface by calling MicroPython's runPython; it has no ROMFS, so
+ * FOLDER in its in-memory filesystem, through the WasmBoard test double (test/doubles/wasmBoard.ts:
+ * `execRaw` of the Device interface by calling MicroPython's runPython); it has no ROMFS, so
  * `uctypes.addressof(open(p, 'rb'))` fails there as it would on a non-ROMFS filesystem. Used to prove
  * the probes' Python runs on MicroPython and that the host judges its answers correctly.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it, beforeAll } from '@jest/globals';
-// @ts-ignore: the package ships no type declarations
-import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript/micropython.mjs';
-import type { Device } from '../device/types.js';
+import { WasmBoard } from '../../test/doubles/wasmBoard.js';
 import { loadProfile } from '../profile/profile.js';
 import { listingProbe, diffListing, type BoardListing } from './checks/listing.js';
 import { importsProbe, judgeImports, discoverModules, type ImportsAnswer } from './checks/imports.js';
 import { placementProbe, inferenceProbe, judgePlacement } from './checks/models.js';
 import { runProbe } from './probe.js';
 import type { ImportsOptions } from './definition.js';
-
-type MP = { runPython(code: string): unknown };
-
-class WasmProbeBoard {
-  readonly name = 'wasm-probe-board';
-  private out = '';
-  private constructor(private mp: MP) {}
-  static async create(): Promise<WasmProbeBoard> {
-    let board: WasmProbeBoard | undefined;
-    const mp = (await loadMicroPython({ stdout: (s: string) => { if (board) board.out += `${s}\n`; }, linebuffer: true })) as MP;
-    board = new WasmProbeBoard(mp);
-    return board;
-  }
-  async execRaw(code: string): Promise<{ stdout: string; stderr: string }> {
-    this.out = '';
-    let stderr = '';
-    try {
-      this.mp.runPython(code);
-    } catch (e) {
-      stderr = (e as Error).message;
-    }
-    return { stdout: this.out, stderr };
-  }
-  asDevice(): Device {
-    return this as unknown as Device;
-  }
-}
 
 const files: Record<string, string> = {
   'app/__init__.py': 'import json\n\ndef run():\n    with open("/rom/config.json") as f:\n        return json.load(f)["threshold"]\n',
@@ -56,9 +27,9 @@ const files: Record<string, string> = {
 const sha = (s: string) => createHash('sha256').update(Buffer.from(s, 'latin1')).digest('hex');
 const imageFiles = Object.entries(files).map(([path, s], i) => ({ path, size: Buffer.byteLength(s, 'latin1'), offset: i * 16, sha256: sha(s) }));
 
-let board: WasmProbeBoard;
+let board: WasmBoard;
 beforeAll(async () => {
-  board = await WasmProbeBoard.create();
+  board = await WasmBoard.create();
   const mk = Object.entries(files).map(([p, s]) => `_w(${JSON.stringify(p)}, ${JSON.stringify(Buffer.from(s, 'latin1').toString('hex'))})`).join('\n');
   await board.execRaw(`import os, sys, binascii
 for d in ('/rom', '/rom/app', '/rom/lib', '/rom/lib/mylib'):
