@@ -4,7 +4,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { HilError, ExitCode, oneLine } from '../errors.js';
+import { HilError, InfraError, ExitCode, oneLine } from '../errors.js';
 import { commands } from './commands/index.js';
 
 export const EPILOG = `Exit codes:
@@ -36,7 +36,10 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     exitCode = process.exitCode === undefined ? ExitCode.OK : Number(process.exitCode);
   } catch (err) {
     if (err instanceof HilError) {
-      process.stderr.write(`hil: ${oneLine(err)}\n`);
+      // An infrastructure error names the phase it happened in (connect, transfer, hash...), so a
+      // nightly log tells a cable from an image at a glance.
+      const phase = err instanceof InfraError && err.phase ? ` [phase: ${err.phase}]` : '';
+      process.stderr.write(`hil: ${oneLine(err)}${phase}\n`);
       exitCode = err.exitCode;
     } else if (err instanceof UsageError2) {
       process.stderr.write(`hil: ${err.message}\nRun 'hil --help' for usage.\n`);
