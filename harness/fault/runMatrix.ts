@@ -11,16 +11,15 @@
  * as a product fault). Exit 3 must name the phase in the JSON report. A report claiming a board
  * sha256 the partition file does not have is a FALSE PASS whatever the exit code.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadProfile } from '../profile/profile.js';
 import { loadScenario } from '../scenario/loadScenario.js';
 import { resolveImage } from '../scenario/resolveImage.js';
 import type { RunResult } from '../scenario/result.js';
+import { defaultHil, repoRoot, runHil } from './spawnHil.js';
 import { runMatrix, type MatrixCell, type MatrixPhase, type RunOutcome, type TrialVerdict } from './matrix.js';
 
 /** Where each fault lands in a `hil run`, as a trigger on the wire. */
@@ -57,32 +56,7 @@ export interface RunMatrixOptions {
   log?: (line: string) => void;
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'bin', 'hil.js'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('run matrix: bin/hil.js not found above harness/fault');
-}
-
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-interface Spawned {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-function runHil(cmd: string[], args: string[], signal: AbortSignal): Promise<Spawned> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd[0]!, [...cmd.slice(1), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, signal, killSignal: 'SIGKILL' });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', () => undefined); // an abort: 'close' follows
-    child.on('close', (code, sig) => resolve({ code, signal: sig, stderr }));
-  });
-}
 
 /** Every phase an infrastructure error was attributed to in the report. */
 function errorPhases(r: RunResult): string[] {
@@ -111,7 +85,7 @@ export async function runRunMatrix(opts: RunMatrixOptions): Promise<{ cells: Mat
   const good = await resolveImage(def.image, profile);
   const badPath = opts.badImage ?? join(root, 'test', 'fixtures', 'romfs', 'demo.mpremote.img');
   const bad = new Uint8Array(readFileSync(badPath));
-  const hil = opts.hil ?? [process.execPath, join(root, 'bin', 'hil.js')];
+  const hil = opts.hil ?? defaultHil();
   const work = mkdtempSync(join(tmpdir(), 'hil-run-matrix-'));
   try {
     return await runMatrix({
