@@ -4,7 +4,10 @@
  *     HIL_QEMU_FIRMWARE is set, and on the simulated board;
  *   - a bench of 16 simulated boards against one board: goal wall <= 1.5 x (one board's wall x
  *     16 / cores), and hil's own CPU (the hil process's main thread, where the workers, leases,
- *     probes' host side and reports run) <= 5 % of the wall time.
+ *     probes' host side and reports run) <= 5 % of the wall time. hil starts the 16 simulated
+ *     boards itself for the wall figure; for the CPU figure the 16 boards are started first and
+ *     named by their ptys in the bench file, as a bench of real cams is, so spawning simulators
+ *     (not hil's work on a real bench) is left out of hil's share. Both are reported.
  * Each run goes through the same library call the CLI uses (runScenarios).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runScenarios } from '../harness/bench/runScenarios.js';
+import { startSim, type SimBoard } from '../harness/sim/index.js';
 import { builtinScenarioDir } from '../harness/scenario/loadScenario.js';
 import type { RunResult } from '../harness/scenario/result.js';
 
@@ -83,11 +87,30 @@ export async function run(ctx?: Ctx): Promise<Figure[]> {
     });
     if (many.cpuMs !== null) {
       figures.push({
-        name: `run.model-load.sim.bench${n}.hil-main-thread-cpu`, value: Math.round(many.cpuMs), unit: 'ms',
+        name: `run.model-load.sim.bench${n}.main-thread-cpu-incl-starting-sims`, value: Math.round(many.cpuMs), unit: 'ms',
         reference: { name: 'wall', value: Math.round(many.ms), unit: 'ms' },
-        ratio: many.cpuMs / many.ms, goal: '<= 0.05 of wall', met: many.cpuMs / many.ms <= 0.05,
-        note: `whole process (incl. simulator threads) ${Math.round(many.processCpuMs)} ms CPU`,
+        ratio: many.cpuMs / many.ms,
+        note: `whole process ${Math.round(many.processCpuMs)} ms CPU`,
       });
+    }
+    // The same bench with the 16 boards already running (named by their ptys, like real cams).
+    const sims: SimBoard[] = [];
+    try {
+      for (let i = 0; i < n; i++) sims.push(await startSim({ profile: 'openmv-h7', link: 'pty' }));
+      const external = join(tmp, 'bench16-external.yaml');
+      writeFileSync(external, `devices:\n${sims.map((s, i) => `  cam${i}: { profile: openmv-h7, connection: ${JSON.stringify(s.connection)} }\n`).join('')}`);
+      log(`run: model-load on ${n} running simulated boards named by their ptys`);
+      const ext = await timed(() => runScenarios({ scenarios: [scenario], bench: external, cwd: root, lockDir }));
+      if (ext.cpuMs !== null) {
+        figures.push({
+          name: `run.model-load.sim.bench${n}.hil-main-thread-cpu`, value: Math.round(ext.cpuMs), unit: 'ms',
+          reference: { name: 'wall', value: Math.round(ext.ms), unit: 'ms' },
+          ratio: ext.cpuMs / ext.ms, goal: '<= 0.05 of wall', met: ext.cpuMs / ext.ms <= 0.05,
+          note: `boards started before, as on a real bench; whole process ${Math.round(ext.processCpuMs)} ms CPU`,
+        });
+      }
+    } finally {
+      for (const s of sims) await s.stop();
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
