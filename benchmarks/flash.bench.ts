@@ -21,9 +21,6 @@ import { flatRomfs } from '../harness/flash/testImage.js';
 import { loadProfile } from '../harness/profile/profile.js';
 import { openTarget } from '../harness/bench/openTarget.js';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { BoardProfile } from '../harness/profile/profile.js';
 import { join } from 'node:path';
 
@@ -117,46 +114,11 @@ export async function flashFigures(board: FlashBenchBoard, images: { model: Uint
   return figures;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-/**
- * Open a bench board through the device layer; while harness/device is absent, through the
- * labelled raw-REPL test double over TCP (the sim's TCP link, or QEMU's tcp serial started here).
- */
+/** Open a bench board through the device layer: QEMU started by hil, or a simulated board. */
 async function openBoard(label: string, profile: BoardProfile): Promise<{ device: Device; close(): Promise<void>; via: string }> {
-  const haveDevice = existsSync(fileURLToPath(new URL('../harness/device/index.js', import.meta.url))) || existsSync(fileURLToPath(new URL('../harness/device/index.ts', import.meta.url)));
   const connection = label === 'qemu' ? 'qemu' : `sim:${profile.name}`;
-  if (haveDevice) {
-    const device = await openTarget({ name: label, connection, profile, simulated: label !== 'qemu', extra: {} });
-    return { device, close: () => device.close(), via: 'device layer' };
-  }
-  const { TcpRawReplDouble } = await import('../test/doubles/tcpRawRepl.js');
-  if (label === 'qemu') {
-    const port = await freePort();
-    const q = spawn('qemu-system-arm', ['-machine', 'mps2-an385', '-nographic', '-monitor', 'null', '-semihosting', '-serial', `tcp:127.0.0.1:${port},server=on,wait=off`, '-kernel', process.env.HIL_QEMU_FIRMWARE!], { stdio: 'ignore' });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        const device = await TcpRawReplDouble.open(port, profile, 'qemu');
-        return { device, close: async () => { await device.close(); q.kill(); }, via: 'test double (harness/device absent)' };
-      } catch (e) {
-        if (Date.now() > deadline) { q.kill(); throw e; }
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    }
-  }
-  const { startSim } = await import('../harness/sim/index.js');
-  const sim = await startSim({ profile, link: 'tcp' });
-  const device = await TcpRawReplDouble.open(Number(/:(\d+)$/.exec(sim.connection)![1]), profile, 'sim');
-  return { device, close: async () => { await device.close(); await sim.stop(); }, via: 'test double (harness/device absent)' };
+  const device = await openTarget({ name: label, connection, profile, simulated: label !== 'qemu', extra: {} });
+  return { device, close: () => device.close(), via: 'device layer' };
 }
 
 /** Entry point for benchmarks/index.ts: QEMU when HIL_QEMU_FIRMWARE is set, and the simulated board. */
