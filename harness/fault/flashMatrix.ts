@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadProfile } from '../profile/profile.js';
-import { runMatrix, type MatrixCell, type MatrixPhase, type RunOutcome, type TrialVerdict } from './matrix.js';
+import { runMatrix, type MatrixCell, type MatrixOptions, type MatrixPhase, type RunOutcome, type TrialVerdict } from './matrix.js';
 import { defaultHil, phaseOfErrorLine, runHil } from './spawnHil.js';
 
 /** Where each fault lands in a flash, as a trigger on the wire. */
@@ -28,16 +28,8 @@ export function flashPhases(imageBytes: number): MatrixPhase[] {
   ];
 }
 
-export interface FlashMatrixOptions {
-  profile?: string;
+export interface FlashMatrixOptions extends MatrixOptions {
   image: string;
-  repeats: number;
-  seed?: number;
-  watchdogMs?: number;
-  phases?: string[];
-  /** The command that is `hil` (default: node bin/hil.js of this checkout, which runs dist/). */
-  hil?: string[];
-  log?: (line: string) => void;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -70,6 +70,19 @@ export const ACTIONS: readonly Action[] = [
   { kind: 'truncate', count: 16 },
 ];
 
+/** What every matrix (flash, run) takes: board profile, repeats per cell, phases to run. */
+export interface MatrixOptions {
+  /** Board profile name of the simulated board (default openmv-h7). */
+  profile?: string;
+  repeats: number;
+  seed?: number;
+  watchdogMs?: number;
+  phases?: string[];
+  /** The command that is `hil` (default: node bin/hil.js of this checkout, which runs dist/). */
+  hil?: string[];
+  log?: (line: string) => void;
+}
+
 export interface TrialContext {
   phase: MatrixPhase;
   action: Action;

@@ -20,7 +20,7 @@ import { loadScenario } from '../scenario/loadScenario.js';
 import { resolveImage } from '../scenario/resolveImage.js';
 import type { RunResult } from '../scenario/result.js';
 import { defaultHil, repoRoot, runHil } from './spawnHil.js';
-import { runMatrix, type MatrixCell, type MatrixPhase, type RunOutcome, type TrialVerdict } from './matrix.js';
+import { runMatrix, type MatrixCell, type MatrixOptions, type MatrixPhase, type RunOutcome, type TrialVerdict } from './matrix.js';
 
 /** Where each fault lands in a `hil run`, as a trigger on the wire. */
 export function runPhases(): MatrixPhase[] {
@@ -41,19 +41,11 @@ export function runPhases(): MatrixPhase[] {
   ];
 }
 
-export interface RunMatrixOptions {
+export interface RunMatrixOptions extends MatrixOptions {
   /** Scenario folder (default: the repository's scenarios/model-load). */
   scenario?: string;
   /** The misaligned image for the odd repeats (default test/fixtures/romfs/demo.mpremote.img). */
   badImage?: string;
-  profile?: string;
-  repeats: number;
-  seed?: number;
-  watchdogMs?: number;
-  phases?: string[];
-  /** The command that is `hil` (default: node bin/hil.js of this checkout, which runs dist/). */
-  hil?: string[];
-  log?: (line: string) => void;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
