@@ -11,7 +11,7 @@ export const EPILOG = `Exit codes:
   0  success
   1  a check failed (scenario check, or image verify found problems)
   2  usage, configuration or bad input (nothing written to a device)
-  3  infrastructure error: link or board, after retries
+  3  infrastructure error: link or board, after retries (the error ends with [phase: P])
   4  flash verification mismatch (board bytes do not hash to the image)
   5  the board refused an operation (negative errno, no writable strategy)`;
 

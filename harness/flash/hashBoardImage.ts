@@ -10,7 +10,7 @@ import { execJson, pyInt } from './boardJson.js';
 /** Python running `body` (which returns a dict) with `m` = the partition's memoryview, N = length. */
 function onPartition(partition: number, length: number, body: string): string {
   return `
-import vfs, hashlib, binascii, json
+import vfs, hashlib, binascii
 def _hil_f(N):
     m = vfs.rom_ioctl(2, ${pyInt(partition)})
     if isinstance(m, int):

@@ -39,7 +39,7 @@ export function probeCode(partition: number, hashLength = 0): string {
   const id = pyInt(partition);
   const n = pyInt(hashLength);
   return `
-import sys, gc, json
+import sys, gc
 _r = {'romIoctl': False, 'segments': None, 'partitionSize': None, 'partitionErrno': None,
       'origin': None, 'eraseBlock': None, 'mpy': getattr(sys.implementation, '_mpy', None),
       'deflate': False, 'bytearrayAt': False, 'sha256': False, 'memFree': None,

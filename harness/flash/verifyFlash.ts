@@ -20,7 +20,7 @@ export async function verifyBoardImage(device: Device, partition: number, bytes:
 }
 
 export const LIST_ROM_CODE = `
-import os, json
+import os
 def _hil_walk(p, pre, out):
     for e in os.ilistdir(p):
         n = e[0]
