@@ -37,6 +37,9 @@ export function whyNot(name: FlashStrategyName, ctx: StrategyContext): string | 
       if (!facts.bytearrayAt) return 'board has no uctypes.bytearray_at';
       if (partition !== 0 && facts.origin === null) return 'partition address unknown';
       return undefined;
+    case 'blockdev':
+    case 'dfu':
+      return 'not implemented in this build of hil';
     case 'qemu-loader':
       if (!profile.qemu) return `profile ${profile.name} is not a QEMU board`;
       if (partition !== 0) return 'the loader only places partition 0';

@@ -7,6 +7,7 @@
  */
 import type { Device } from '../device/types.js';
 import type { FlashStrategyName } from '../profile/profile.js';
+import { NoStrategyError } from './errors.js';
 import { chooseStrategy } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import { cachedPlan, type TransferPlan } from './planTransfer.js';
@@ -75,7 +76,7 @@ export interface FlashResult {
   warnings: string[];
 }
 
-const STRATEGIES: Record<FlashStrategyName, FlashStrategy> = {
+const STRATEGIES: Partial<Record<FlashStrategyName, FlashStrategy>> = {
   'rom-ioctl': romIoctlStrategy,
   ram: ramStrategy,
   'qemu-loader': qemuLoaderStrategy,
@@ -106,6 +107,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     device.name,
   );
   const strategy = STRATEGIES[strategyName];
+  if (!strategy) throw new NoStrategyError(`device ${device.name}: strategy ${strategyName} is not implemented in this build of hil; nothing was written`);
   const target: StrategyTarget = { device, partition, facts, length: img.length };
 
   const result = (over: Partial<FlashResult> & Pick<FlashResult, 'skipped' | 'verifiedSha256'>): FlashResult => {

@@ -4,13 +4,31 @@
  * this module loads and validates them. Nothing here talks to a board.
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ConfigError, UsageError } from '../errors.js';
+import { checkoutPath } from '../checkout.js';
 
-export type FlashStrategyName = 'rom-ioctl' | 'ram' | 'qemu-loader';
-export const FLASH_STRATEGIES: readonly FlashStrategyName[] = ['rom-ioctl', 'ram', 'qemu-loader'];
+export type FlashStrategyName = 'rom-ioctl' | 'blockdev' | 'dfu' | 'ram' | 'qemu-loader';
+export const FLASH_STRATEGIES: readonly FlashStrategyName[] = ['rom-ioctl', 'blockdev', 'dfu', 'ram', 'qemu-loader'];
+
+/** The MicroPython port a board's firmware is built from (`sys.platform`). */
+export type FirmwarePort = 'stm32' | 'mimxrt' | 'alif' | 'qemu';
+export const FIRMWARE_PORTS: readonly FirmwarePort[] = ['stm32', 'mimxrt', 'alif', 'qemu'];
+/**
+ * Generation of the `vfs.rom_ioctl` API (../shared/docs/firmware.md): `released` is every
+ * MicroPython tag up to v1.29.0-preview, so every OpenMV release (commands 1-5; the 3-argument
+ * erase from the segment start; 5 and 6 answer -22); `master` adds the ranged erase and command 6.
+ */
+export type FirmwareApi = 'released' | 'master';
+export const FIRMWARE_APIS: readonly FirmwareApi[] = ['released', 'master'];
+/** What holds a ROMFS segment: decides erase/write physics. */
+export type SegmentDevice = 'internal-flash' | 'qspi' | 'ospi' | 'xspi' | 'mram' | 'ram';
+export const SEGMENT_DEVICES: readonly SegmentDevice[] = ['internal-flash', 'qspi', 'ospi', 'xspi', 'mram', 'ram'];
+/** What `vfs.rom_ioctl(2, id)` returns for the segment: a memoryview, or (RT1062) a block device object. */
+export type SegmentAccess = 'memoryview' | 'blockdev';
+export type ModelFormat = 'tflite' | 'nbin';
+export const MODEL_FORMATS: readonly ModelFormat[] = ['tflite', 'nbin'];
 export const MPY_ARCHS = [
   'bytecode', 'x86', 'x64', 'armv6', 'armv6m', 'armv7m', 'armv7em', 'armv7emsp', 'armv7emdp',
   'xtensa', 'xtensawin', 'rv32imc', 'rv64imc',
@@ -23,16 +41,64 @@ export interface PartitionSpec {
   /** Size in bytes. */
   size: number;
   medium: 'flash' | 'ram';
+  /** The part that holds it (physics of erase and write follow from it). Default: qspi for flash, ram. */
+  device: SegmentDevice;
+  /** What `rom_ioctl(2, id)` gives: a memoryview (default) or a block device object (RT1062). */
+  access: SegmentAccess;
   /** Erase block size in bytes (flash only). */
   eraseBlock?: number;
-  /** Minimum write size in bytes (flash only). */
+  /** Minimum write size the firmware reports (the answer of `rom_ioctl(3, id, 0)`; flash only). */
   minWrite?: number;
+  /**
+   * The unit the medium really programs, when larger than what the firmware reports: the H7's
+   * internal flash reports 16 but programs 32-byte flash words at 32-byte offsets
+   * (ports/stm32/flash.c). Writes must be whole units at unit-aligned offsets. Default: minWrite.
+   */
+  writeUnit?: number;
+}
+
+/** A USB VID:PID pair. */
+export interface UsbId { vid: number; pid: number }
+
+/** How the board's bootloader takes a ROMFS image (OpenMV IDE's path, ../shared/docs/firmware.md). */
+export interface DfuSpec {
+  /** The application's VID:PID (the REPL's USB serial port). */
+  app: UsbId;
+  /** Which loader: OpenMV's DFU bootloader, Arduino's DFU (dfuse address), or NXP's ROM loader (not dfu-util). */
+  loader: 'openmv' | 'arduino' | 'nxp';
+  /** The bootloader's VID:PID (absent for the NXP loader). */
+  bootloader?: UsbId;
+  /** dfu-util `-a` alt setting per segment number. */
+  alt?: Record<number, number>;
+  /** Arduino DFU: `-s ADDRESS:leave`. */
+  address?: number;
+}
+
+/** How to recognise the board from what it reports over the REPL (all given fields must match). */
+export interface IdentifySpec {
+  /** `sys.platform` (the port). */
+  platform: string;
+  /** Substring of `sys.implementation._machine` (board name and MCU), when ports share a platform. */
+  machine?: string;
+  /** Segment 0 as `rom_ioctl(2, 0)` reports it (address and size), when the board has one. */
+  origin?: number;
+  size?: number;
 }
 
 export interface BoardProfile {
   name: string;
   description: string;
+  /** Segment 0 (the ROMFS mounted at /rom): `segments[0]`. */
   partition: PartitionSpec;
+  /** Every ROMFS segment the board has, by number (the AE3 has two). */
+  segments: PartitionSpec[];
+  /** The firmware the board ships: MicroPython port and ROM-ioctl API generation (its personality). */
+  firmware: { port: FirmwarePort; api: FirmwareApi };
+  /** The model format the board's `ml` runs (the N6: ST NBIN only; the others: TFLite). */
+  modelFormat: ModelFormat;
+  /** Present where the board has a DFU bootloader hil can drive (or an NXP loader it cannot). */
+  dfu?: DfuSpec;
+  identify: IdentifySpec;
   /** Alignment in bytes of model data and of every other file's data, from the image start. */
   align: { models: number; default: number };
   /** Globs (matched on the file's basename, any suffix: `*.tflite` matches `a.int8.tflite`). */
@@ -48,13 +114,7 @@ export interface BoardProfile {
 
 /** The repository's `devices/profiles` folder (works from sources and from `dist/`). */
 export function builtinProfileDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'devices', 'profiles');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new ConfigError('devices/profiles not found next to the hil package');
+  return checkoutPath('devices', 'profiles');
 }
 
 export function listProfiles(dir = builtinProfileDir()): string[] {
@@ -103,16 +163,13 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
   if (typeof o.name !== 'string' || !o.name) throw field(file, 'name', 'must be a non-empty string');
   const p = o.partition as Record<string, unknown> | undefined;
   if (!p || typeof p !== 'object') throw field(file, 'partition', 'is required');
-  const medium = p.medium;
-  if (medium !== 'flash' && medium !== 'ram') throw field(file, 'partition.medium', "must be 'flash' or 'ram'");
-  const partition: PartitionSpec = {
-    origin: num(file, p, 'origin', 'partition.origin')!,
-    size: num(file, p, 'size', 'partition.size')!,
-    medium,
-    eraseBlock: num(file, p, 'eraseBlock', 'partition.eraseBlock', true),
-    minWrite: num(file, p, 'minWrite', 'partition.minWrite', true),
-  };
-  if (partition.size === 0) throw field(file, 'partition.size', 'must be greater than zero');
+  const partition = parseSegment(file, p, 'partition');
+  const extra = o.segments ?? [];
+  if (!Array.isArray(extra)) throw field(file, 'segments', 'must be a list of further segments (segment 0 is partition)');
+  const segments = [partition, ...extra.map((x, i) => {
+    if (!x || typeof x !== 'object') throw field(file, `segments[${i}]`, 'must be a mapping');
+    return parseSegment(file, x as Record<string, unknown>, `segments[${i}]`);
+  })];
   const a = o.align as Record<string, unknown> | undefined;
   if (!a || typeof a !== 'object') throw field(file, 'align', 'is required');
   const align = {
@@ -130,6 +187,21 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
   if (!Array.isArray(strategies) || strategies.length === 0 || !strategies.every((s) => (FLASH_STRATEGIES as readonly string[]).includes(s as string))) {
     throw field(file, 'flash.strategies', `must be a non-empty list of ${FLASH_STRATEGIES.join(', ')}`);
   }
+  const fw = o.firmware as Record<string, unknown> | undefined;
+  if (!fw || typeof fw !== 'object') throw field(file, 'firmware', 'is required (port and api)');
+  const port = oneOf(file, fw.port, FIRMWARE_PORTS, 'firmware.port');
+  const api = fw.api === undefined ? 'released' : oneOf(file, fw.api, FIRMWARE_APIS, 'firmware.api');
+  const modelFormat = o.modelFormat === undefined ? 'tflite' : oneOf(file, o.modelFormat, MODEL_FORMATS, 'modelFormat');
+  const dfu = o.dfu === undefined ? undefined : parseDfu(file, o.dfu);
+  const idRaw = (o.identify ?? {}) as Record<string, unknown>;
+  if (typeof idRaw !== 'object') throw field(file, 'identify', 'must be a mapping');
+  const identify: IdentifySpec = { platform: typeof idRaw.platform === 'string' ? idRaw.platform : port };
+  if (idRaw.machine !== undefined) {
+    if (typeof idRaw.machine !== 'string' || !idRaw.machine) throw field(file, 'identify.machine', 'must be a non-empty string');
+    identify.machine = idRaw.machine;
+  }
+  if (idRaw.origin !== undefined) identify.origin = num(file, idRaw, 'origin', 'identify.origin');
+  if (idRaw.size !== undefined) identify.size = num(file, idRaw, 'size', 'identify.size');
   let qemu: BoardProfile['qemu'];
   if (o.qemu !== undefined) {
     const q = o.qemu as Record<string, unknown>;
@@ -140,6 +212,11 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
     name: o.name,
     description: typeof o.description === 'string' ? o.description : o.name,
     partition,
+    segments,
+    firmware: { port, api },
+    modelFormat,
+    dfu,
+    identify,
     align,
     models: models as string[],
     mpy: { version: num(file, m, 'version', 'mpy.version')!, arch: arch as MpyArch },
@@ -147,4 +224,65 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
     qemu,
     source: file,
   };
+}
+
+function oneOf<T extends string>(file: string, v: unknown, allowed: readonly T[], path: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw field(file, path, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  return v as T;
+}
+
+function parseSegment(file: string, p: Record<string, unknown>, path: string): PartitionSpec {
+  const medium = p.medium;
+  if (medium !== 'flash' && medium !== 'ram') throw field(file, `${path}.medium`, "must be 'flash' or 'ram'");
+  const device = p.device === undefined ? (medium === 'ram' ? 'ram' : 'qspi') : oneOf(file, p.device, SEGMENT_DEVICES, `${path}.device`);
+  if ((device === 'ram') !== (medium === 'ram')) throw field(file, `${path}.device`, `'${device}' does not fit medium '${medium}'`);
+  const access = p.access === undefined ? 'memoryview' : oneOf(file, p.access, ['memoryview', 'blockdev'] as const, `${path}.access`);
+  const seg: PartitionSpec = {
+    origin: num(file, p, 'origin', `${path}.origin`)!,
+    size: num(file, p, 'size', `${path}.size`)!,
+    medium,
+    device,
+    access,
+    eraseBlock: num(file, p, 'eraseBlock', `${path}.eraseBlock`, true),
+    minWrite: num(file, p, 'minWrite', `${path}.minWrite`, true),
+    writeUnit: num(file, p, 'writeUnit', `${path}.writeUnit`, true),
+  };
+  if (seg.size === 0) throw field(file, `${path}.size`, 'must be greater than zero');
+  for (const k of ['eraseBlock', 'minWrite', 'writeUnit'] as const) {
+    const v = seg[k];
+    if (v !== undefined) pow2(file, v, `${path}.${k}`);
+  }
+  if (medium === 'flash' && (seg.eraseBlock === undefined || seg.minWrite === undefined)) {
+    throw field(file, `${path}.eraseBlock`, 'and minWrite are required for a flash segment');
+  }
+  return seg;
+}
+
+function usbId(file: string, v: unknown, path: string): UsbId {
+  const m = typeof v === 'string' ? /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$/.exec(v) : null;
+  if (!m) throw field(file, path, `must be VID:PID in hex, e.g. 37C5:1204 (got ${JSON.stringify(v)})`);
+  return { vid: parseInt(m[1]!, 16), pid: parseInt(m[2]!, 16) };
+}
+
+function parseDfu(file: string, raw: unknown): DfuSpec {
+  if (!raw || typeof raw !== 'object') throw field(file, 'dfu', 'must be a mapping');
+  const d = raw as Record<string, unknown>;
+  const loader = oneOf(file, d.loader, ['openmv', 'arduino', 'nxp'] as const, 'dfu.loader');
+  const spec: DfuSpec = { app: usbId(file, d.app, 'dfu.app'), loader };
+  if (loader !== 'nxp') spec.bootloader = usbId(file, d.bootloader, 'dfu.bootloader');
+  if (d.alt !== undefined) {
+    if (!d.alt || typeof d.alt !== 'object') throw field(file, 'dfu.alt', 'must map segment numbers to alt settings');
+    spec.alt = {};
+    for (const [k, v] of Object.entries(d.alt as Record<string, unknown>)) {
+      if (!/^\d+$/.test(k) || typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw field(file, `dfu.alt.${k}`, 'must map a segment number to a non-negative alt setting');
+      spec.alt[Number(k)] = v;
+    }
+  } else if (loader !== 'nxp') throw field(file, 'dfu.alt', 'is required for a DFU bootloader');
+  if (d.address !== undefined) spec.address = num(file, d, 'address', 'dfu.address');
+  return spec;
+}
+
+/** Format a USB id as the DFU tools print it (lower-case hex, VID:PID). */
+export function formatUsbId(id: UsbId): string {
+  return `${id.vid.toString(16).padStart(4, '0')}:${id.pid.toString(16).padStart(4, '0')}`;
 }

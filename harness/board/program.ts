@@ -1,0 +1,66 @@
+/**
+ * Board programs: the Python hil runs on a board (or on the simulated board) lives in real `.py`
+ * files in this folder, so what hil runs on a cam can be read, and tested as Python, in one place.
+ * A program is loaded as text and parametrised by JSON: `boardProgram('flash/probe', {id: 0})`
+ * returns the file's source preceded by one line binding `_P` to the parameters, which the file
+ * reads as `_P['id']`. Parameters travel as a JSON string decoded on the board, so no value can
+ * change the program's syntax.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { checkoutPath } from '../checkout.js';
+import { ConfigError } from '../errors.js';
+
+export type BoardParams = Record<string, unknown>;
+
+/** The folder holding the board programs (`harness/board` in hil's checkout). */
+export function boardProgramDir(): string {
+  return checkoutPath('harness', 'board');
+}
+
+/** The `.py` source of a board program, by name relative to this folder without `.py`. */
+export function boardSource(name: string): string {
+  const file = join(boardProgramDir(), `${name}.py`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: board program not found (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+}
+
+/** A Python bytes literal holding exactly `b` (printable ASCII kept, everything else escaped). */
+export function pyBytesLiteral(b: Uint8Array): string {
+  let out = "b'";
+  for (const c of b) {
+    if (c === 0x5c) out += '\\\\';
+    else if (c === 0x27) out += "\\'";
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}'`;
+}
+
+/** The lines that bind `_P` on the board to `params` (JSON as UTF-8 bytes, decoded there). */
+export function paramsLine(params: BoardParams): string {
+  const json = Buffer.from(JSON.stringify(params), 'utf8');
+  return `import json as _json\n_P = _json.loads(${pyBytesLiteral(json)}.decode())\ndel _json\n`;
+}
+
+/** A board program ready to send: `_P` bound to `params`, then the file's source. */
+export function boardProgram(name: string, params: BoardParams = {}): string {
+  return paramsLine(params) + boardSource(name);
+}
+
+/** Every board program's name (for the test that compiles them all). */
+export function listBoardPrograms(dir = boardProgramDir()): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f.endsWith('.py')) out.push(relative(dir, p).split(sep).join('/').slice(0, -3));
+    }
+  };
+  walk(dir);
+  return out;
+}
