@@ -12,3 +12,5 @@ export { defaultCacheDir } from './cacheDir.js';
 export { formatUsage } from './usage.js';
 export { RomfsFormatError, RomfsBuildError, MpyCompileError } from './errors.js';
 export { decodeVaruint, encodeVaruint, encodeVaruintPadded, varuintLength } from './varuint.js';
+export { mountVfsRom, romPath, isMicroPythonStr, smallInt32, VfsRomError, type VfsRom, type VfsRomErrno, type VfsRomOptions, type VfsRomEntry, type VfsRomStat, type VfsRomOpened } from './vfsRom.js';
+export { firmwareView, firmwareOpen, displayPath, type FirmwareView, type FirmwareEntry, type FirmwareFileData, type DirListing, type FirmwareViewOptions } from './firmwareView.js';
