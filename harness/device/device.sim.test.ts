@@ -88,9 +88,9 @@ describe('device layer on the simulated board (pty)', () => {
   it('recovers a board left waiting for binary frames by a hil process that died mid-transfer', async () => {
     const [b, d] = await sim();
     const rd = d as ReplDevice;
-    const { boardProgram } = await import('../repl/binaryChannel.js');
+    const { channelProgram } = await import('../repl/binaryChannel.js');
     await rd.repl.exec('def _s(mv, off):\n    pass', 5000);
-    await rd.repl.submit(boardProgram('_s', 100000, 0, 2048), 5000);
+    await rd.repl.submit(channelProgram('_s', 100000, 0, 2048), 5000);
     await rd.transport.write(Buffer.from('HB\x00\x08', 'latin1')); // half a frame, then the host is gone
     await rd.transport.close();
     const d2 = await openDevice({ connection: b.connection, profile: 'openmv-h7', readyTimeoutMs: 10000 });
@@ -103,9 +103,9 @@ describe('device layer on the simulated board (pty)', () => {
     // the board program spun forever with Ctrl-C disabled.
     const [, d] = await sim();
     const rd = d as ReplDevice;
-    const { boardProgram } = await import('../repl/binaryChannel.js');
+    const { channelProgram } = await import('../repl/binaryChannel.js');
     await rd.repl.exec('def _s(mv, off):\n    pass', 5000);
-    await rd.repl.submit(boardProgram('_s', 100000, 0, 2048), 5000);
+    await rd.repl.submit(channelProgram('_s', 100000, 0, 2048), 5000);
     const deadline = Date.now() + 10000;
     await rd.transport.rx.readUntil('\x06', deadline, 'test');
     await rd.transport.write(Buffer.from('HB\x00\x88\x00\x00\x00\x00', 'latin1')); // 0x8800 > 2048

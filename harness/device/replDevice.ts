@@ -11,7 +11,8 @@ import { DeviceExceptionError } from '../repl/errors.js';
 import { LinkTranscript } from '../repl/transcript.js';
 import { streamToBoard } from '../repl/binaryChannel.js';
 import { InfraError } from '../errors.js';
-import { querySealed } from './sealed.js';
+import { querySealed, runSealed, type SealedTarget } from './sealed.js';
+import { markNotSent } from './resend.js';
 import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
 
 export interface ReplDeviceOptions {
@@ -110,19 +111,30 @@ export class ReplDevice implements Device {
     );
   }
 
+  /**
+   * Sends `code` once and returns what it printed. Never sent again here (resend.ts decides that
+   * for callers that may): a link fault before any byte of it was written is marked as such.
+   */
   execRaw(code: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.serial(async () => {
+    return this.serial(() => this.execOnce(code, opts.timeoutMs ?? this.timeout));
+  }
+
+  /** One send of `code` (callers hold the wire). */
+  private async execOnce(code: string, timeoutMs: number): Promise<ExecResult> {
+    this.repl.codeWritten = false;
+    try {
       await this.ensureLink();
-      let r = await this.repl.exec(code, opts.timeoutMs ?? this.timeout).catch((e) => this.onFault(e));
-      // A byte corrupted on the way in shows up as a SyntaxError in code that compiles here. A
-      // SyntaxError means nothing ran, so sending the code once more is safe: a genuine error
-      // comes back the same, a link fault does not.
-      if (/\n(SyntaxError|IndentationError)\b/.test(`\n${r.stderr.toString('utf8').trim().split('\n').pop() ?? ''}`)) {
-        this.transcript.note('SyntaxError: sending the code once more to rule out a corrupted link');
-        r = await this.repl.exec(code, opts.timeoutMs ?? this.timeout).catch((e) => this.onFault(e));
-      }
+      const r = await this.repl.exec(code, timeoutMs);
       return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
-    });
+    } catch (e) {
+      if (!this.repl.codeWritten) markNotSent(e);
+      return this.onFault(e);
+    }
+  }
+
+  /** This device as the sealed layer sees it, for use while this device already holds the wire. */
+  private get unlocked(): SealedTarget {
+    return { name: this.name, execRaw: (code, opts = {}) => this.execOnce(code, opts.timeoutMs ?? this.timeout) };
   }
 
   async exec(code: string, opts: ExecOptions = {}): Promise<string> {
@@ -142,9 +154,9 @@ export class ReplDevice implements Device {
       await this.ensureLink();
       const t0 = performance.now();
       const timeoutMs = opts.timeoutMs ?? Math.max(this.timeout, 30000 + data.length / 2);
-      let setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
-      if (/SyntaxError|IndentationError/.test(setup.stderr.toString('utf8'))) setup = await this.repl.exec(receiver.setup, timeoutMs).catch((e) => this.onFault(e));
-      if (setup.stderr.length) throw new DeviceExceptionError(this.name, setup.stderr.toString('utf8'));
+      // Setup and finish run sealed: one that arrived damaged is sent again only on the board's proof.
+      const setup = await runSealed(this.unlocked, receiver.setup, { phase: 'transfer-setup', timeoutMs });
+      if (setup.stderr.trim()) throw new DeviceExceptionError(this.name, setup.stderr);
       const chunkSize = Math.min(opts.chunkSize ?? 2048, 8192); // FLUSH_BYTES covers frames up to 8 KiB
       const r = await streamToBoard(this.name, this.transport, this.repl, receiver.sink, data, {
         chunkSize,
@@ -158,9 +170,9 @@ export class ReplDevice implements Device {
       });
       let finishOutput = '';
       if (receiver.finish) {
-        const f = await this.repl.exec(receiver.finish, timeoutMs).catch((e) => this.onFault(e));
-        if (f.stderr.length) throw new DeviceExceptionError(this.name, f.stderr.toString('utf8'));
-        finishOutput = f.stdout.toString('utf8');
+        const f = await runSealed(this.unlocked, receiver.finish, { phase: 'transfer-finish', timeoutMs });
+        if (f.stderr.trim()) throw new DeviceExceptionError(this.name, f.stderr);
+        finishOutput = f.printed;
       }
       return { bytes: r.bytes, sha256: r.sha256, finishOutput, elapsedMs: performance.now() - t0 };
     });

@@ -1,25 +1,36 @@
 /**
  * Sealed queries: board programs whose request and answer both carry a checksum, so a byte
- * damaged on the link is told apart from a finding about the board.
+ * damaged on the link is told apart from a finding about the board, and whose answer no output of
+ * the code under test can imitate.
  *
  * The raw REPL has no integrity check of its own. A bit flipped in a string literal of a probe
  * (`import app` arriving as `import aqp`) still compiles and gives a wrong answer, and a bit
  * flipped in a hash or name in the answer reads as a file that differs. Both would be reported as
- * a fault in the product (seen in the run fault matrix). So:
- * - the request travels as a bytes literal with its crc32 (or Adler-32 on firmware without
- *   `binascii.crc32`); the board checks it before `exec`. A damaged request runs nothing and is
- *   sent again;
- * - the program calls `_hil_answer(value)`, which prints one marked line: the request's id, a
- *   checksum of the JSON, the JSON. A damaged or missing answer line is an AnswerIntegrityError
- *   (an infrastructure error, exit 3), and an `idempotent` query is asked once more first.
+ * a fault in the product (seen in the run fault matrix). So each send is the wrapper
+ * harness/board/device/sealed.py with the request's code, its crc32 and Adler-32 and a fresh
+ * random nonce as parameters. The board checks the code's checksum before `exec`; the code calls
+ * `_hil_answer(value)`; after it ends (or raises) the wrapper prints one frame as the LAST line of
+ * output: nonce, kind, the board's checksum of the code it ran, the payload's length, a checksum
+ * of all of it, the payload (see sealed.py). The host reads only that last line and accepts it
+ * only whole: its nonce, length and checksum exact. A file named like a frame, a print of a fake
+ * frame, a traceback holding one: none is the last line, none knows the nonce.
+ *
+ * Re-sending is decided by resend.ts: a request is sent again only when the board's
+ * damaged-request frame proves it ran nothing (or it never left the host), or when the caller
+ * declared it `idempotent`.
  */
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import type { Device, ExecResult } from './types.js';
+import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
+import { boardProgram, pyBytesLiteral } from '../board/program.js';
+import { NotRunError, sendWithResend } from './resend.js';
 
-/** Starts every sealed answer line (and the "request damaged" line). */
-export const ANSWER_MARKER = '@@hil@@';
+export { pyBytesLiteral };
+
+/** Starts every sealed answer frame (found by position, never searched for). */
+export const ANSWER_MARKER = '@@hil';
 
 export class AnswerIntegrityError extends InfraError {
   constructor(message: string, phase: string) {
@@ -40,100 +51,91 @@ export function adler32(b: Uint8Array): number {
   return ((c << 16) | a) >>> 0;
 }
 
-/** The board's checksum text for `b`: `c` + crc32, or `a` + Adler-32 where crc32 is missing. */
-function sums(b: Uint8Array): { crc: string; adler: string } {
-  return { crc: `c${hex8(crc32(b))}`, adler: `a${hex8(adler32(b))}` };
+/** The board's checksum text for `b` of the kind `like` starts with: `c` crc32, `a` Adler-32. */
+function sumLike(like: string, b: Uint8Array): string {
+  return like.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
 }
 
-/** A Python bytes literal holding exactly `b` (printable ASCII kept, the rest escaped). */
-export function pyBytesLiteral(b: Uint8Array): string {
-  const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-  return `b'${text.replace(/[\\'\n]|[^\x20-\x7e]/g, (c) => (c === '\\' ? '\\\\' : c === "'" ? "\\'" : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}'`;
+export interface SealedRequest {
+  program: string;
+  /** The request's crc32 as the board writes it (`c` + 8 hex), the same for every send of the code. */
+  id: string;
+  /** The request's Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32`. */
+  adler: string;
+  /** This send's nonce: only its answer frame carries it. */
+  nonce: string;
 }
 
-/** The program sent for `code`: checks the request, defines `_hil_answer`, runs the code. */
-export function sealRequest(code: string): { program: string; id: string } {
+/** The program sent for `code` (a fresh nonce each call). */
+export function sealRequest(code: string, nonce = randomBytes(8).toString('hex')): SealedRequest {
   const body = Buffer.from(code, 'utf8');
-  const { crc, adler } = sums(body);
-  const program = `_hil_q = ${pyBytesLiteral(body)}
-def _hil_sum(b):
-    try:
-        import binascii
-        return 'c%08x' % (binascii.crc32(b) & 0xffffffff)
-    except (ImportError, AttributeError):
-        a = 1
-        c = 0
-        for x in b:
-            a = (a + x) % 65521
-            c = (c + a) % 65521
-        return 'a%08x' % ((c << 16) | a)
-def _hil_answer(v):
-    import json
-    s = json.dumps(v)
-    print('\\n${ANSWER_MARKER}${crc} ' + _hil_sum(s.encode()) + ' ' + s)
-if _hil_sum(_hil_q) not in ('${crc}', '${adler}'):
-    print('\\n${ANSWER_MARKER}damaged-request')
-else:
-    exec(_hil_q)
-`;
-  return { program, id: crc };
+  const id = `c${hex8(crc32(body))}`;
+  const adler = `a${hex8(adler32(body))}`;
+  return { program: boardProgram('device/sealed', { q: code, n: nonce, c: id, a: adler }), id, adler, nonce };
 }
 
 export interface SealedAnswer<T> {
   value: T;
-  /** What the board printed before the answer line (output of code under test). */
+  /** What the board printed before the answer frame (output of code under test). */
   printed: string;
-  /** The board's stderr (the program crashed before answering when there is no value). */
+  /** The board's stderr (a traceback when the code raised after answering). */
   stderr: string;
 }
 
 export type AnswerParse<T> =
   | { kind: 'answer'; answer: SealedAnswer<T> }
-  /** The request failed its check on the board, or the wrapper itself arrived broken. */
+  /** The board proved the request arrived damaged: nothing of it ran. */
   | { kind: 'damaged-request' }
-  | { kind: 'none'; why: string }
+  /** The code ran and ended (or raised: see stderr) without calling `_hil_answer`. */
+  | { kind: 'no-answer'; printed: string; stderr: string }
+  /** No intact frame of this send: the code may or may not have run. */
   | { kind: 'damaged-answer'; why: string };
 
-/** Reads the sealed answer of request `id` out of a program's output. */
-export function parseAnswer<T>(r: ExecResult, id: string): AnswerParse<T> {
-  const at = r.stdout.lastIndexOf(ANSWER_MARKER);
-  if (at < 0) {
-    // The innermost frame of a traceback is the sealed wrapper (`<stdin>`) only when the wrapper
-    // itself arrived damaged: the code it runs is `<string>`, modules are files.
-    // An error with no frame at all was raised compiling the program as received (the lexer's
-    // `\N` escape error, a bad literal): also damage, as hil's programs compile. Not MemoryError.
-    const frames = [...r.stderr.matchAll(/File "([^"]*)"/g)].map((x) => x[1]);
-    if (frames.length > 0 && frames[frames.length - 1] === '<stdin>') return { kind: 'damaged-request' };
-    if (frames.length === 0 && r.stderr.trim() && !/MemoryError/.test(r.stderr)) return { kind: 'damaged-request' };
-    // No exception, so the wrapper printed its answer line: it was lost or damaged on the way.
-    if (!r.stderr.trim()) return { kind: 'damaged-answer', why: `answer line lost (${JSON.stringify(r.stdout.slice(-60))})` };
-    const why = r.stderr.trim() ? r.stderr.trim().split(/\r?\n/).slice(-1)[0]! : `no answer (${JSON.stringify(r.stdout.slice(-120))})`;
-    return { kind: 'none', why };
-  }
-  const line = r.stdout.slice(at + ANSWER_MARKER.length).split(/\r?\n/)[0]!;
-  if (line === 'damaged-request') return { kind: 'damaged-request' };
-  const m = /^(\S+) (\S+) (.*)$/s.exec(line);
-  if (!m) return { kind: 'damaged-answer', why: `answer line malformed: ${JSON.stringify(line.slice(0, 80))}` };
-  const [, rid, sum, json] = m as unknown as [string, string, string, string];
-  if (rid !== id) return { kind: 'damaged-answer', why: `answer to another request (${rid.slice(0, 12)})` };
-  const b = Buffer.from(json, 'utf8');
+const FRAME = /^@@hil ([0-9a-f]{16}) ([DVXN]) ([ac][0-9a-f]{8}) (\d{1,9}) ([ac][0-9a-f]{8}) (.*)$/s;
+
+/**
+ * Reads the answer of one send of `req` out of a program's output: the last line, and only if it
+ * is that send's frame, whole. Nothing before it is looked at (it is the code under test's).
+ */
+export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'id' | 'adler' | 'nonce'>): AnswerParse<T> {
+  const out = r.stdout;
+  const end = out.endsWith('\r\n') ? out.length - 2 : out.endsWith('\n') ? out.length - 1 : -1;
+  const onBoard = r.stderr.trim() ? `; the board said: ${r.stderr.trim().split(/\r?\n/).slice(-1)[0]!.slice(0, 120)}` : '';
+  const noFrame = (): AnswerParse<T> => ({ kind: 'damaged-answer', why: `no answer frame at the end of the output (${JSON.stringify(out.slice(-60))})${onBoard}` });
+  if (end < 0) return noFrame();
+  const start = out.lastIndexOf('\n', end - 1) + 1;
+  const m = FRAME.exec(out.slice(start, end));
+  if (!m) return noFrame();
+  const [, nonce, kind, reqSum, len, sum, payload] = m as unknown as [string, string, string, string, string, string, string];
+  if (nonce !== req.nonce) return { kind: 'damaged-answer', why: `answer frame of another send (nonce ${nonce.slice(0, 8)}…)` };
+  if (payload.length !== Number(len)) return { kind: 'damaged-answer', why: `answer frame length ${len}, payload ${payload.length}` };
   // Only the kind the board used is computed (Adler-32 is for firmware without crc32).
-  const expected = sum.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
-  if (sum !== expected) return { kind: 'damaged-answer', why: 'answer checksum does not match' };
+  if (sum !== sumLike(sum, Buffer.from(`${nonce} ${kind} ${reqSum} ${len} ${payload}`, 'latin1'))) return { kind: 'damaged-answer', why: 'answer checksum does not match' };
+  const intact = reqSum === req.id || reqSum === req.adler;
+  if (kind === 'D') return intact ? { kind: 'damaged-answer', why: 'damaged-request frame for an intact request' } : { kind: 'damaged-request' };
+  // The wrapper ran code whose checksum is not the request's (the wrapper itself was damaged).
+  if (!intact) return { kind: 'damaged-answer', why: `the board ran a request with checksum ${reqSum}, not ${req.id}` };
+  const printed = out.slice(0, start).replace(/\r?\n$/, '');
+  if (kind === 'N') return { kind: 'no-answer', printed, stderr: r.stderr };
+  const json = kind === 'X' ? Buffer.from(payload, 'hex').toString('utf8') : payload;
   let value: T;
   try {
     value = JSON.parse(json) as T;
   } catch {
     return { kind: 'damaged-answer', why: 'answer is not JSON' };
   }
-  return { kind: 'answer', answer: { value, printed: r.stdout.slice(0, at).replace(/\r?\n$/, ''), stderr: r.stderr } };
+  return { kind: 'answer', answer: { value, printed, stderr: r.stderr } };
 }
 
 export interface QueryOptions {
   /** Names the step in errors (`listing`, `probe`, `hash`). */
   phase: string;
   timeoutMs?: number;
-  /** Safe to run twice (reads only): a damaged answer is asked for once more before failing. */
+  /**
+   * Safe to run twice (reads only, and no code under test that could have side effects): after a
+   * link fault or a damaged answer it is sent again (resend.ts). Otherwise only a request the
+   * board proved it did not run is.
+   */
   idempotent?: boolean;
   /**
    * A program that raises before answering: `infra` (default) is an InfraError naming the phase;
@@ -142,29 +144,46 @@ export interface QueryOptions {
   crash?: 'infra' | 'device';
 }
 
+/** What the sealed layer needs of a device: its name and one send of a program. */
+export type SealedTarget = Pick<Device, 'name'> & { execRaw(code: string, opts?: ExecOptions): Promise<ExecResult> };
+
+export interface SealedRun<T> {
+  /** Whether the code called `_hil_answer`. */
+  answered: boolean;
+  value?: T;
+  printed: string;
+  stderr: string;
+}
+
+/**
+ * Runs `code` sealed once it arrived intact, and returns what it answered (if it did), printed
+ * and raised. A damaged answer (or none) is an AnswerIntegrityError (exit 3); a request the board
+ * proved damaged is sent again, as decided by resend.ts.
+ */
+export async function runSealed<T>(device: SealedTarget, code: string, opts: QueryOptions): Promise<SealedRun<T>> {
+  return sendWithResend(
+    async () => {
+      const req = sealRequest(code);
+      const r = await device.execRaw(req.program, { timeoutMs: opts.timeoutMs });
+      const p = parseAnswer<T>(r, req);
+      if (p.kind === 'answer') return { answered: true, value: p.answer.value, printed: p.answer.printed, stderr: p.answer.stderr };
+      if (p.kind === 'no-answer') return { answered: false, printed: p.printed, stderr: p.stderr };
+      if (p.kind === 'damaged-request') throw new NotRunError(`${device.name}: the ${opts.phase} program kept arriving damaged (checksum mismatch on the board): link fault`, opts.phase);
+      throw new AnswerIntegrityError(`${device.name}: the ${opts.phase} answer arrived damaged (${p.why}): link fault`, opts.phase);
+    },
+    { repeatable: opts.idempotent ?? false, backoffMs: 100 },
+  );
+}
+
 /**
  * Runs `code` (which must call `_hil_answer(value)` once) sealed, and returns the checked value.
- * A damaged request is re-sent (it ran nothing); a damaged answer is an AnswerIntegrityError
- * after one more try when the query is idempotent. A program that crashes before answering
- * throws InfraError with the board's last stderr line.
+ * A program that raises before answering throws InfraError with the board's last stderr line
+ * (or DeviceExceptionError with `crash: 'device'`); one that ends without answering, InfraError.
  */
-export async function querySealed<T>(device: Device, code: string, opts: QueryOptions): Promise<SealedAnswer<T>> {
-  const { program, id } = sealRequest(code);
-  let damagedAnswers = 0;
-  for (let attempt = 0; ; attempt++) {
-    const r = await device.execRaw(program, { timeoutMs: opts.timeoutMs });
-    const p = parseAnswer<T>(r, id);
-    if (p.kind === 'answer') return p.answer;
-    if (p.kind === 'damaged-request') {
-      if (attempt < 2) continue;
-      throw new AnswerIntegrityError(`${device.name}: the ${opts.phase} program kept arriving damaged (checksum mismatch on the board): link fault`, opts.phase);
-    }
-    if (p.kind === 'damaged-answer') {
-      damagedAnswers++;
-      if (opts.idempotent && damagedAnswers < 2 && attempt < 2) continue;
-      throw new AnswerIntegrityError(`${device.name}: the ${opts.phase} answer arrived damaged (${p.why}): link fault`, opts.phase);
-    }
-    if (opts.crash === 'device' && r.stderr.trim()) throw new DeviceExceptionError(device.name, r.stderr);
-    throw new InfraError(`${device.name}: the ${opts.phase} program did not answer: ${p.why}`, opts.phase);
-  }
+export async function querySealed<T>(device: SealedTarget, code: string, opts: QueryOptions): Promise<SealedAnswer<T>> {
+  const r = await runSealed<T>(device, code, opts);
+  if (r.answered) return { value: r.value as T, printed: r.printed, stderr: r.stderr };
+  if (opts.crash === 'device' && r.stderr.trim()) throw new DeviceExceptionError(device.name, r.stderr);
+  const why = r.stderr.trim() ? r.stderr.trim().split(/\r?\n/).slice(-1)[0]! : `no answer (${JSON.stringify(r.printed.slice(-120))})`;
+  throw new InfraError(`${device.name}: the ${opts.phase} program did not answer: ${why}`, opts.phase);
 }

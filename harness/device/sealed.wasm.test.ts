@@ -2,11 +2,14 @@
  * Sealed queries run by real MicroPython (the WebAssembly port), through the WasmBoard test double
  * (test/doubles/wasmBoard.ts: execRaw only, no serial link), whose damage hooks alter what it
  * "sends" or "receives" the way a bad cable would, to prove each kind of damage is caught and
- * classified.
+ * classified, and that nothing the code under test prints or raises can pass for an answer or
+ * make hil send the code again.
  */
 import { describe, expect, it, beforeAll } from '@jest/globals';
+import { crc32 } from 'node:zlib';
 import { WasmBoard } from '../../test/doubles/wasmBoard.js';
-import { AnswerIntegrityError, adler32, parseAnswer, pyBytesLiteral, querySealed, sealRequest } from './sealed.js';
+import { AnswerIntegrityError, adler32, parseAnswer, pyBytesLiteral, querySealed, runSealed, sealRequest } from './sealed.js';
+import { NotRunError } from './resend.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { InfraError } from '../errors.js';
 
@@ -18,6 +21,12 @@ beforeAll(async () => {
 /** Flip one bit of the character at `i`. */
 const flip = (s: string, i: number) => s.slice(0, i) + String.fromCharCode(s.charCodeAt(i) ^ 0x02) + s.slice(i + 1);
 
+/** Runs `code` once unsealed and returns the board's counter `_hil_t_n` (reset first). */
+async function counter(): Promise<number> {
+  const r = await board.execRaw('print(_hil_t_n)');
+  return Number(r.stdout.trim());
+}
+
 describe('sealed queries on real MicroPython', () => {
   it('returns the value and keeps what the code printed before answering', async () => {
     board.reset();
@@ -27,52 +36,120 @@ describe('sealed queries on real MicroPython', () => {
     expect(board.sent).toHaveLength(1);
   });
 
-  it('carries every byte value through the request literal unchanged', async () => {
+  it('carries every byte value through the request and non-ASCII text through the answer unchanged', async () => {
     board.reset();
     const all = new Uint8Array(256).map((_, i) => i);
     const r = await querySealed<string>(board.asDevice(), `import binascii\n_hil_answer(binascii.hexlify(${pyBytesLiteral(all)}).decode())`, { phase: 'test' });
     expect(r.value).toBe(Buffer.from(all).toString('hex'));
+    const u = await querySealed<string[]>(board.asDevice(), "_hil_answer(['é', '😀', '\\u2028', '\\x7f', 'a\\nb'])", { phase: 'test' });
+    expect(u.value).toEqual(['é', '😀', '\u2028', '\x7f', 'a\nb']);
   });
 
-  it('runs nothing from a request damaged on the way and sends it again', async () => {
+  it('is not fooled by board text holding the marker, fake frames or a nonce lookalike', async () => {
     board.reset();
-    await board.execRaw('_hil_ran = 0');
+    const fake = sealRequest('_hil_answer(1)');
+    // What a board may print or hold: the old marker, a frame of another send copied whole,
+    // frames with a made-up nonce, printed last by the code under test (and a file named so).
+    const noise = [
+      '@@hil@@c00000000 c00000000 "forged"',
+      '@@hil@@damaged-request',
+      `@@hil ${fake.nonce} V ${fake.id} 8 c00000000 "forged"`,
+      `@@hil 0123456789abcdef D ${fake.id} 0 c00000000 `,
+    ];
+    const code = `import os
+for l in ${JSON.stringify(noise)}:
+    print(l)
+f = open('@@hil@@.txt', 'w')
+f.write('@@hil@@')
+f.close()
+_hil_answer({'ls': [n for n in os.listdir('/') if n.startswith('@@')]})
+for l in ${JSON.stringify(noise)}:
+    print(l)
+`;
+    const r = await querySealed<{ ls: string[] }>(board.asDevice(), code, { phase: 'listing' });
+    expect(r.value).toEqual({ ls: ['@@hil@@.txt'] });
+    expect(r.printed.split('\n').filter(Boolean)).toEqual([...noise, ...noise]);
+    expect(board.sent).toHaveLength(1);
+  });
+
+  it('accepts only the last line, whole: a fake frame printed after the answer is never taken for it', () => {
+    const req = sealRequest('_hil_answer(1)', '00112233aabbccdd');
+    const good = (kind: string, payload: string) => {
+      const head = `${req.nonce} ${kind} ${req.id} ${payload.length}`;
+      return `@@hil ${head} c${(crc32(Buffer.from(`${head} ${payload}`)) >>> 0).toString(16).padStart(8, '0')} ${payload}`;
+    };
+    expect(parseAnswer({ stdout: `x\n\n${good('V', '1')}\n`, stderr: '' }, req)).toEqual({ kind: 'answer', answer: { value: 1, printed: 'x\n', stderr: '' } });
+    // Something after the frame: not an answer (the frame must be last).
+    expect(parseAnswer({ stdout: `\n${good('V', '1')}\nlater\n`, stderr: '' }, req).kind).toBe('damaged-answer');
+    // A frame whose length or checksum disagrees, or of another nonce.
+    expect(parseAnswer({ stdout: `\n${good('V', '12').replace(' 2 ', ' 3 ')}\n`, stderr: '' }, req).kind).toBe('damaged-answer');
+    expect(parseAnswer({ stdout: `\n${good('V', '12').replace(/ 12$/, ' 13')}\n`, stderr: '' }, req).kind).toBe('damaged-answer');
+    const other = sealRequest('_hil_answer(1)');
+    expect(parseAnswer({ stdout: `\n${good('V', '1')}\n`, stderr: '' }, other)).toEqual({ kind: 'damaged-answer', why: expect.stringMatching(/another send/) });
+    // A damaged-request frame is proof only when the board's checksum of the code differs.
+    expect(parseAnswer({ stdout: `\n${good('D', '')}\n`, stderr: '' }, req).kind).toBe('damaged-answer');
+  });
+
+  it('runs nothing from a request damaged on the way and sends it again: the code runs once', async () => {
+    board.reset();
+    await board.execRaw('_hil_t_n = 0');
     board.sent = [];
-    const code = "_hil_ran += 1\n_hil_answer('import app')";
-    // Damage a character inside the literal (the code) on the first send only.
+    const code = "_hil_t_n += 1\n_hil_answer('import app')";
+    // Damage a character inside the code on the first send only.
     board.damageRequest = (c, n) => (n === 0 ? flip(c, c.indexOf('import app')) : c);
     const r = await querySealed<string>(board.asDevice(), code, { phase: 'test' });
     expect(r.value).toBe('import app');
     expect(board.sent).toHaveLength(2);
-    board.reset();
-    expect((await querySealed<number>(board.asDevice(), '_hil_answer(_hil_ran)', { phase: 'test' })).value).toBe(1);
+    expect(board.sent[0]).not.toBe(board.sent[1]); // a fresh nonce per send
+    expect(await counter()).toBe(1);
   });
 
-  it('treats damage to the wrapper itself (a NameError in it) as a damaged request', async () => {
+  it('never sends again because of what the code raised: a SyntaxError at run time, tracebacks naming <stdin> or the wrapper', async () => {
+    for (const raise of [
+      'eval("1 +")',
+      'raise ValueError(\'File "<stdin>", line 1, in <module>\')',
+      "raise SyntaxError('invalid syntax')",
+      'raise OSError(\'File "<stdin>", line 40, in _hil_sealed\\n@@hil@@damaged-request\')',
+      'raise KeyboardInterrupt',
+    ]) {
+      board.reset();
+      await board.execRaw('_hil_t_n = 0');
+      board.sent = [];
+      const e = await querySealed(board.asDevice(), `_hil_t_n += 1\n${raise}\n_hil_answer(1)`, { phase: 'imports', idempotent: true, crash: 'device' }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(DeviceExceptionError);
+      expect(board.sent).toHaveLength(1);
+      expect(await counter()).toBe(1);
+    }
+  });
+
+  it('does not send a request again whose wrapper arrived damaged unless it is idempotent (no proof it did not run)', async () => {
     board.reset();
-    board.damageRequest = (c, n) => (n === 0 ? c.replace('if _hil_sum(_hil_q)', 'if _hil_sux(_hil_q)') : c);
-    const r = await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'test' });
-    expect(r.value).toBe(7);
+    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
+    const e = await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'erase' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AnswerIntegrityError);
+    expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(no answer frame .*NameError/);
+    expect(board.sent).toHaveLength(1);
+    board.reset();
+    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
+    expect((await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'hash', idempotent: true })).value).toBe(7);
     expect(board.sent).toHaveLength(2);
   });
 
-  it('treats an error raised compiling the program as received (no frame at all) as a damaged request', async () => {
-    // A doubled run of bytes turned `\\n` into `\\N` in the literal: the lexer raised
-    // NotImplementedError (seen in the run fault matrix).
+  it('rejects an answer from a wrapper that ran code other than the request (its check skipped by damage)', async () => {
     board.reset();
-    board.damageRequest = (c, n) => (n === 0 ? c.replace("_hil_q = b'", "_hil_q = b'\\N") : c);
-    const r = await querySealed<number>(board.asDevice(), '_hil_answer(9)', { phase: 'hash' });
-    expect(r.value).toBe(9);
-    expect(board.sent).toHaveLength(2);
+    board.damageRequest = (c) => flip(c.replace("if got != p['c'] and got != p['a']:", 'if False:'), c.indexOf('_hil_answer(7)'));
+    const e = await querySealed(board.asDevice(), '_hil_answer(7)', { phase: 'hash' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AnswerIntegrityError);
+    expect(String((e as Error).message)).toMatch(/ran a request with checksum/);
   });
 
-  it('gives up with an integrity error (exit 3) when every request arrives damaged', async () => {
+  it('gives up after three sends when every request arrives damaged (exit 3, phase kept)', async () => {
     board.reset();
     board.damageRequest = (c) => flip(c, c.indexOf('_hil_answer(7)'));
     const e = await querySealed(board.asDevice(), '_hil_answer(7)', { phase: 'listing' }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(AnswerIntegrityError);
-    expect((e as AnswerIntegrityError).exitCode).toBe(3);
-    expect((e as AnswerIntegrityError).phase).toBe('listing');
+    expect(e).toBeInstanceOf(NotRunError);
+    expect((e as InfraError).exitCode).toBe(3);
+    expect((e as InfraError).phase).toBe('listing');
     expect(board.sent).toHaveLength(3);
   });
 
@@ -89,26 +166,19 @@ describe('sealed queries on real MicroPython', () => {
     const e = await querySealed(board.asDevice(), code, { phase: 'hash' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/hash answer arrived damaged \(answer checksum does not match\)/);
+    expect(board.sent).toHaveLength(1);
   });
 
-  it('treats a run without exception whose answer line is missing as a damaged answer (marker lost on the link)', async () => {
+  it('treats a lost or cut answer frame as a damaged answer', async () => {
     board.reset();
-    board.damageAnswer = (o, n) => (n === 0 ? o.replace('@@hil@@', '\u0002DAhil@@') : o);
+    board.damageAnswer = (o, n) => (n === 0 ? o.replace('@@hil ', '\u0002DAhil ') : o);
     const r = await querySealed<number>(board.asDevice(), '_hil_answer(32)', { phase: 'erase', idempotent: true });
     expect(r.value).toBe(32);
     board.reset();
     board.damageAnswer = (o) => o.slice(0, 3);
     const e = await querySealed(board.asDevice(), '_hil_answer(32)', { phase: 'erase' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
-    expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(answer line lost/);
-  });
-
-  it('rejects an answer to another request (a stale line replayed by the link)', () => {
-    const a = sealRequest('_hil_answer(1)');
-    const b = sealRequest('_hil_answer(2)');
-    expect(a.id).not.toBe(b.id);
-    const stale = `\n@@hil@@${a.id} c${'0'.repeat(8)} 1\n`;
-    expect(parseAnswer({ stdout: stale, stderr: '' }, b.id)).toEqual({ kind: 'damaged-answer', why: expect.stringMatching(/another request/) });
+    expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(no answer frame/);
   });
 
   it('uses Adler-32 on firmware without binascii.crc32, and the host accepts it', async () => {
@@ -119,19 +189,31 @@ describe('sealed queries on real MicroPython', () => {
     board.damageAnswer = (o) => (out.push(o), o);
     const r = await querySealed<string>(board.asDevice(), "_hil_answer('no crc32 here')", { phase: 'test' });
     expect(r.value).toBe('no crc32 here');
-    const json = '"no crc32 here"';
-    expect(out[0]).toContain(` a${adler32(Buffer.from(json)).toString(16).padStart(8, '0')} ${json}`);
+    const req = sealRequest("_hil_answer('no crc32 here')");
+    expect(out[0]).toContain(` V ${req.adler} 15 a`);
+    expect(req.adler).toBe(`a${adler32(Buffer.from("_hil_answer('no crc32 here')")).toString(16).padStart(8, '0')}`);
+    const u = await querySealed<string>(board.asDevice(), "_hil_answer('é')", { phase: 'test' });
+    expect(u.value).toBe('é');
     await board.execRaw("import sys\ndel sys.modules['binascii']");
   });
 
   it('reports a program that raises before answering: infra by default, the traceback for crash: device', async () => {
     board.reset();
-    const infra = await querySealed(board.asDevice(), "raise OSError(5)", { phase: 'probe' }).catch((x: unknown) => x);
+    const infra = await querySealed(board.asDevice(), 'raise OSError(5)', { phase: 'probe' }).catch((x: unknown) => x);
     expect(infra).toBeInstanceOf(InfraError);
     expect(String((infra as Error).message)).toMatch(/the probe program did not answer: OSError: \[Errno 5\] EIO/);
-    const dev = await querySealed(board.asDevice(), "raise OSError(5)", { phase: 'probe', crash: 'device' }).catch((x: unknown) => x);
+    const dev = await querySealed(board.asDevice(), 'raise OSError(5)', { phase: 'probe', crash: 'device' }).catch((x: unknown) => x);
     expect(dev).toBeInstanceOf(DeviceExceptionError);
     expect((dev as DeviceExceptionError).excType).toBe('OSError');
     expect(board.sent).toHaveLength(2);
+  });
+
+  it('keeps an answer given before the code raised, with the traceback; runs code that does not answer', async () => {
+    board.reset();
+    const r = await querySealed<number>(board.asDevice(), "_hil_answer(3)\nraise ValueError('after')", { phase: 'test' });
+    expect(r.value).toBe(3);
+    expect(r.stderr).toMatch(/ValueError: after/);
+    const s = await runSealed(board.asDevice(), "print('setup')", { phase: 'transfer-setup' });
+    expect(s).toEqual({ answered: false, printed: 'setup\n', stderr: '' });
   });
 });

@@ -12,6 +12,7 @@ import { crc32 } from 'node:zlib';
 import type { Transport } from '../transport/transport.js';
 import type { RawRepl } from './rawRepl.js';
 import { DeviceExceptionError, TransferIntegrityError } from './errors.js';
+import { boardProgram } from '../board/program.js';
 
 export interface ChannelOptions {
   chunkSize: number;
@@ -21,53 +22,16 @@ export interface ChannelOptions {
   onProgress?: (sent: number, total: number) => void;
 }
 
-export function boardProgram(sink: string, total: number, start: number, chunk: number): string {
-  return `
-import sys, micropython, hashlib, binascii
-def _hil_bin():
-    rd = sys.stdin.buffer.readinto
-    wr = sys.stdout.write
-    h = hashlib.sha256()
-    hdr = bytearray(8)
-    buf = bytearray(${chunk})
-    mv = memoryview(buf)
-    hv = memoryview(hdr)
-    off = ${start}
-    micropython.kbd_intr(-1)
-    try:
-        wr('\\x06')
-        while off < ${total}:
-            g = 0
-            while g < 8:
-                g += rd(hv[g:])
-            if hdr[0] != 0x48 or hdr[1] != 0x42:
-                raise OSError('HIL_CHANNEL frame lost at %d' % off)
-            n = hdr[2] | (hdr[3] << 8)
-            if n == 0 or n > ${chunk}:
-                raise OSError('HIL_CHANNEL bad frame length %d at %d' % (n, off))
-            c = hdr[4] | (hdr[5] << 8) | (hdr[6] << 16) | (hdr[7] << 24)
-            m = mv[:n]
-            g = 0
-            while g < n:
-                g += rd(m[g:])
-            if binascii.crc32(m) & 0xffffffff != c:
-                raise OSError('HIL_CHANNEL crc mismatch at %d' % off)
-            h.update(m)
-            ${sink}(m, off)
-            off += n
-            wr('\\x06')
-    finally:
-        micropython.kbd_intr(3)
-    print('HILBIN', off - ${start}, binascii.hexlify(h.digest()).decode())
-_hil_bin()
-`;
+/** The board side (harness/board/device/binary_channel.py) for one stream. */
+export function channelProgram(sink: string, total: number, start: number, chunk: number): string {
+  return boardProgram('device/binary_channel', { sink, total, start, chunk });
 }
 
 export async function streamToBoard(device: string, t: Transport, repl: RawRepl, sink: string, data: Uint8Array, o: ChannelOptions): Promise<{ bytes: number; sha256: string }> {
   const deadline = Date.now() + o.timeoutMs;
   const total = data.length;
   const start = Math.min(o.startOffset, total);
-  await repl.submit(boardProgram(sink, total, start, o.chunkSize), Math.min(o.timeoutMs, 15000));
+  await repl.submit(channelProgram(sink, total, start, o.chunkSize), Math.min(o.timeoutMs, 15000));
   const rx = t.rx;
   const ack = async (): Promise<void> => {
     const r = await rx.readUntilAny(['\x06', '\x04'], Math.min(deadline, Date.now() + 20000), 'transfer');

@@ -33,6 +33,11 @@ export class RawRepl {
   /** The board's raw-paste window, once known. */
   private window = 0;
   inRaw = false;
+  /**
+   * False from the start of each `submit` until the first byte of its code is written: a link
+   * fault while it is false happened before the board could have run any of the code.
+   */
+  codeWritten = false;
   private readonly o: Required<RawReplOptions>;
 
   constructor(private readonly t: Transport, opts: RawReplOptions = {}) {
@@ -83,6 +88,7 @@ export class RawRepl {
    * streaming (used by the binary channel, which talks to the running program).
    */
   async submit(code: string, timeoutMs: number): Promise<void> {
+    this.codeWritten = false;
     if (!this.inRaw) await this.enter();
     const rx = this.t.rx;
     const deadline = Date.now() + timeoutMs;
@@ -93,6 +99,7 @@ export class RawRepl {
     if (this.rawPaste === true && this.window > 0 && data.length + 1 <= this.window) {
       // Known raw-paste board and code that fits in one window: request, code and end marker in
       // one write (within flow control: the board reads up to a window before it must answer).
+      this.codeWritten = true;
       await this.t.write(Buffer.concat([Buffer.from('\x05A\x01', 'latin1'), data, Buffer.from([4])]));
       const a = await rx.readExactly(4, ackDeadline(), 'raw-paste-request');
       if (a[0] !== 0x52 || a[1] !== 0x01) {
@@ -126,6 +133,7 @@ export class RawRepl {
         await this.enter();
       }
     }
+    this.codeWritten = true;
     for (let i = 0; i < data.length; i += this.o.plainPiece) {
       await this.t.write(data.subarray(i, i + this.o.plainPiece));
       if (this.o.plainPauseMs > 0 && i + this.o.plainPiece < data.length) await new Promise((r) => setTimeout(r, this.o.plainPauseMs));
@@ -145,6 +153,7 @@ export class RawRepl {
     this.window = windowSize;
     let credit = windowSize;
     let i = 0;
+    this.codeWritten = true;
     while (i < data.length) {
       // Take in flow-control bytes that have arrived; wait for one when out of credit.
       while (rx.length > 0 || credit === 0) {

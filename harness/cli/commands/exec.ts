@@ -1,6 +1,7 @@
 /** `hil exec --device D [--profile P] CODE`: run Python on a board; its stdout to stdout, traceback to stderr. */
 import type { Argv, CommandModule } from 'yargs';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, InfraError } from '../../errors.js';
+import { provenNotRun } from '../../device/resend.js';
 import { resolveTargets } from '../../bench/targets.js';
 import { openTarget } from '../../bench/openTarget.js';
 
@@ -23,13 +24,18 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       .option('timeout', { type: 'number', default: 30, describe: 'deadline in seconds' })
       .option('transcript', { type: 'string', describe: 'write the byte transcript of the link to this file' })
       .example('$0 exec -d sim "import os; print(os.listdir(\'/rom\'))"', 'list /rom on a simulated board')
-      .epilog('Exit codes: 0 ran, 1 the code raised on the board, 2 bad usage, 3 link or board did not respond.') as unknown as Argv<ExecArgs>,
+      .epilog('Exit codes: 0 ran, 1 the code raised on the board, 2 bad usage, 3 link or board did not respond (the message says whether the program may have run; it is never sent twice).') as unknown as Argv<ExecArgs>,
   handler: async (args) => {
     const { targets, notes } = resolveTargets({ device: args.device, profile: args.profile });
     for (const n of notes) process.stderr.write(`hil: ${n}\n`);
     const dev = await openTarget(targets[0]!);
     try {
-      const r = await dev.execRaw(args.code, { timeoutMs: args.timeout * 1000 });
+      // Sent once: user code is never sent again after it may have started (device/resend.ts).
+      const r = await dev.execRaw(args.code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {
+        if (!(e instanceof InfraError)) throw e;
+        const ran = provenNotRun(e) ? 'the program did not start: none of it was sent' : 'the program may have run on the board; hil does not send it again';
+        throw new InfraError(`${e.message} (${ran})`, e.phase, { cause: e });
+      });
       process.stdout.write(r.stdout);
       if (r.stderr) {
         process.stderr.write(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
