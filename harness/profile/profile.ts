@@ -74,13 +74,17 @@ export interface DfuSpec {
   address?: number;
 }
 
-/** How to recognise the board from what it reports over the REPL (all given fields must match). */
+/**
+ * How to recognise the board from what its firmware reports over the REPL (harness/device/identify.ts
+ * reads it on connect). Every given field must equal what the board reports; a field the board
+ * cannot report (no `_machine` on old firmware, no address for a segment) is not held against it.
+ */
 export interface IdentifySpec {
-  /** `sys.platform` (the port). */
+  /** `sys.platform` exactly (`MICROPY_PY_SYS_PLATFORM`: "OpenMV4-H7", "pyboard", "mimxrt", "qemu"...). */
   platform: string;
-  /** Substring of `sys.implementation._machine` (board name and MCU), when ports share a platform. */
+  /** `sys.implementation._machine` exactly: MICROPY_HW_BOARD_NAME " with " MICROPY_HW_MCU_NAME. */
   machine?: string;
-  /** Segment 0 as `rom_ioctl(2, 0)` reports it (address and size), when the board has one. */
+  /** Segment 0 as `rom_ioctl(2, 0)` reports it: address (`uctypes.addressof`) and size in bytes. */
   origin?: number;
   size?: number;
 }
@@ -119,6 +123,11 @@ export function builtinProfileDir(): string {
 
 export function listProfiles(dir = builtinProfileDir()): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** Every profile in `dir` (the candidates auto-detection chooses from). */
+export function loadAllProfiles(dir = builtinProfileDir()): BoardProfile[] {
+  return listProfiles(dir).map((n) => loadProfile(n, dir));
 }
 
 /**
@@ -193,15 +202,7 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
   const api = fw.api === undefined ? 'released' : oneOf(file, fw.api, FIRMWARE_APIS, 'firmware.api');
   const modelFormat = o.modelFormat === undefined ? 'tflite' : oneOf(file, o.modelFormat, MODEL_FORMATS, 'modelFormat');
   const dfu = o.dfu === undefined ? undefined : parseDfu(file, o.dfu);
-  const idRaw = (o.identify ?? {}) as Record<string, unknown>;
-  if (typeof idRaw !== 'object') throw field(file, 'identify', 'must be a mapping');
-  const identify: IdentifySpec = { platform: typeof idRaw.platform === 'string' ? idRaw.platform : port };
-  if (idRaw.machine !== undefined) {
-    if (typeof idRaw.machine !== 'string' || !idRaw.machine) throw field(file, 'identify.machine', 'must be a non-empty string');
-    identify.machine = idRaw.machine;
-  }
-  if (idRaw.origin !== undefined) identify.origin = num(file, idRaw, 'origin', 'identify.origin');
-  if (idRaw.size !== undefined) identify.size = num(file, idRaw, 'size', 'identify.size');
+  const identify = parseIdentify(file, o.identify);
   let qemu: BoardProfile['qemu'];
   if (o.qemu !== undefined) {
     const q = o.qemu as Record<string, unknown>;
@@ -224,6 +225,23 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
     qemu,
     source: file,
   };
+}
+
+function parseIdentify(file: string, raw: unknown): IdentifySpec {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw field(file, 'identify', 'is required: a mapping with platform (sys.platform) and machine (sys.implementation._machine)');
+  const o = raw as Record<string, unknown>;
+  if (typeof o.platform !== 'string' || !o.platform) throw field(file, 'identify.platform', 'must be the sys.platform the firmware reports (a non-empty string)');
+  const identify: IdentifySpec = { platform: o.platform };
+  if (o.machine !== undefined) {
+    if (typeof o.machine !== 'string' || !o.machine) throw field(file, 'identify.machine', 'must be the sys.implementation._machine the firmware reports (a non-empty string)');
+    identify.machine = o.machine;
+  }
+  if (o.origin !== undefined) identify.origin = num(file, o, 'origin', 'identify.origin');
+  if (o.size !== undefined) identify.size = num(file, o, 'size', 'identify.size');
+  for (const k of Object.keys(o)) {
+    if (!['platform', 'machine', 'origin', 'size'].includes(k)) throw field(file, `identify.${k}`, 'is not an identity field (platform, machine, origin, size)');
+  }
+  return identify;
 }
 
 function oneOf<T extends string>(file: string, v: unknown, allowed: readonly T[], path: string): T {
