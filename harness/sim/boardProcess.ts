@@ -168,6 +168,7 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
       origin: cfg.partition.origin, size: cfg.partition.size, medium: cfg.partition.medium,
       eraseBlock: cfg.partition.eraseBlock ?? 4096, minWrite: cfg.partition.minWrite ?? 4,
       alignModels: cfg.alignModels, uid: createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
+      identity: cfg.identity,
     }),
     mounted: () => mounted,
     rom_file: (p: string) => { const f = romFiles.get(p); return f ? `${f.offset},${f.size}` : null; },

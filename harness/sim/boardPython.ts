@@ -103,6 +103,32 @@ _sysshim.stderr = _sysshim.stdout
 _sys.modules['sys'] = _sysshim
 
 
+# --- identity: what the simulated board's firmware reports, as the real board's does ----------
+# sys.platform (MICROPY_PY_SYS_PLATFORM), sys.implementation._machine (MICROPY_HW_BOARD_NAME
+# " with " MICROPY_HW_MCU_NAME, py/modsys.c) and _mpy; os.uname() where the port has it
+# (extmod/modos.c). Read on connect by harness/board/device/identify.py.
+class _Impl:
+    pass
+
+
+_impl = _Impl()
+_impl.name = _sys.implementation.name
+_impl.version = _sys.implementation.version
+_impl._machine = _cfg['identity']['machine']
+_impl._mpy = _cfg['identity']['mpy']
+_sysshim.platform = _cfg['identity']['platform']
+_sysshim.implementation = _impl
+import os as _os
+from collections import namedtuple as _nt
+_osshim = _Shim(_os, 'os')
+if _cfg['identity']['uname']:
+    _un = _nt('uname_result', ['sysname', 'nodename', 'release', 'version', 'machine'])(
+        _sysshim.platform, _sysshim.platform, '.'.join(str(x) for x in _impl.version[:3]),
+        'hil simulated board', _impl._machine)
+    _osshim.uname = lambda: _un
+_sys.modules['os'] = _osshim
+
+
 # --- keyboard interrupt and sleeping --------------------------------------------------
 _mpyshim = _Shim(_mpy, 'micropython')
 

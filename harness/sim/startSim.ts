@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { loadProfile, type BoardProfile } from '../profile/profile.js';
+import { loadProfile, MPY_ARCHS, type BoardProfile } from '../profile/profile.js';
 import { SimError } from './errors.js';
-import type { BoardConfig } from './config.js';
+import type { BoardConfig, SimIdentity } from './config.js';
 import type { SupervisorConfig } from './supervisor.js';
 
 export interface StartSimOptions {
@@ -91,6 +91,7 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
     failWritesFlag,
     mainPy: opts.mainPy,
     heapSize: Math.min(size * 2 + 16 * 1024 * 1024, 256 * 1024 * 1024),
+    identity: simIdentity(profile),
   };
   const boardConfig = join(workDir, 'board.json');
   writeFileSync(boardConfig, JSON.stringify(board));
@@ -130,6 +131,18 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
       await stopChild(child);
       if (ownDir) rmSync(workDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** What the profile's board reports (sys.platform, _machine, _mpy), for the simulated board to report. */
+export function simIdentity(profile: BoardProfile): SimIdentity {
+  // sys.implementation._mpy = version | (sub-version 3 | arch << 2) << 8 (py/persistentcode.h, v6.3).
+  const arch = Math.max(0, MPY_ARCHS.indexOf(profile.mpy.arch));
+  return {
+    platform: profile.identify.platform,
+    machine: profile.identify.machine ?? `${profile.name} (hil simulated board)`,
+    mpy: profile.mpy.version | ((3 | (arch << 2)) << 8),
+    uname: profile.firmware.port !== 'qemu',
   };
 }
 
