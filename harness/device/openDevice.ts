@@ -2,7 +2,7 @@
 import { existsSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadProfile, type BoardProfile } from '../profile/profile.js';
+import { loadProfile, type BoardProfile, type FirmwareApi } from '../profile/profile.js';
 import { SerialTransport } from '../transport/serialTransport.js';
 import { TcpTransport } from '../transport/tcpTransport.js';
 import type { Transport } from '../transport/transport.js';
@@ -20,6 +20,8 @@ export interface OpenDeviceOptions {
   firmware?: string;
   /** QEMU: ROMFS image (file path or bytes) loaded at the partition origin; sim: initial image. */
   image?: string | Uint8Array;
+  /** sim: the ROM-ioctl API generation of the simulated firmware (default: the profile's, `released`). */
+  simFirmwareApi?: FirmwareApi;
   /** Deadline to open the link and reach the raw REPL (ms). */
   readyTimeoutMs?: number;
   /** Default deadline of each operation (ms). */
@@ -77,7 +79,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         const { startSim } = await import('../sim/index.js');
         const simProfile = conn.profile ? loadProfile(conn.profile) : profile;
         const image = typeof opts.image === 'string' ? new Uint8Array((await import('node:fs')).readFileSync(opts.image)) : opts.image;
-        const sim = await startSim({ profile: simProfile, link: 'pty', image });
+        const sim = await startSim({ profile: simProfile, link: 'pty', image, firmwareApi: opts.simFirmwareApi });
         cleanups.push(() => sim.stop());
         transport = SerialTransport.byPath(sim.connection);
         plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed

@@ -6,12 +6,12 @@
  * Exits: 0 when the link closed (EOF); killed by its own SIGKILL on machine.reset() (the
  * supervisor brings the board back).
  */
-import { readFileSync, writeFileSync, writeSync, existsSync } from 'node:fs';
+import { readFileSync, writeSync, existsSync, openSync, fstatSync, ftruncateSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { loadMicroPython, type MicroPython } from '@micropython/micropython-webassembly-pyscript';
 import { InputRing } from './inputRing.js';
-import { BOARD_PY } from './boardPython.js';
+import { boardSource, paramsLine } from '../board/program.js';
 import { parseRomfs } from '../romfs/parse.js';
 import { readModelIo } from './tflite.js';
 import type { BoardConfig } from './config.js';
@@ -116,15 +116,49 @@ function sleepMs(ms: number): boolean {
   }
 }
 
-// ---- the ROMFS partition and /rom ------------------------------------------------------------
+// ---- the ROMFS segments and /rom ------------------------------------------------------------
+/**
+ * Each segment's bytes, always equal to its backing file: the board's Python applies an erase or
+ * a write to its own copy and sends the changed bytes here (`_simhw.fill`/`store`), which writes
+ * them into the file at once. So a soft reset never undoes an erase, and a board killed mid-way
+ * leaves on "flash" what a cam would have.
+ */
+class SegmentStore {
+  readonly bytes: Buffer;
+  private readonly fd: number;
+  constructor(file: string, size: number, blank: number) {
+    this.fd = openSync(file, existsSync(file) ? 'r+' : 'w+');
+    this.bytes = Buffer.alloc(size, blank);
+    const have = Math.min(size, fstatSync(this.fd).size);
+    if (have > 0) readFileSync(file).copy(this.bytes, 0, 0, have);
+    if (have !== size) {
+      ftruncateSync(this.fd, 0);
+      this.writeThrough(0, size);
+    }
+  }
+  store(off: number, data: Buffer): void {
+    data.copy(this.bytes, off);
+    this.writeThrough(off, data.length);
+  }
+  fill(off: number, n: number, value: number): void {
+    this.bytes.fill(value, off, off + n);
+    this.writeThrough(off, n);
+  }
+  replace(data: Uint8Array): void {
+    this.bytes.set(data.subarray(0, this.bytes.length));
+    this.writeThrough(0, this.bytes.length);
+  }
+  private writeThrough(off: number, n: number): void {
+    let done = 0;
+    while (done < n) done += writeSync(this.fd, this.bytes, off + done, n - done, off + done);
+  }
+}
+
+// MRAM has no erased state (it reads 0x00 blank: Alif's MRAM erase writes zeros); flash reads 0xFF.
+const segments = cfg.segments.map((s, i) => new SegmentStore(cfg.segmentFiles[i]!, s.size, s.device === 'mram' ? 0x00 : 0xff));
+
 interface RomFile { offset: number; size: number }
 let romFiles = new Map<string, RomFile>();
-
-function readPartition(): Buffer {
-  const buf = Buffer.alloc(cfg.partition.size, 0xff);
-  if (existsSync(cfg.romfsFile)) readFileSync(cfg.romfsFile).copy(buf, 0, 0, cfg.partition.size);
-  return buf;
-}
 
 type Mp = MicroPython;
 
@@ -147,6 +181,17 @@ function mountRom(mp: Mp, part: Buffer): boolean {
   return true;
 }
 
+/** The board's Python modules: the common half with its parameters, and the personality modules. */
+const BOARD_MODULES = ['segment', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
+const boardParams = {
+  identity: cfg.identity,
+  port: cfg.firmware.port,
+  api: cfg.firmware.api,
+  segments: cfg.segments,
+  alignModels: cfg.alignModels,
+  uid: createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
+};
+
 // ---- boot -------------------------------------------------------------------------------------
 let rawMode = false;
 
@@ -159,20 +204,20 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
     linebuffer: false,
     heapsize: cfg.heapSize,
   });
-  const part = readPartition();
   mp.FS.mkdir('/.sim');
-  mp.FS.writeFile('/.sim/partition', part);
-  const mounted = mountRom(mp, part);
+  segments.forEach((s, i) => mp.FS.writeFile(`/.sim/seg${i}`, s.bytes));
+  const mounted = mountRom(mp, segments[0]!.bytes);
   mp.registerJsModule('_simhw', {
-    config: () => JSON.stringify({
-      origin: cfg.partition.origin, size: cfg.partition.size, medium: cfg.partition.medium,
-      eraseBlock: cfg.partition.eraseBlock ?? 4096, minWrite: cfg.partition.minWrite ?? 4,
-      alignModels: cfg.alignModels, uid: createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
-      identity: cfg.identity,
-    }),
     mounted: () => mounted,
     rom_file: (p: string) => { const f = romFiles.get(p); return f ? `${f.offset},${f.size}` : null; },
-    persist: () => { writeFileSync(cfg.romfsFile, mp.FS.readFile('/.sim/partition')); return 0; },
+    store: (i: number, off: number, hex: string) => { segments[i]!.store(off, Buffer.from(hex, 'hex')); return 0; },
+    fill: (i: number, off: number, n: number, value: number) => { segments[i]!.fill(off, n, value); return 0; },
+    persist: (i: number) => {
+      const p = `/.sim/seg${i}`;
+      segments[i]!.replace(mp.FS.readFile(p));
+      mp.FS.unlink(p);
+      return 0;
+    },
     fail_writes: () => existsSync(cfg.failWritesFlag),
     read: (n: number) => readBlocking(n),
     out: (hex: string) => { outBytes(Buffer.from(hex, 'hex')); return 0; },
@@ -182,7 +227,8 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
     soft_reset: () => { softResetRequested = true; return 0; },
     model_io: (p: string) => JSON.stringify(readModelIo(mp.FS.readFile(p))),
   });
-  mp.FS.writeFile('/.sim/_simboard.py', BOARD_PY);
+  for (const m of BOARD_MODULES) mp.FS.writeFile(`/.sim/_sim_${m}.py`, boardSource(`sim/${m}`));
+  mp.FS.writeFile('/.sim/_simboard.py', paramsLine(boardParams) + boardSource('sim/board'));
   mp.runPython("import sys\nsys.path.insert(0, '/.sim')\nimport _simboard\nif sys.path and sys.path[0] == '/.sim':\n    sys.path.pop(0)\ndel sys\n");
   if (kind === 'power-on') {
     outBytes(`\r\n${cfg.banner}\r\n`);
@@ -206,8 +252,9 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
   return mp;
 }
 
+/** RAM segments keep what was written into them across a soft reset. */
 function persistRam(mp: Mp): void {
-  if (cfg.partition.medium === 'ram') {
+  if (cfg.segments.some((s) => s.medium === 'ram')) {
     try {
       mp.runPython("import _simboard\n_simboard._persist()\n");
     } catch {

@@ -1,5 +1,5 @@
 /** The configuration the supervisor hands to a simulated board process. */
-import type { PartitionSpec } from '../profile/profile.js';
+import type { FirmwareApi, FirmwarePort, ModelFormat, PartitionSpec } from '../profile/profile.js';
 
 /**
  * What the simulated board's firmware reports about itself, as the real board's does (from the
@@ -16,11 +16,15 @@ export interface SimIdentity {
 export interface BoardConfig {
   name: string;
   banner: string;
-  partition: PartitionSpec;
+  /** The firmware personality: the MicroPython port and its ROM-ioctl API generation. */
+  firmware: { port: FirmwarePort; api: FirmwareApi };
+  /** Every ROMFS segment, by number (segment 0 is mounted at /rom). */
+  segments: PartitionSpec[];
+  /** One backing file per segment: always holds the segment's bytes (erases and writes land as they happen). */
+  segmentFiles: string[];
   alignModels: number;
-  /** The partition's backing file (its first bytes are the ROMFS image). */
-  romfsFile: string;
-  /** While this file exists, rom_ioctl erase and write return -EIO. */
+  modelFormat: ModelFormat;
+  /** While this file exists, erase and write fail (-EIO; OSError on a block device). */
   failWritesFlag: string;
   mainPy?: string;
   heapSize: number;

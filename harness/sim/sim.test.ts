@@ -3,96 +3,15 @@
  * minimal raw-REPL exchange written here, so these tests do not depend on hil's device layer.
  */
 import { readFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { execSync } from 'node:child_process';
-import { SerialPort } from 'serialport';
 import { startSim, type SimBoard } from './index.js';
+import { RawLink as Link } from './rawLink.js';
 
 const FIX = 'test/fixtures/romfs';
 const manifest = JSON.parse(readFileSync(`${FIX}/manifest.json`, 'utf8'));
 const flat = readFileSync(`${FIX}/openmv-flat.img`);
 const demo = readFileSync(`${FIX}/demo.mpremote.img`);
 const H7_ORIGIN = 0x081e0000;
-
-/** A raw-REPL client just big enough for these tests (not hil's engine). */
-class Link {
-  private rx = Buffer.alloc(0);
-  private waiters: (() => void)[] = [];
-  constructor(private readonly write: (b: Buffer | string) => void, readonly close: () => Promise<void>) {}
-  static async serial(path: string): Promise<Link> {
-    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    const l = new Link((b) => port.write(b), () => new Promise((res) => (port.isOpen ? port.close(() => res()) : res())));
-    port.on('data', (d: Buffer) => l.feed(d));
-    port.on('error', () => undefined);
-    return l;
-  }
-  static async tcp(conn: string): Promise<Link> {
-    const [host, port] = conn.replace('socket://', '').split(':');
-    const sock: Socket = await new Promise((res, rej) => {
-      const s = createConnection({ host, port: Number(port) }, () => res(s));
-      s.on('error', rej);
-    });
-    const l = new Link((b) => sock.write(b), async () => void sock.destroy());
-    sock.on('data', (d) => l.feed(d));
-    return l;
-  }
-  feed(d: Buffer): void {
-    this.rx = Buffer.concat([this.rx, d]);
-    for (const w of this.waiters.splice(0)) w();
-  }
-  send(b: Buffer | string): void {
-    this.write(b);
-  }
-  drain(): Buffer {
-    const r = this.rx;
-    this.rx = Buffer.alloc(0);
-    return r;
-  }
-  async until(marker: string | Buffer, ms = 8000): Promise<Buffer> {
-    const m = Buffer.from(marker as string, 'latin1');
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const i = this.rx.indexOf(m);
-      if (i >= 0) {
-        const out = this.rx.subarray(0, i + m.length);
-        this.rx = this.rx.subarray(i + m.length);
-        return out;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${JSON.stringify(marker)}; have ${JSON.stringify(this.rx.toString('latin1'))}`);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          res();
-        });
-      });
-    }
-  }
-  async enterRaw(): Promise<void> {
-    this.send('\r\x03\x03');
-    await new Promise((r) => setTimeout(r, 100));
-    this.drain();
-    this.send('\x01');
-    await this.until('raw REPL; CTRL-B to exit\r\n>');
-  }
-  /** Plain raw mode: code, Ctrl-D; returns [stdout, stderr]. */
-  async exec(code: string, extra?: Buffer): Promise<[string, string]> {
-    this.send(code + '\x04');
-    await this.until('OK');
-    if (extra) this.send(extra);
-    const out = (await this.until('\x04')).subarray(0, -1).toString('latin1');
-    const err = (await this.until('\x04')).subarray(0, -1).toString('latin1');
-    await this.until('>');
-    return [out, err];
-  }
-  async json<T = unknown>(code: string): Promise<T> {
-    const [out, err] = await this.exec(`import json\n${code}`);
-    if (err) throw new Error(err);
-    return JSON.parse(out) as T;
-  }
-}
 
 const boards: SimBoard[] = [];
 const links: Link[] = [];
@@ -148,7 +67,7 @@ describe('simulated board', () => {
     expect(r.text).toBe('TypeError');
   });
 
-  it('erases, writes and completes through vfs.rom_ioctl from bytes read off the serial line, then a soft reset mounts the new image', async () => {
+  it('erases and writes through vfs.rom_ioctl (released API) from bytes read off the serial line, then a soft reset mounts the new image', async () => {
     const [b, l] = await board({ profile: 'openmv-h7', image: demo });
     const img = readFileSync(`${FIX}/micropython-random.img`);
     const padded = Buffer.alloc(Math.ceil(img.length / 32) * 32, 0xff);
@@ -156,7 +75,8 @@ describe('simulated board', () => {
     const code = `import vfs, sys, micropython\nmicropython.kbd_intr(-1)\nmw = vfs.rom_ioctl(3, 0, ${padded.length})\nbuf = bytearray(4096)\noff = 0\nres = []\nwhile off < ${padded.length}:\n    n = min(4096, ${padded.length} - off)\n    mv = memoryview(buf)[:n]\n    sys.stdin.buffer.readinto(mv)\n    res.append(vfs.rom_ioctl(4, 0, off, mv))\n    off += n\nmicropython.kbd_intr(3)\nprint(mw, vfs.rom_ioctl(6, 0), set(res), vfs.rom_ioctl(5, 0))`;
     const [out, err] = await l.exec(code, padded);
     expect(err).toBe('');
-    expect(out.trim()).toBe('32 131072 {0} 0');
+    // released firmware: min write 16 (the H7), no command 6, command 5 not implemented
+    expect(out.trim()).toBe('16 -22 {0} -22');
     expect(Buffer.from(b.readPartition().subarray(0, img.length)).equals(img)).toBe(true);
     l.send('\x04');
     await l.until('soft reboot\r\n');
@@ -165,9 +85,9 @@ describe('simulated board', () => {
     expect(names).toContain('romfs_sentinel.txt');
   });
 
-  it('refuses bad ranges with -22, and a board that cannot write answers -5', async () => {
+  it('refuses bad ranges with -22, a misaligned H7 write with -5, and a board that cannot write answers -5', async () => {
     const [b, l] = await board({ profile: 'openmv-h7', image: demo });
-    expect(await l.json("import vfs\nprint(json.dumps([vfs.rom_ioctl(3, 0, 1 << 20), vfs.rom_ioctl(4, 0, 3, b'abcd'), vfs.rom_ioctl(2, 7), vfs.rom_ioctl(1)]))")).toEqual([-22, -22, -22, 1]);
+    expect(await l.json("import vfs\nprint(json.dumps([vfs.rom_ioctl(3, 0, 1 << 20), vfs.rom_ioctl(4, 0, 3, b'abcd'), vfs.rom_ioctl(2, 7), vfs.rom_ioctl(1)]))")).toEqual([-22, -5, -22, 1]);
     await b.setFailWrites(true);
     expect(await l.json("import vfs\nprint(json.dumps([vfs.rom_ioctl(3, 0, 4096), vfs.rom_ioctl(4, 0, 0, bytes(32))]))")).toEqual([-5, -5]);
     expect(Buffer.from(b.readPartition().subarray(0, demo.length)).equals(demo)).toBe(true);

@@ -1,7 +1,9 @@
 /**
- * Start a simulated OpenMV cam: real MicroPython (WebAssembly) behind a pty or a TCP port, with a
- * ROMFS partition kept in a file. hil reaches it through the same serial/TCP code path as a real
- * board. See boardProcess.ts (the board), supervisor.ts (link and resets), boardPython.ts.
+ * Start a simulated OpenMV cam: real MicroPython (WebAssembly) behind a pty or a TCP port, with
+ * the firmware personality of the profile's board (its port's `vfs.rom_ioctl`, in the released or
+ * master API generation) and each ROMFS segment kept in a file. hil reaches it through the same
+ * serial/TCP code path as a real board. See boardProcess.ts (the board), supervisor.ts (link and
+ * resets), and harness/board/sim/*.py (the board's Python: common shims and one module per port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { loadProfile, MPY_ARCHS, type BoardProfile } from '../profile/profile.js';
+import { loadProfile, FIRMWARE_APIS, MPY_ARCHS, type BoardProfile, type FirmwareApi, type PartitionSpec } from '../profile/profile.js';
 import { SimError } from './errors.js';
 import type { BoardConfig, SimIdentity } from './config.js';
 import type { SupervisorConfig } from './supervisor.js';
@@ -18,10 +20,17 @@ export interface StartSimOptions {
   /** Profile name or object: partition geometry, alignment rules, flash medium. */
   profile: string | BoardProfile;
   link?: 'pty' | 'tcp';
-  /** The partition's backing file; created (erased) when missing, kept across runs. */
+  /** Segment 0's backing file; created (erased) when missing, kept across runs. */
   romfsFile?: string;
-  /** An image to put at the start of the partition before boot (overwrites romfsFile's contents). */
+  /** Backing files of further segments (segment 1 at [0]); default `romfsN.bin` in the work dir. */
+  segmentFiles?: string[];
+  /** An image to put at the start of segment 0 before boot (overwrites romfsFile's contents). */
   image?: Uint8Array;
+  /**
+   * The ROM-ioctl API generation the simulated firmware has: `released` (what every OpenMV
+   * release ships) or `master`. Default: the profile's `firmware.api`.
+   */
+  firmwareApi?: FirmwareApi;
   /** rom_ioctl erase and write return -EIO (a board that cannot write). */
   failWrites?: boolean;
   /** Python run at power-on, like main.py (e.g. a loop that prints, to exercise Ctrl-C). */
@@ -41,13 +50,19 @@ export interface StartSimOptions {
 export interface SimBoard {
   /** What to connect to: the pty path or `socket://127.0.0.1:PORT`. */
   readonly connection: string;
+  /** Segment 0's backing file. */
   readonly romfsFile: string;
+  /** Every segment's backing file, by segment number. */
+  readonly segmentFiles: string[];
+  readonly firmwareApi: FirmwareApi;
   readonly profile: BoardProfile;
   readonly workDir: string;
   /** Make rom_ioctl erase/write fail (-EIO) or work again, while the board runs. */
   setFailWrites(on: boolean): Promise<void>;
-  /** The partition's current bytes as the board last persisted them. */
+  /** Segment 0's current bytes (the file always holds what the board's flash holds). */
   readPartition(): Uint8Array;
+  /** A segment's current bytes. */
+  readSegment(id: number): Uint8Array;
   stop(): Promise<void>;
 }
 
@@ -69,28 +84,41 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
   const link = opts.link ?? 'pty';
   const ownDir = !opts.workDir;
   const workDir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'hil-sim-'));
+  const api = opts.firmwareApi ?? profile.firmware.api;
+  if (!(FIRMWARE_APIS as readonly string[]).includes(api)) {
+    throw new SimError(`simulated ${profile.name}: firmware API '${api}' is not one of ${FIRMWARE_APIS.join(', ')}`);
+  }
   const size = opts.partitionSize ?? profile.partition.size;
+  const segments: PartitionSpec[] = profile.segments.map((s, i) => (i === 0 ? { ...s, size } : s));
   const romfsFile = resolve(opts.romfsFile ?? join(workDir, 'romfs0.bin'));
+  const segmentFiles = [romfsFile, ...segments.slice(1).map((_, i) => resolve(opts.segmentFiles?.[i] ?? join(workDir, `romfs${i + 1}.bin`)))];
   if (opts.image && opts.image.length > size) {
     throw new SimError(`simulated ${profile.name}: image of ${opts.image.length} bytes does not fit the ${size}-byte partition`);
   }
-  if (opts.image || !existsSync(romfsFile)) {
-    const part = Buffer.alloc(size, 0xff);
-    if (opts.image) part.set(opts.image, 0);
-    writeFileSync(romfsFile, part);
-  }
+  segments.forEach((seg, i) => {
+    const file = segmentFiles[i]!;
+    if ((i === 0 && opts.image) || !existsSync(file)) {
+      // Blank flash reads 0xFF; MRAM has no erased state and reads 0x00.
+      const part = Buffer.alloc(seg.size, seg.device === 'mram' ? 0x00 : 0xff);
+      if (i === 0 && opts.image) part.set(opts.image, 0);
+      writeFileSync(file, part);
+    }
+  });
   const failWritesFlag = join(workDir, 'fail-writes');
   if (opts.failWrites) writeFileSync(failWritesFlag, '1');
   else rmSync(failWritesFlag, { force: true });
+  const total = segments.reduce((n, s) => n + s.size, 0);
   const board: BoardConfig = {
     name: profile.name,
     banner: `MicroPython (hil simulated board, not hardware) ${profile.description}`,
-    partition: { ...profile.partition, size },
+    firmware: { port: profile.firmware.port, api },
+    segments,
+    segmentFiles,
     alignModels: profile.align.models,
-    romfsFile,
+    modelFormat: profile.modelFormat,
     failWritesFlag,
     mainPy: opts.mainPy,
-    heapSize: Math.min(size * 2 + 16 * 1024 * 1024, 256 * 1024 * 1024),
+    heapSize: Math.min(total + 32 * 1024 * 1024, 512 * 1024 * 1024),
     identity: simIdentity(profile),
   };
   const boardConfig = join(workDir, 'board.json');
@@ -116,6 +144,8 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
   return {
     connection,
     romfsFile,
+    segmentFiles,
+    firmwareApi: api,
     profile,
     workDir,
     async setFailWrites(on: boolean) {
@@ -124,6 +154,11 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
     },
     readPartition() {
       return new Uint8Array(readFileSync(romfsFile));
+    },
+    readSegment(id: number) {
+      const f = segmentFiles[id];
+      if (f === undefined) throw new SimError(`simulated ${profile.name} has no segment ${id} (it has ${segmentFiles.length})`);
+      return new Uint8Array(readFileSync(f));
     },
     async stop() {
       if (stopped) return;

@@ -1,12 +1,14 @@
 /**
- * `hil sim --profile P [--link pty|tcp] [--port N] [--romfs FILE] [--image IMG] [--fail-writes]`:
- * start a simulated OpenMV cam (real MicroPython in WebAssembly), print its connection string,
- * and keep it running until Ctrl-C / SIGTERM.
+ * `hil sim --profile P [--firmware-api released|master] [--link pty|tcp] [--port N] [--romfs FILE]
+ * [--image IMG] [--fail-writes]`: start a simulated OpenMV cam (real MicroPython in WebAssembly,
+ * with the firmware personality of the profile's board), print its connection string, and keep it
+ * running until Ctrl-C / SIGTERM.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { readFileSync, existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { startSim } from '../../sim/index.js';
+import { FIRMWARE_APIS, type FirmwareApi } from '../../profile/profile.js';
 
 interface SimArgs {
   profile: string;
@@ -16,6 +18,7 @@ interface SimArgs {
   image?: string;
   failWrites: boolean;
   partitionSize?: number;
+  firmwareApi?: FirmwareApi;
 }
 
 export const simCommand: CommandModule<object, SimArgs> = {
@@ -29,6 +32,10 @@ export const simCommand: CommandModule<object, SimArgs> = {
       .option('romfs', { type: 'string', describe: 'file backing the ROMFS partition (kept across runs; created erased when missing)' })
       .option('image', { type: 'string', describe: 'ROMFS image to place in the partition before boot' })
       .option('partition-size', { type: 'number', describe: "override the profile's partition size in bytes" })
+      .option('firmware-api', {
+        choices: FIRMWARE_APIS,
+        describe: "vfs.rom_ioctl API generation: released (every OpenMV release: commands 1-5, erase from the segment start) or master (ranged erase, command 6); default: the profile's",
+      })
       .option('fail-writes', { type: 'boolean', default: false, describe: 'make vfs.rom_ioctl erase/write fail with -EIO (a board that cannot write)' })
       .example('$0 sim --profile openmv-h7', 'prints e.g. /tmp/hil-sim-abc123/tty; then: hil exec --device /tmp/hil-sim-abc123/tty "print(1)"')
       .epilog('The simulated board runs the real MicroPython interpreter; its `ml` module checks model placement and format but does not run networks, and says so.') as unknown as Argv<SimArgs>,
@@ -40,10 +47,10 @@ export const simCommand: CommandModule<object, SimArgs> = {
     }
     const sim = await startSim({
       profile: args.profile, link: args.link, port: args.port, romfsFile: args.romfs, image,
-      failWrites: args.failWrites, partitionSize: args.partitionSize,
+      failWrites: args.failWrites, partitionSize: args.partitionSize, firmwareApi: args.firmwareApi,
     });
     process.stdout.write(`${sim.connection}\n`);
-    process.stderr.write(`hil: simulated ${sim.profile.name} running (partition file ${sim.romfsFile}); Ctrl-C to stop\n`);
+    process.stderr.write(`hil: simulated ${sim.profile.name} running (${sim.profile.firmware.port} firmware, ${sim.firmwareApi} rom_ioctl API; partition file${sim.segmentFiles.length > 1 ? 's' : ''} ${sim.segmentFiles.join(', ')}); Ctrl-C to stop\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -1,37 +1,15 @@
-/**
- * The Python half of the simulated board, installed at every boot before the REPL starts. It
- * gives the real MicroPython interpreter the board facilities an OpenMV cam has and the wasm port
- * lacks: `vfs.rom_ioctl` over a flash partition, in-place `/rom` files with flash addresses,
- * `sys.stdin`/`sys.stdout` streams on the serial line, `machine`, and a simulated `ml` that checks
- * placement and format but says it does not run the network. Host services come from the JS
- * module `_simhw` registered by the board process.
- */
-export const BOARD_PY = String.raw`
+# The simulated board's common half, run at every boot before the REPL starts (loaded by
+# harness/sim/boardProcess.ts as `_simboard`, with `_P` its parameters). It gives the real
+# MicroPython interpreter (WebAssembly port) what an OpenMV cam has and the wasm port lacks:
+# `sys.stdin`/`sys.stdout` on the serial line, `machine`, `vfs.rom_ioctl` from the board's
+# firmware personality over its ROMFS segments (one module per port/medium, next to this file),
+# `uctypes` addresses in flash, /rom, and a simulated `ml` that checks placement and format but
+# says it does not run the network. Host services come from the JS module `_simhw`.
 import sys as _sys, builtins as _b, binascii as _ba, json as _json
 import vfs as _vfs, uctypes as _uc, micropython as _mpy, time as _time, _simhw as _hw
+import _sim_segment
 
-_cfg = _json.loads(_hw.config())
-_ORIGIN = _cfg['origin']
-_SIZE = _cfg['size']
-_EB = _cfg['eraseBlock']
-_MW = _cfg['minWrite']
-_FLASH = _cfg['medium'] == 'flash'
-_EINVAL = -22
-_EIO = -5
 _open = _b.open
-_mv = _b.memoryview
-
-_part = bytearray(_SIZE)
-with _open('/.sim/partition', 'rb') as _f:
-    _f.readinto(_part)
-del _f
-_partmv = _mv(_part)
-
-
-def _persist():
-    with _open('/.sim/partition', 'wb') as f:
-        f.write(_part)
-    _hw.persist()
 
 
 class _Shim:
@@ -111,17 +89,18 @@ class _Impl:
     pass
 
 
+_id = _P['identity']
 _impl = _Impl()
 _impl.name = _sys.implementation.name
 _impl.version = _sys.implementation.version
-_impl._machine = _cfg['identity']['machine']
-_impl._mpy = _cfg['identity']['mpy']
-_sysshim.platform = _cfg['identity']['platform']
+_impl._machine = _id['machine']
+_impl._mpy = _id['mpy']
+_sysshim.platform = _id['platform']
 _sysshim.implementation = _impl
 import os as _os
 from collections import namedtuple as _nt
 _osshim = _Shim(_os, 'os')
-if _cfg['identity']['uname']:
+if _id['uname']:
     _un = _nt('uname_result', ['sysname', 'nodename', 'release', 'version', 'machine'])(
         _sysshim.platform, _sysshim.platform, '.'.join(str(x) for x in _impl.version[:3]),
         'hil simulated board', _impl._machine)
@@ -155,87 +134,81 @@ _sys.modules['time'] = _timeshim
 _sys.modules['utime'] = _timeshim
 
 
-# --- ROMFS partition: vfs.rom_ioctl with the stm32 port's semantics --------------------
-def _rom_ioctl(cmd, *a):
-    if cmd == 1:
-        return 1
-    if len(a) < 1 or a[0] != 0:
-        return _EINVAL
-    if cmd == 2:
-        return _partmv
-    if not _FLASH:
-        return _EINVAL
-    if cmd == 3:
-        if len(a) == 2:
-            off, n = 0, a[1]
-        elif len(a) == 3:
-            off, n = a[1], a[2]
-        else:
-            return _EINVAL
-        if off < 0 or n < 0 or off + n > _SIZE:
-            return _EINVAL
-        if _hw.fail_writes():
-            return _EIO
-        start = off - off % _EB
-        end = min(_SIZE, (off + n + _EB - 1) // _EB * _EB)
-        blk = b'\xff' * min(_EB, 65536)
-        p = start
-        while p < end:
-            k = min(len(blk), end - p)
-            _part[p:p + k] = blk[:k]
-            p += k
-        return _MW
-    if cmd == 4:
-        if len(a) != 3:
-            return _EINVAL
-        off, buf = a[1], a[2]
-        n = len(buf)
-        if off < 0 or off + n > _SIZE or off % _MW or n % _MW:
-            return _EINVAL
-        if _hw.fail_writes():
-            return _EIO
-        if bytes(_partmv[off:off + n]) != b'\xff' * n:
-            return _EIO
-        _part[off:off + n] = buf
-        return 0
-    if cmd == 5:
-        _persist()
-        return 0
-    if cmd == 6:
-        return _EB
-    return _EINVAL
+# --- ROMFS segments and the firmware personality's vfs.rom_ioctl ------------------------
+_segs = [_sim_segment.Segment(i, s) for i, s in enumerate(_P['segments'])]
+_port = _P['port']
 
 
+def _personality():
+    if _port in ('stm32', 'alif'):
+        import _sim_romioctl
+        media = []
+        for s in _segs:
+            if _port == 'alif':
+                import _sim_alif
+                media.append(_sim_alif.media_for(s))
+            else:
+                media.append(__import__('_sim_stm32_' + {'internal-flash': 'flash'}.get(s.device, s.device)).Medium(s))
+        return _sim_romioctl.make(_segs, media, _P['api'])
+    return __import__('_sim_' + _port).rom_ioctl_for(_segs, _P['api'])
+
+
+_rom_ioctl = _personality()
 _vfsshim = _Shim(_vfs, 'vfs')
 _vfsshim.rom_ioctl = _rom_ioctl
 _sys.modules['vfs'] = _vfsshim
 
 
-# --- /rom files used in place ------------------------------------------------------------
-class _RomFile:
-    def __init__(self, path, f, off, size):
-        self._f = f
-        self._off = off
-        self._size = size
-        self.name = path
+def _persist():
+    for s in _segs:
+        s.persist()
 
+
+# --- /rom files used in place ------------------------------------------------------------
+_MV_MAX_OFFSET = 1 << 24
+
+
+def _region(seg, off, n):
+    # The bytes of a region of a segment, as a buffer. Memoryview offsets are 24-bit, so past
+    # 16 MiB the region is reached through its own address.
+    if off < _MV_MAX_OFFSET:
+        return seg.mv[off:off + n]
+    return _uc.bytearray_at(seg.addr + off, n)
+
+
+class _RomFile(memoryview):
+    # A /rom file opened in binary mode: like the firmware's VfsRom file it is a buffer over the
+    # file's bytes in flash (memoryview(f), uctypes.addressof(f) = segment origin + offset,
+    # hashlib over it), and a stream. It has no len(), as the firmware's file has none.
     def read(self, n=-1):
-        return self._f.read() if n is None or n < 0 else self._f.read(n)
+        end = self._size if n is None or n < 0 else min(self._size, self._pos + n)
+        d = bytes(self[self._pos:end]) if end > self._pos else b''
+        self._pos = max(self._pos, end)
+        return d
 
     def readinto(self, b):
-        return self._f.readinto(b)
+        d = self.read(len(b))
+        b[:len(d)] = d
+        return len(d)
 
     def readline(self):
-        return self._f.readline()
+        rest = bytes(self[self._pos:self._size])
+        i = rest.find(b'\n')
+        return self.read(len(rest) if i < 0 else i + 1)
 
-    def seek(self, *a):
-        return self._f.seek(*a)
+    def seek(self, off, whence=0):
+        base = (0, self._pos, self._size)[whence]
+        self._pos = max(0, base + off)
+        return self._pos
 
     def tell(self):
-        return self._f.tell()
+        return self._pos
 
     def close(self):
-        self._f.close()
+        pass
+
+    def __len__(self):
+        raise TypeError("object of type 'FileIO' has no len()")
 
     def __enter__(self):
         return self
@@ -244,7 +217,20 @@ class _RomFile:
         self.close()
 
     def __iter__(self):
-        return iter(self._f)
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+def _rom_file(path, off, size):
+    f = _RomFile(_region(_segs[0], off, size))
+    f.name = path
+    f._off = off
+    f._size = size
+    f._pos = 0
+    return f
 
 
 def _rom_path(p):
@@ -260,40 +246,34 @@ def _board_open(p, mode='r', *a, **k):
         if 'b' in mode:
             loc = _hw.rom_file(p)
             if loc is not None:
+                f.close()
                 off, size = loc.split(',')
-                return _RomFile(p, f, int(off), int(size))
+                return _rom_file(p, int(off), int(size))
         return f
     return _open(p, mode, *a, **k)
 
 
 _b.open = _board_open
 
-
-def _board_memoryview(o):
-    if isinstance(o, _RomFile):
-        return _partmv[o._off:o._off + o._size]
-    return _mv(o)
-
-
-_b.memoryview = _board_memoryview
-
 _ucshim = _Shim(_uc, 'uctypes')
 
 
 def _addressof(o):
-    if isinstance(o, _RomFile):
-        return _ORIGIN + o._off
-    if o is _partmv or o is _part:
-        return _ORIGIN
-    if isinstance(o, str):
-        raise TypeError("object with buffer protocol required")
-    return _uc.addressof(o)
+    # The interpreter's own address, as the board's: bytes of a segment are at their flash address.
+    a = _uc.addressof(o)
+    for s in _segs:
+        f = s.flash_address(a)
+        if f is not None:
+            return f
+    return a
 
 
 def _bytearray_at(addr, n):
-    if _ORIGIN <= addr and addr + n <= _ORIGIN + _SIZE:
-        return _partmv[addr - _ORIGIN:addr - _ORIGIN + n]
-    raise ValueError('simulated board: address outside the ROMFS partition')
+    for s in _segs:
+        h = s.host_address(addr)
+        if h is not None:
+            return _uc.bytearray_at(h, min(n, s.origin + s.size - addr))
+    return _uc.bytearray_at(addr, n)
 
 
 _ucshim.addressof = _addressof
@@ -306,8 +286,13 @@ class _Machine:
     __name__ = 'machine'
 
     def reset(self):
-        if not _FLASH:
-            _persist()
+        _persist()
+        _hw.reset()
+
+    def bootloader(self):
+        # The cam writes a magic word and resets into its DFU bootloader: the link drops and
+        # no answer comes. The simulated board has no bootloader; it resets.
+        _persist()
         _hw.reset()
 
     def soft_reset(self):
@@ -315,7 +300,7 @@ class _Machine:
         raise SystemExit
 
     def unique_id(self):
-        return _ba.unhexlify(_cfg['uid'])
+        return _ba.unhexlify(_P['uid'])
 
     def freq(self):
         return 480000000
@@ -352,7 +337,7 @@ class _Model:
         try:
             head = f.read(8)
             if isinstance(f, _RomFile):
-                self.model_addr = _ORIGIN + f._off
+                self.model_addr = _segs[0].origin + f._off
                 self.in_place = True
             else:
                 self.model_addr = None
@@ -365,7 +350,7 @@ class _Model:
             self.format = 'nbin'
         else:
             raise ValueError('Unsupported model schema')
-        align = _cfg['alignModels']
+        align = _P['alignModels']
         self.aligned = (not self.in_place) or (self.model_addr % align == 0)
         self._align = align
         io = _json.loads(_hw.model_io(path)) if self.format == 'tflite' else {'inputs': [], 'outputs': []}
@@ -393,7 +378,7 @@ class _Model:
         for item, t in zip(inputs, self._in):
             if callable(item):
                 item(bytearray(t['bytes']), tuple(t['shape']), t['dtype'])
-            elif len(_mv(item)) < 1:
+            elif len(memoryview(item)) < 1:
                 raise ValueError('empty input')
         return [_Array(t['shape'], t['dtype'], t['bytes']) for t in self._out]
 
@@ -422,4 +407,3 @@ _sys.path.append('.frozen')
 if _hw.mounted():
     _sys.path.append('/rom')
     _sys.path.append('/rom/lib')
-`;
