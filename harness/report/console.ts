@@ -26,9 +26,13 @@ export interface ConsoleOptions {
 
 export function formatCheckLine(c: CheckResult, colour: boolean, width = 18): string {
   const p = paint(colour);
-  const tint = c.status === 'passed' ? p.green : c.status === 'failed' || c.status === 'error' ? p.red : c.status === 'simulated' ? p.cyan : p.yellow;
+  const tint = c.status === 'passed' ? p.green : c.status === 'simulated' ? p.cyan : c.status === 'skipped' ? p.yellow : p.red;
   const reason = c.reason ? `  ${c.reason}` : '';
-  return `    ${tint(LABEL[c.status])} ${c.name.padEnd(width)} ${p.dim(formatMs(c.durationMs).padStart(8))}${reason}`;
+  // A status hil does not know (results are validated where they are made) shows as ERR, never
+  // as "undefined".
+  const label = LABEL[c.status] ?? LABEL.error;
+  const ms = typeof c.durationMs === 'number' && Number.isFinite(c.durationMs) ? formatMs(c.durationMs) : '?';
+  return `    ${tint(label)} ${String(c.name).padEnd(width)} ${p.dim(ms.padStart(8))}${reason}`;
 }
 
 export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
@@ -50,10 +54,11 @@ export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
       if (s.error) out.push(`    ${p.red('ERR ')} ${s.error.phase ?? 'setup'}: ${s.error.message}`);
       for (const c of s.checks) {
         out.push(formatCheckLine(c, opts.colour));
-        if (c.status === 'failed' || c.status === 'error') {
-          const lines = c.details.slice(0, maxDetails);
+        if (c.status !== 'passed' && c.status !== 'skipped' && c.status !== 'simulated') {
+          const details = Array.isArray(c.details) ? c.details : [];
+          const lines = details.slice(0, maxDetails);
           for (const l of lines) out.push(`         ${p.dim('|')} ${l}`);
-          if (c.details.length > maxDetails) out.push(`         ${p.dim('|')} … ${c.details.length - maxDetails} more lines (see --json)`);
+          if (details.length > maxDetails) out.push(`         ${p.dim('|')} … ${details.length - maxDetails} more lines (see --json)`);
         }
       }
     }

@@ -26,13 +26,15 @@ interface Case {
 }
 
 function caseOf(c: CheckResult, classname: string): Case {
-  const body = c.details.join('\n');
+  const body = Array.isArray(c.details) ? c.details.join('\n') : '';
   switch (c.status) {
     case 'passed': return { name: c.name, classname, ms: c.durationMs, kind: 'pass', body };
     case 'failed': return { name: c.name, classname, ms: c.durationMs, kind: 'failure', message: c.reason ?? 'failed', body };
     case 'error': return { name: c.name, classname, ms: c.durationMs, kind: 'error', message: c.reason ?? 'error', body };
     case 'skipped': return { name: c.name, classname, ms: c.durationMs, kind: 'skipped', message: c.reason ?? 'skipped', body };
     case 'simulated': return { name: c.name, classname, ms: c.durationMs, kind: 'skipped', message: `simulated: ${c.reason ?? 'ran on the simulated board'}`, body };
+    // A status hil does not know (results are validated where they are made) is an error.
+    default: return { name: String(c.name), classname, ms: Number.isFinite(c.durationMs) ? c.durationMs : 0, kind: 'error', message: `unknown status ${JSON.stringify(c.status)}${c.reason ? `: ${c.reason}` : ''}`, body };
   }
 }
 

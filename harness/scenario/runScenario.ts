@@ -13,7 +13,7 @@ import type { CheckContext, ScenarioImage } from './context.js';
 import type { FlashMode, ScenarioDefinition } from './definition.js';
 import { imageSpecFor, loadScenario } from './loadScenario.js';
 import { resolveImage } from './resolveImage.js';
-import type { CheckResult, FlashSummary, ScenarioResult } from './result.js';
+import { CHECK_STATUSES, type CheckResult, type CheckStatus, type FlashSummary, type ScenarioResult } from './result.js';
 import { listingCheck } from './checks/listing.js';
 import { importsCheck } from './checks/imports.js';
 import { modelsCheck } from './checks/models.js';
@@ -41,14 +41,56 @@ function errorOf(e: unknown): { message: string; exitCode: number; phase?: strin
   return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA };
 }
 
-async function runModuleCheck(ctx: CheckContext, path: string, options: Record<string, unknown>): Promise<CheckResult[]> {
+/**
+ * What a custom check returned, validated: each result must be an object with a `status` hil
+ * knows (passed, failed, skipped, simulated, error), a string `name` when given, a string
+ * `reason`, a list of strings `details` and a number `durationMs` when given. Anything else (an
+ * unknown status such as 'fail', 'FAIL' or 'ok', a malformed result, no result at all) is one
+ * `error` result naming the module and what was wrong: it is never counted as a pass.
+ */
+export function validateModuleResults(raw: unknown, name: string, path: string, durationMs: number): CheckResult[] {
+  const bad = (why: string): CheckResult[] => [{ name, status: 'error', reason: `${path}: ${why}`, durationMs, details: [] }];
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) return bad('check returned no results (an empty list)');
+  const out: CheckResult[] = [];
+  for (const [i, x] of list.entries()) {
+    const at = Array.isArray(raw) ? `result ${i}` : 'result';
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) return bad(`${at} is not an object (got ${x === null ? 'null' : Array.isArray(x) ? 'a list' : typeof x})`);
+    const r = x as Record<string, unknown>;
+    if (typeof r.status !== 'string' || !(CHECK_STATUSES as readonly string[]).includes(r.status)) {
+      return bad(`${at} has status ${JSON.stringify(r.status) ?? 'undefined'}, not one of ${CHECK_STATUSES.join(', ')}`);
+    }
+    if (r.name !== undefined && (typeof r.name !== 'string' || r.name.length === 0)) return bad(`${at} has a name that is not a non-empty string`);
+    if (r.reason !== undefined && typeof r.reason !== 'string') return bad(`${at} has a reason that is not a string`);
+    if (r.details !== undefined && !(Array.isArray(r.details) && r.details.every((d) => typeof d === 'string'))) return bad(`${at} has details that are not a list of strings`);
+    if (r.durationMs !== undefined && (typeof r.durationMs !== 'number' || !Number.isFinite(r.durationMs) || r.durationMs < 0)) return bad(`${at} has a durationMs that is not a number of milliseconds`);
+    out.push({
+      ...(r as object),
+      name: (r.name as string | undefined) ?? name,
+      status: r.status as CheckStatus,
+      ...(r.reason !== undefined ? { reason: r.reason as string } : {}),
+      details: (r.details as string[] | undefined) ?? [],
+      durationMs: (r.durationMs as number | undefined) ?? durationMs,
+    });
+  }
+  return out;
+}
+
+async function runModuleCheck(ctx: CheckContext, name: string, path: string, options: Record<string, unknown>): Promise<CheckResult[]> {
   const t0 = performance.now();
   const mod = (await import(pathToFileURL(path).href)) as { check?: unknown; default?: unknown };
-  const fn = (typeof mod.check === 'function' ? mod.check : mod.default) as ((c: CheckContext, o: Record<string, unknown>) => Promise<CheckResult | CheckResult[]>) | undefined;
+  const fn = (typeof mod.check === 'function' ? mod.check : mod.default) as ((c: CheckContext, o: Record<string, unknown>) => Promise<unknown>) | undefined;
   if (typeof fn !== 'function') throw new HilError(`${path}: a check module must export a function 'check(ctx, options)'`, ExitCode.USAGE);
-  const r = await fn(ctx, options);
-  const list = Array.isArray(r) ? r : [r];
-  return list.map((x) => ({ ...x, details: x.details ?? [], durationMs: x.durationMs ?? performance.now() - t0 }));
+  let r: unknown;
+  try {
+    r = await fn(ctx, options);
+  } catch (e) {
+    // hil's own errors (a link fault in a board round trip) keep their meaning; anything else
+    // the module threw is that check's error, naming the module: the other checks still run.
+    if (e instanceof HilError) throw e;
+    return [{ name, status: 'error', reason: `${path}: check threw ${oneLine(e)}`, durationMs: performance.now() - t0, details: [] }];
+  }
+  return validateModuleResults(r, name, path, performance.now() - t0);
 }
 
 export async function runScenario(device: Device, scenario: ScenarioDefinition | string, opts: RunScenarioOptions = {}): Promise<ScenarioResult> {
@@ -134,7 +176,7 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
         case 'listing': out = await listingCheck(ctx, spec.options); break;
         case 'imports': out = await importsCheck(ctx, spec.options); break;
         case 'models': out = await modelsCheck(ctx, spec.options); break;
-        case 'module': out = await runModuleCheck(ctx, spec.path, spec.options); break;
+        case 'module': out = await runModuleCheck(ctx, name, spec.path, spec.options); break;
       }
       for (const r of Array.isArray(out) ? out : [out]) add(r);
     } catch (e) {

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadProfile } from '../profile/profile.js';
 import { loadScenario, parseScenario, resolveScenarioDir } from './loadScenario.js';
 import { ScenarioConfigError } from './errors.js';
-import { discoverModules } from './checks/imports.js';
-import { judgePlacement, modelFiles, modelFormat } from './checks/models.js';
+import { compileProblem, discoverModules } from './checks/imports.js';
+import { formatProblem, judgePlacement, modelFiles, modelFormat } from './checks/models.js';
 import { describeImage } from './resolveImage.js';
 import { countChecks, exitCodeFor, type DeviceRunResult } from './result.js';
 
@@ -68,15 +68,20 @@ describe('scenario definitions', () => {
 });
 
 describe('modules found in an image', () => {
-  it('maps files to import names through /rom and /rom/lib, packages only where __init__ exists', () => {
-    const files = ['app/__init__.py', 'app/util.py', 'lib/mylib/__init__.py', 'lib/mylib/helpers.mpy', 'lib/single.py', 'tools/x.py', 'main.py', 'my-mod.py', 'config.json'];
+  it('maps files to import names through /rom and /rom/lib; folders without __init__ are namespace packages', () => {
+    const files = ['app/__init__.py', 'app/util.py', 'lib/mylib/__init__.py', 'lib/mylib/helpers.mpy', 'lib/single.py', 'tools/x.py', 'lib/drv/cam.py', 'main.py', 'boot.mpy', 'my-mod.py', '__init__.py', 'config.json'];
     const d = discoverModules(files.map((path) => ({ path })));
-    expect(d.modules).toEqual(['app', 'app.util', 'mylib', 'mylib.helpers', 'single']);
-    expect(d.ignored).toEqual([
-      'tools/x.py: not inside a package (a folder on its path has no __init__)',
-      'main.py: run by the firmware, not imported',
-      'my-mod.py: not a valid module name',
+    expect(d.modules).toEqual(['app', 'app.util', 'drv.cam', 'mylib', 'mylib.helpers', 'single', 'tools.x']);
+    expect(d.compileOnly).toEqual([
+      { path: 'main.py', why: 'run by the firmware, not imported' },
+      { path: 'my-mod.py', why: 'not a valid module name' },
+      { path: '__init__.py', why: 'package initialiser at the search-path root' },
     ]);
+    expect(d.mpyOnly).toEqual([{ path: 'boot.mpy', why: 'run by the firmware, not imported' }]);
+  });
+
+  it('names file and line of a compile error', () => {
+    expect(compileProblem('Traceback (most recent call last):\n  File "/rom/main.py", line 3\nSyntaxError: invalid syntax\n')).toBe('line 3: SyntaxError: invalid syntax');
   });
 });
 
@@ -86,7 +91,7 @@ describe('model placement verdict', () => {
   const h7 = loadProfile('openmv-h7');
 
   it("names model.tflite, its offset, its address and the alignment found vs required for mpremote's image", () => {
-    const models = modelFiles(image.files, h7);
+    const models = modelFiles(image.files, h7, image.bytes);
     expect(models.map((m) => [m.path, m.offset])).toEqual([['model.tflite', 482]]);
     const address = h7.partition.origin + 482;
     const head = Buffer.from(img.subarray(482, 498)).toString('hex');
@@ -97,13 +102,48 @@ describe('model placement verdict', () => {
   });
 
   it('passes an aligned model and refuses bytes that are not the image model', () => {
-    const models = [{ path: 'model.tflite', offset: 480, size: 57040, sha256: '' }];
+    const models = [{ path: 'model.tflite', offset: 480, size: 500, sha256: '' }];
     const bytes = new Uint8Array(1000);
     bytes.set(img.subarray(482, 482 + 16), 480);
     const ok = judgePlacement(models, [['model.tflite', h7.partition.origin + 480, Buffer.from(bytes.subarray(480, 496)).toString('hex'), null]], bytes, h7);
     expect(ok[0]!.problems).toEqual([]);
     const wrong = judgePlacement(models, [['model.tflite', h7.partition.origin + 480, '00'.repeat(16), null]], bytes, h7);
     expect(wrong[0]!.problems[0]).toMatch(/^model\.tflite: the bytes at 0x081e01e0 \(0000000000000000…\) are not the image's model/);
+  });
+
+  it('knows a model by name in any case or by content, and judges its format against the profile', () => {
+    const n6 = loadProfile('openmv-n6');
+    const tfl = new Uint8Array(32);
+    tfl.set(new TextEncoder().encode('TFL3'), 4);
+    const nbin = new TextEncoder().encode('NBIN and some more bytes');
+    const text = new TextEncoder().encode('person\nface\n');
+    const bytes = new Uint8Array(200);
+    const put = (b: Uint8Array, at: number) => { bytes.set(b, at); return { offset: at, size: b.length }; };
+    const files = [
+      { path: 'UPPER.TFLITE', ...put(tfl, 0), sha256: '' },
+      { path: 'data.bin', ...put(tfl, 32), sha256: '' },
+      { path: 'net.tflite', ...put(nbin, 64), sha256: '' },
+      { path: 'labels.tflite', ...put(text, 96), sha256: '' },
+      { path: 'empty.tflite', offset: 120, size: 0, sha256: '' },
+      { path: 'labels.txt', ...put(text, 128), sha256: '' },
+    ];
+    expect(modelFiles(files, h7, bytes).map((f) => f.path)).toEqual(['UPPER.TFLITE', 'data.bin', 'net.tflite', 'labels.tflite', 'empty.tflite']);
+    const problems = (p: typeof h7) => files.slice(0, 5).map((f) => formatProblem(f, bytes, p));
+    expect(problems(h7)).toEqual([
+      undefined,
+      undefined,
+      "net.tflite: is an ST NBIN network ('NBIN' at byte 0), but profile openmv-h7 runs only TFLite models ('TFL3' at byte 4)",
+      "labels.tflite: not a model: neither a TFLite flatbuffer ('TFL3' at byte 4) nor an NBIN network ('NBIN' at byte 0)",
+      "empty.tflite: 0 bytes: not a model (profile openmv-h7 runs TFLite models ('TFL3' at byte 4))",
+    ]);
+    expect(problems(n6).slice(0, 3)).toEqual([
+      "UPPER.TFLITE: is a TFLite model ('TFL3' at byte 4), but profile openmv-n6 runs only ST NBIN networks ('NBIN' at byte 0)",
+      "data.bin: is a TFLite model ('TFL3' at byte 4), but profile openmv-n6 runs only ST NBIN networks ('NBIN' at byte 0)",
+      undefined,
+    ]);
+    // Placement reports the format whatever the board answered.
+    const [f] = judgePlacement([files[4]!], [['empty.tflite', h7.partition.origin + 128, '', null]], bytes, h7);
+    expect(f!.problems[0]).toMatch(/^empty\.tflite: 0 bytes: not a model/);
   });
 
   it('recognises TFLite and NBIN headers', () => {

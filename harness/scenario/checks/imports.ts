@@ -1,13 +1,26 @@
 /**
- * imports: `/rom` and `/rom/lib` are on sys.path; every package and module in the image imports in
- * a fresh namespace (everything previously loaded from /rom is dropped from sys.modules first) and
- * its `__file__` shows it came from `/rom`; named entry points (`app.run`) are called. One round trip.
+ * imports: `/rom` and `/rom/lib` are on sys.path; every package and module in the image imports
+ * as it would on a freshly booted board, its `__file__` shows it came from `/rom`; every other
+ * `.py` (main.py, boot.py, files whose name is no module name) compiles with the board's own
+ * compiler; named entry points (`app.run`) are called, each right after its own soft reset.
+ *
+ * Fresh boot: the board is soft reset before the imports program, which imports each module in
+ * the module table it started with (sys.modules and sys.path put back before every import, and
+ * checked; harness/board/scenario/imports.py). Where that table cannot be put back (an
+ * application replaced sys.path), each module is imported after a soft reset of its own. An entry
+ * point always runs after a soft reset (harness/board/scenario/entry.py): `import mylib` then
+ * `mylib.helpers.x()` fails there as on a fresh board, even though discovery imported
+ * `mylib.helpers`. Folders without `__init__` are namespace packages, as MicroPython imports them.
+ * Any BaseException in an import or entry point (sys.exit(), KeyboardInterrupt) is a finding.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckContext, ImageFile } from '../context.js';
 import type { ImportsOptions } from '../definition.js';
-import { PY_PRELUDE, pyEmit, pyValue, runProbe } from '../probe.js';
+import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
+import { MPY_ARCHS, type MpyArch } from '../../profile/profile.js';
+import { mpyHeader, mpyLoadProblem } from '../../romfs/mpyHeader.js';
+import { MpyCompileError } from '../../romfs/errors.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Top-level scripts the firmware runs itself: importing them would start the application. */
@@ -15,103 +28,85 @@ const NOT_IMPORTED = new Set(['main', 'boot']);
 
 export interface DiscoveredModules {
   modules: string[];
-  /** Python files that are not importable by name, with why. */
-  ignored: string[];
+  /** `.py` files that are not imported (compiled instead), with why. */
+  compileOnly: { path: string; why: string }[];
+  /** `.mpy` files that are not imported (their header is checked instead), with why. */
+  mpyOnly: { path: string; why: string }[];
 }
 
 /**
  * Modules and packages in the image, as `import` names: files under `lib/` are found through
- * `/rom/lib`, the rest through `/rom`. A module inside a folder is importable only when every folder
- * on its way is a package (has `__init__.py` or `.mpy`).
+ * `/rom/lib`, the rest through `/rom`. A folder without `__init__` is a namespace package (as in
+ * MicroPython), so `lib/drv/cam.py` is `drv.cam`. Files that cannot be imported by name, and
+ * main/boot, are listed to be compiled (or their .mpy header checked) instead.
  */
 export function discoverModules(files: readonly Pick<ImageFile, 'path'>[]): DiscoveredModules {
-  const paths = new Set(files.map((f) => f.path));
-  const isPkg = (dir: string) => paths.has(`${dir}/__init__.py`) || paths.has(`${dir}/__init__.mpy`);
   const modules = new Set<string>();
-  const ignored: string[] = [];
+  const compileOnly: DiscoveredModules['compileOnly'] = [];
+  const mpyOnly: DiscoveredModules['mpyOnly'] = [];
   for (const f of files) {
     const m = /^(.*)\.(py|mpy)$/.exec(f.path);
     if (!m) continue;
+    const other = (why: string) => (m[2] === 'py' ? compileOnly : mpyOnly).push({ path: f.path, why });
     const base = f.path.startsWith('lib/') ? 'lib/' : '';
     const rel = m[1]!.slice(base.length).split('/');
     const parts = rel[rel.length - 1] === '__init__' ? rel.slice(0, -1) : rel;
     if (parts.length === 0) {
-      ignored.push(`${f.path}: package initialiser at the search-path root`);
+      other('package initialiser at the search-path root');
       continue;
     }
     if (!parts.every((p) => IDENT.test(p))) {
-      ignored.push(`${f.path}: not a valid module name`);
-      continue;
-    }
-    let ok = true;
-    for (let i = 1; i < rel.length; i++) {
-      const dir = base + rel.slice(0, i).join('/');
-      if (!isPkg(dir)) ok = false;
-    }
-    if (!ok) {
-      ignored.push(`${f.path}: not inside a package (a folder on its path has no __init__)`);
+      other('not a valid module name');
       continue;
     }
     if (parts.length === 1 && base === '' && NOT_IMPORTED.has(parts[0]!)) {
-      ignored.push(`${f.path}: run by the firmware, not imported`);
+      other('run by the firmware, not imported');
       continue;
     }
     modules.add(parts.join('.'));
   }
-  return { modules: [...modules].sort(), ignored };
+  return { modules: [...modules].sort(), compileOnly, mpyOnly };
 }
 
-export function importsProbe(modules: string[], opts: ImportsOptions): string {
-  return `${PY_PRELUDE}
-def _hil_fresh(under):
-    for k in list(sys.modules):
-        f = getattr(sys.modules[k], '__file__', None)
-        if isinstance(f, str) and f.startswith(under):
-            del sys.modules[k]
-def _hil_drop(name):
-    for k in list(sys.modules):
-        if k == name or k.startswith(name + '.') or name.startswith(k + '.'):
-            del sys.modules[k]
-def _hil_mod(name):
-    top = __import__(name)
-    mod = sys.modules.get(name)
-    if mod is None:
-        mod = top
-        for part in name.split('.')[1:]:
-            mod = getattr(mod, part)
-    return mod
-def _hil_imports(mods, want_paths, under, eps):
-    r = {'path': list(sys.path), 'mods': [], 'eps': []}
-    for m in mods:
-        _hil_fresh(under)
-        _hil_drop(m)
-        try:
-            mod = _hil_mod(m)
-            r['mods'].append([m, getattr(mod, '__file__', None), None])
-        except Exception as e:
-            r['mods'].append([m, None, _hil_tb(e)])
-    for ep in eps:
-        call = ep
-        i = call.rfind('.')
-        mn = call[:i]
-        try:
-            v = getattr(_hil_mod(mn), call[i + 1:])()
-            try:
-                r['eps'].append([call, True, json.dumps(v), None])
-            except Exception:
-                r['eps'].append([call, True, None, repr(v)])
-        except Exception as e:
-            r['eps'].append([call, False, None, _hil_tb(e)])
-    return r
-${pyEmit(`_hil_imports(${pyValue(modules)}, ${pyValue(opts.paths)}, ${pyValue(opts.fileUnder)}, ${pyValue(opts.entryPoints.map((e) => e.call))})`)}
-`;
+export function importsProbe(modules: string[], compile: string[], root = '/rom'): string {
+  return scenarioProgram('imports', { modules, compile, root });
 }
+
+export function entryProbe(call: string): string {
+  return scenarioProgram('entry', { call });
+}
+
+/** What imports.py answers. */
+export interface ImportsProgramAnswer {
+  path: string[];
+  /** The module table was the boot one before every import. */
+  clean: boolean;
+  mods: [name: string, file: string | null, traceback: string | null][];
+  /** null when the board has no compile() (the host compiles with mpy-cross instead). */
+  compiled: [path: string, traceback: string | null][] | null;
+  /** sys.implementation._mpy, when the firmware has it. */
+  mpy: number | null;
+}
+
+/** [call, ok, json of the return value, repr or traceback] (what entry.py answers). */
+export type EntryAnswer = [call: string, ok: boolean, json: string | null, text: string | null];
 
 export interface ImportsAnswer {
   path: string[];
-  mods: [name: string, file: string | null, traceback: string | null][];
-  /** [call, ok, json of the return value, repr or traceback] */
-  eps: [call: string, ok: boolean, json: string | null, text: string | null][];
+  mods: ImportsProgramAnswer['mods'];
+  eps: EntryAnswer[];
+  /** [path, problem or null, how it was checked] for every file that is not imported. */
+  others?: [path: string, problem: string | null, how: string][];
+}
+
+const lastLine = (tb: string) => tb.trimEnd().split(/\r?\n/).pop() ?? tb;
+const indented = (tb: string) => tb.trimEnd().split(/\r?\n/).map((l) => `  ${l}`);
+
+/** `File "x", line N: Error: text` out of a traceback of a compile error. */
+export function compileProblem(tb: string): string {
+  const frames = [...tb.matchAll(/File "([^"]*)", line (\d+)/g)];
+  const at = frames.length ? `line ${frames[frames.length - 1]![2]}: ` : '';
+  return `${at}${lastLine(tb)}`;
 }
 
 /** Every problem in the board's answer, one finding each (traceback lines kept after it). */
@@ -123,12 +118,15 @@ export function judgeImports(a: ImportsAnswer, opts: ImportsOptions): { problems
   }
   for (const [m, file, tb] of a.mods) {
     if (tb !== null) {
-      const last = tb.trimEnd().split(/\r?\n/).pop() ?? tb;
-      problems.push(`import ${m} failed: ${last}`);
-      details.push(`import ${m} failed:`, ...tb.trimEnd().split(/\r?\n/).map((l) => `  ${l}`));
+      problems.push(`import ${m} failed: ${lastLine(tb)}`);
+      details.push(`import ${m} failed:`, ...indented(tb));
     } else if (file === null) problems.push(`import ${m}: module has no __file__ (built in or frozen, not from ${opts.fileUnder})`);
     else if (!file.startsWith(opts.fileUnder)) problems.push(`import ${m}: came from ${file}, not from ${opts.fileUnder}`);
     else details.push(`import ${m}: ok (${file})`);
+  }
+  for (const [path, problem, how] of a.others ?? []) {
+    if (problem !== null) problems.push(`${path}: ${problem}`);
+    else details.push(`${path}: ${how}`);
   }
   for (const ep of opts.entryPoints) {
     const got = a.eps.find((e) => e[0] === ep.call);
@@ -139,8 +137,8 @@ export function judgeImports(a: ImportsAnswer, opts: ImportsOptions): { problems
     const [, ok, json, text] = got;
     if (!ok) {
       const tb = text ?? '';
-      problems.push(`${ep.call}() raised: ${tb.trimEnd().split(/\r?\n/).pop()}`);
-      details.push(`${ep.call}() raised:`, ...tb.trimEnd().split(/\r?\n/).map((l) => `  ${l}`));
+      problems.push(`${ep.call}() raised: ${lastLine(tb)}`);
+      details.push(`${ep.call}() raised:`, ...indented(tb));
       continue;
     }
     const shown = json ?? text ?? '?';
@@ -161,21 +159,98 @@ export function judgeImports(a: ImportsAnswer, opts: ImportsOptions): { problems
   return { problems, details };
 }
 
+/** The firmware's .mpy version and arch from sys.implementation._mpy (version | sub << 8 | arch << 10). */
+function firmwareMpy(mpy: number | null, fallback: { version: number; arch: MpyArch }): { version: number; arch: MpyArch } {
+  if (typeof mpy !== 'number') return fallback;
+  const arch = MPY_ARCHS[(mpy >> 10) & 0x0f];
+  return arch ? { version: mpy & 0xff, arch } : fallback;
+}
+
+const fileBytes = (ctx: CheckContext, path: string): Uint8Array | undefined => {
+  const f = ctx.image.files.find((x) => x.path === path);
+  return f ? ctx.image.bytes.subarray(f.offset, f.offset + f.size) : undefined;
+};
+
+/** Judge the files that are not imported: compiled on the board (or here), .mpy headers checked. */
+async function checkOthers(ctx: CheckContext, found: DiscoveredModules, a: ImportsProgramAnswer): Promise<NonNullable<ImportsAnswer['others']>> {
+  const out: NonNullable<ImportsAnswer['others']> = [];
+  for (const { path, why } of found.compileOnly) {
+    const onBoard = a.compiled?.find((c) => c[0] === path);
+    if (onBoard) {
+      out.push([path, onBoard[1] === null ? null : `does not compile on the board: ${compileProblem(onBoard[1])}`, `compiles on the board (${why})`]);
+      continue;
+    }
+    const src = fileBytes(ctx, path);
+    if (!src) {
+      out.push([path, 'not in the image', '']);
+      continue;
+    }
+    try {
+      const { wasmMpyCross } = await import('../../romfs/mpyCross.js');
+      await wasmMpyCross().compile(src, path, path);
+      out.push([path, null, `compiles with mpy-cross (the board has no compile(); ${why})`]);
+    } catch (e) {
+      if (!(e instanceof MpyCompileError)) throw e;
+      out.push([path, `does not compile (mpy-cross; the board has no compile()): ${e.message.split('\n')[0]}`, '']);
+    }
+  }
+  const fw = firmwareMpy(a.mpy, ctx.profile.mpy);
+  for (const { path, why } of found.mpyOnly) {
+    const b = fileBytes(ctx, path);
+    const h = b ? mpyHeader(b) : undefined;
+    if (!h) {
+      out.push([path, 'not an .mpy file (no valid header)', '']);
+      continue;
+    }
+    const p = mpyLoadProblem(h, fw);
+    out.push([path, p ? `would not import on the board: ${p}` : null, `.mpy v${h.version} ${h.archName} loads on the board (${why})`]);
+  }
+  return out;
+}
+
 export async function importsCheck(ctx: CheckContext, opts: ImportsOptions): Promise<CheckResult> {
   const t0 = performance.now();
-  const found = opts.discover ? discoverModules(ctx.image.files) : { modules: [], ignored: [] };
+  const found = opts.discover ? discoverModules(ctx.image.files) : { modules: [], compileOnly: [], mpyOnly: [] };
   const modules = [...new Set([...found.modules, ...opts.modules])];
-  const { value, printed } = await runProbe<ImportsAnswer>(ctx.device, importsProbe(modules, opts), 'imports', ctx.timeoutMs);
+  const compile = found.compileOnly.map((c) => c.path);
+  const printed: string[] = [];
+  const fresh = () => ctx.device.softReset({ timeoutMs: ctx.timeoutMs });
+  const ask = async <T>(code: string, phase: string): Promise<T> => {
+    const r = await runProbe<T>(ctx.device, code, phase, ctx.timeoutMs, { rereadable: false });
+    if (r.printed.trim()) printed.push(...r.printed.trimEnd().split(/\r?\n/));
+    return r.value;
+  };
+
+  await fresh();
+  const a = await ask<ImportsProgramAnswer>(importsProbe(modules, compile), 'imports');
+  let mods = a.mods;
+  let cleanNote: string | undefined;
+  if (!a.clean) {
+    // An import changed the table beyond repair (e.g. replaced sys.path): a soft reset per module.
+    cleanNote = 'the module table could not be put back between imports: each module was imported after its own soft reset';
+    mods = [];
+    for (const m of modules) {
+      await fresh();
+      mods.push(...(await ask<ImportsProgramAnswer>(importsProbe([m], []), 'imports')).mods);
+    }
+  }
+  const eps: EntryAnswer[] = [];
+  for (const ep of opts.entryPoints) {
+    await fresh();
+    eps.push(await ask<EntryAnswer>(entryProbe(ep.call), 'imports'));
+  }
+  const others = await checkOthers(ctx, found, a);
+  const answer: ImportsAnswer = { path: a.path, mods, eps, others };
   const durationMs = performance.now() - t0;
-  const { problems, details } = judgeImports(value, opts);
-  if (printed.trim()) details.push('printed on the board:', ...printed.trimEnd().split(/\r?\n/).map((l) => `  ${l}`));
-  for (const i of found.ignored) details.push(`not imported: ${i}`);
-  const data = { modules, entryPoints: value.eps.map(([call, ok, json]) => ({ call, ok, value: json })), sysPath: value.path };
+  const { problems, details } = judgeImports(answer, opts);
+  if (cleanNote) details.push(cleanNote);
+  if (printed.length) details.push('printed on the board:', ...printed.map((l) => `  ${l}`));
+  const data = { modules, compiled: found.compileOnly.map((c) => c.path), entryPoints: eps.map(([call, ok, json]) => ({ call, ok, value: json })), sysPath: a.path };
   if (problems.length > 0) {
     return { name: 'imports', status: 'failed', durationMs, reason: problems[0] + (problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''), details: [...problems, ...details], data };
   }
-  if (modules.length === 0 && opts.entryPoints.length === 0) {
+  if (modules.length === 0 && opts.entryPoints.length === 0 && others.length === 0) {
     return { name: 'imports', status: 'skipped', durationMs, reason: 'the image holds no Python modules and no entry points are named', details, data };
   }
-  return { name: 'imports', status: 'passed', durationMs, details: [`sys.path has ${opts.paths.join(', ')}; ${modules.length} modules imported from ${opts.fileUnder}`, ...details], data };
+  return { name: 'imports', status: 'passed', durationMs, details: [`sys.path has ${opts.paths.join(', ')}; ${modules.length} modules imported from ${opts.fileUnder} as on a fresh boot`, ...details], data };
 }

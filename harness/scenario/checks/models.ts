@@ -1,6 +1,8 @@
 /**
  * models: every model file's in-place address on the board, `uctypes.addressof(open(p, 'rb'))`, is
- * aligned as the profile requires and the bytes there are the image's model (format checked);
+ * aligned as the profile requires and the bytes there are the image's model; every model's format
+ * (0 bytes, no model, or not the format the profile's firmware runs: NBIN on the N6, TFLite elsewhere)
+ * is judged from the image whatever the board answers;
  * then the first inference: `ml.Model(p)` and one `predict` on a zero input of the model's input
  * shape, outputs of the expected shape. Two round trips, two results:
  *   models.placement  passed | failed
@@ -12,20 +14,11 @@ import { minimatch } from 'minimatch';
 import type { BoardProfile } from '../../profile/profile.js';
 import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelsOptions } from '../definition.js';
-import { PY_PRELUDE, pyEmit, pyValue, runProbe } from '../probe.js';
+import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
 
 /** Bytes read from the start of each model on the board to prove which file sits there. */
 export const HEAD_BYTES = 16;
-
-export function isModelFile(path: string, profile: BoardProfile): boolean {
-  const name = basename(path);
-  return profile.models.some((g) => minimatch(name, g, { dot: true }));
-}
-
-export function modelFiles(files: readonly ImageFile[], profile: BoardProfile): ImageFile[] {
-  return files.filter((f) => isModelFile(f.path, profile));
-}
 
 /** What format a model's first bytes say it is (null when neither a TFLite flatbuffer nor an NBIN network). */
 export function modelFormat(head: Uint8Array): 'tflite' | 'nbin' | null {
@@ -35,68 +28,39 @@ export function modelFormat(head: Uint8Array): 'tflite' | 'nbin' | null {
   return null;
 }
 
+/**
+ * Is this file a model? By name (the profile's model globs, any case) or by content (TFL3 at
+ * byte 4, NBIN at byte 0). The one rule build and verify share is coming to harness/romfs; this is
+ * the only call site to switch.
+ */
+export function isModel(path: string, bytes: Uint8Array, profile: BoardProfile): boolean {
+  const name = basename(path);
+  return profile.models.some((g) => minimatch(name, g, { dot: true, nocase: true })) || modelFormat(bytes.subarray(0, 8)) !== null;
+}
+
+export function modelFiles(files: readonly ImageFile[], profile: BoardProfile, image: Uint8Array): ImageFile[] {
+  return files.filter((f) => isModel(f.path, image.subarray(f.offset, f.offset + f.size), profile));
+}
+
+const IS = { tflite: "a TFLite model ('TFL3' at byte 4)", nbin: "an ST NBIN network ('NBIN' at byte 0)" } as const;
+const RUNS = { tflite: "TFLite models ('TFL3' at byte 4)", nbin: "ST NBIN networks ('NBIN' at byte 0)" } as const;
+
+/** Why a model's bytes are not a model the board's firmware runs (undefined when they are). */
+export function formatProblem(m: Pick<ImageFile, 'path' | 'size' | 'offset'>, image: Uint8Array, profile: BoardProfile): string | undefined {
+  const want = profile.modelFormat;
+  if (m.size === 0) return `${m.path}: 0 bytes: not a model (profile ${profile.name} runs ${RUNS[want]})`;
+  const got = modelFormat(image.subarray(m.offset, m.offset + Math.min(m.size, HEAD_BYTES)));
+  if (got === null) return `${m.path}: not a model: neither a TFLite flatbuffer ('TFL3' at byte 4) nor an NBIN network ('NBIN' at byte 0)`;
+  if (got !== want) return `${m.path}: is ${IS[got]}, but profile ${profile.name} runs only ${RUNS[want]}`;
+  return undefined;
+}
+
 export function placementProbe(paths: string[], root = '/rom'): string {
-  return `${PY_PRELUDE}import binascii
-try:
-    import uctypes
-except ImportError:
-    uctypes = None
-def _hil_place(paths):
-    if uctypes is None:
-        return {'error': 'no uctypes module on this firmware: in-place addresses cannot be read'}
-    out = []
-    for p in paths:
-        try:
-            f = open(${JSON.stringify(root + '/')} + p, 'rb')
-            try:
-                a = uctypes.addressof(f)
-                h = f.read(${HEAD_BYTES})
-            finally:
-                f.close()
-            out.append([p, a, binascii.hexlify(h).decode(), None])
-        except Exception as e:
-            out.append([p, None, None, _hil_tb(e)])
-    return {'models': out}
-${pyEmit(`_hil_place(${pyValue(paths)})`)}
-`;
+  return scenarioProgram('placement', { root, paths, head: HEAD_BYTES });
 }
 
 export function inferenceProbe(paths: string[], root = '/rom'): string {
-  return `${PY_PRELUDE}
-def _hil_zero(buf, shape, dtype):
-    try:
-        buf[:] = bytes(len(buf))
-    except Exception:
-        for i in range(len(buf)):
-            buf[i] = 0
-def _hil_shape(o):
-    s = getattr(o, 'shape', None)
-    if s is None:
-        return [len(o)]
-    return [int(x) for x in s]
-def _hil_infer(paths):
-    try:
-        import ml
-    except ImportError as e:
-        return {'ml': False, 'why': 'no ml module on this firmware (%s)' % e}
-    out = []
-    for p in paths:
-        r = {'path': p}
-        try:
-            m = ml.Model(${JSON.stringify(root + '/')} + p)
-            text = str(m)
-            r['repr'] = text[:300]
-            r['simulated'] = bool(getattr(m, 'simulated', False)) or ('simulated' in text.lower())
-            r['input'] = [[int(x) for x in s] for s in m.input_shape]
-            r['want'] = [[int(x) for x in s] for s in m.output_shape]
-            res = m.predict([_hil_zero for s in m.input_shape])
-            r['got'] = [_hil_shape(o) for o in res]
-        except Exception as e:
-            r['tb'] = _hil_tb(e)
-        out.append(r)
-    return {'ml': True, 'models': out}
-${pyEmit(`_hil_infer(${pyValue(paths)})`)}
-`;
+  return scenarioProgram('inference', { root, paths });
 }
 
 export interface PlacementFinding {
@@ -124,6 +88,10 @@ export function judgePlacement(
     const expectedAddress = profile.partition.origin + m.offset;
     const got = answer.find((a) => a[0] === m.path);
     const f: PlacementFinding = { path: m.path, offset: m.offset, address: null, expectedAddress, align, problems: [] };
+    // The format is judged from the image whatever the board answers (a board without ml runs
+    // no inference, so placement is the only check that sees a file that is no model).
+    const format = formatProblem(m, image, profile);
+    if (format) f.problems.push(format);
     if (!got) {
       f.problems.push(`${m.path}: no answer from the board`);
       return f;
@@ -142,8 +110,6 @@ export function judgePlacement(
     const want = image.subarray(m.offset, m.offset + head.length);
     if (!Buffer.from(want).equals(head)) {
       f.problems.push(`${m.path}: the bytes at ${hex(address)} (${headHex.slice(0, 16)}…) are not the image's model (${Buffer.from(want).toString('hex').slice(0, 16)}…)`);
-    } else if (m.size > 0 && modelFormat(head) === null) {
-      f.problems.push(`${m.path}: not a model: neither a TFLite flatbuffer ('TFL3' at byte 4) nor an NBIN network`);
     }
     return f;
   });
@@ -161,7 +127,7 @@ export interface InferenceModel {
 
 export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promise<CheckResult[]> {
   const { device, profile, image } = ctx;
-  const models = modelFiles(image.files, profile);
+  const models = modelFiles(image.files, profile, image.bytes);
   const t0 = performance.now();
   if (models.length === 0) {
     const status = opts.requireModels ? 'failed' : 'skipped';
@@ -177,7 +143,8 @@ export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promi
   let placement: CheckResult;
   let findings: PlacementFinding[] = [];
   if (!place.value.models) {
-    placement = { name: 'models.placement', status: 'failed', reason: place.value.error ?? 'no answer', durationMs: placementMs, details: [] };
+    const formats = models.map((m) => formatProblem(m, image.bytes, profile)).filter((x): x is string => x !== undefined);
+    placement = { name: 'models.placement', status: 'failed', reason: place.value.error ?? 'no answer', durationMs: placementMs, details: formats };
   } else {
     findings = judgePlacement(models, place.value.models, image.bytes, profile);
     const problems = findings.flatMap((f) => f.problems);
