@@ -88,7 +88,7 @@ async function runModuleCheck(ctx: CheckContext, name: string, path: string, opt
     // hil's own errors (a link fault in a board round trip) keep their meaning; anything else
     // the module threw is that check's error, naming the module: the other checks still run.
     if (e instanceof HilError) throw e;
-    return [{ name, status: 'error', reason: `${path}: check threw ${oneLine(e)}`, durationMs: performance.now() - t0, details: [] }];
+    return [{ name, status: 'error', reason: `${path}: check threw ${e instanceof Error ? `${e.name}: ${oneLine(e)}` : oneLine(e)}`, durationMs: performance.now() - t0, details: [] }];
   }
   return validateModuleResults(r, name, path, performance.now() - t0);
 }
