@@ -126,4 +126,11 @@ describe('hil run verdicts on the simulated board', () => {
     expect(checks(r).map((c) => [c.name, c.status, c.reason])).toEqual([['listing', 'passed', undefined]]);
     expect(byName(r, 'listing').details).toEqual(['1 files and 63 directories match (names, sizes, sha256 computed on the board)']);
   });
+
+  it('listing expects what the firmware lists: a file record with no data stops the firmware listing: a FAIL naming the file', async () => {
+    const r = await run(scenarioWithImage(join(tmp, 'nodata'), romfsImage([file('ok.txt', 'ok'), file('nodata.txt', null)]), ['listing']));
+    const listing = byName(r, 'listing');
+    expect(listing.status).toBe('failed');
+    expect(listing.details).toContain("nodata.txt: in the image's records, but the firmware does not list it (its folder's listing stops before it)");
+  });
 });

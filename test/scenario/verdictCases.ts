@@ -35,11 +35,12 @@ const cat = (...a: Uint8Array[]) => Buffer.concat(a);
 const rec = (kind: number, payload: Uint8Array) => cat(encodeVaruint(kind), encodeVaruint(payload.length), payload);
 const named = (name: Uint8Array, rest: Uint8Array) => cat(encodeVaruint(name.length), name, rest);
 const asBytes = (s: string | Uint8Array) => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
-export type Node = { file: string | Uint8Array; data: string | Uint8Array } | { dir: string | Uint8Array; children: Node[] };
-export const file = (name: string | Uint8Array, data: string | Uint8Array): Node => ({ file: name, data });
+export type Node = { file: string | Uint8Array; data: string | Uint8Array | null } | { dir: string | Uint8Array; children: Node[] };
+/** A file; `data: null` writes a file record with no data record (the firmware cannot open it). */
+export const file = (name: string | Uint8Array, data: string | Uint8Array | null): Node => ({ file: name, data });
 export const dir = (name: string | Uint8Array, children: Node[]): Node => ({ dir: name, children });
 const encode = (n: Node): Uint8Array =>
-  'file' in n ? rec(5, named(asBytes(n.file), rec(2, asBytes(n.data)))) : rec(4, named(asBytes(n.dir), cat(...n.children.map(encode))));
+  'file' in n ? rec(5, named(asBytes(n.file), n.data === null ? new Uint8Array(0) : rec(2, asBytes(n.data)))) : rec(4, named(asBytes(n.dir), cat(...n.children.map(encode))));
 export function romfsImage(top: Node[]): Uint8Array {
   const body = cat(...top.map(encode));
   return cat(Uint8Array.of(0xd2, 0xcd, 0x31), encodeVaruint(body.length), body);

@@ -4,7 +4,9 @@
  * trip (harness/board/scenario/listing.py). Names travel as bytes: a name that is not UTF-8, an
  * entry that cannot be opened or read, is a finding naming that entry (never an error of hil's).
  */
-import type { CheckContext, ImageFile } from '../context.js';
+import type { CheckContext } from '../context.js';
+import { displayPath, firmwareView } from '../../romfs/firmwareView.js';
+import { isMicroPythonStr } from '../../romfs/vfsRom.js';
 import type { ListingOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
@@ -17,7 +19,7 @@ export function listingProbe(opts: ListingOptions, root = '/rom'): string {
 export type RawListingEntry = [nameHex: string, size: number, sha256: string | null, error: string | null];
 
 export interface BoardEntry {
-  /** The path under /rom (directories end in `/`); bytes that are not UTF-8 shown as `\xNN`. */
+  /** The path under /rom (directories end in `/`); a path that is not UTF-8 as `hex:` + its bytes. */
   path: string;
   /** False when the name's bytes are not UTF-8. */
   utf8: boolean;
@@ -26,39 +28,54 @@ export interface BoardEntry {
   error: string | null;
 }
 
-/** A name's bytes for messages: UTF-8 text when it is, else printable ASCII with `\xNN` escapes. */
-export function showName(b: Uint8Array): { text: string; utf8: boolean } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(b), utf8: true };
-  } catch {
-    let text = '';
-    for (const c of b) text += c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
-    return { text, utf8: false };
-  }
-}
-
 export function decodeListing(raw: readonly RawListingEntry[]): BoardEntry[] {
   return raw.map(([hex, size, sha256, error]) => {
-    const { text, utf8 } = showName(Buffer.from(hex, 'hex'));
-    return { path: text, utf8, size, sha256, error };
+    const b = Buffer.from(hex, 'hex');
+    const dir = size === -1 && b.length > 0 && b[b.length - 1] === 0x2f;
+    const bare = dir ? b.subarray(0, -1) : b;
+    return { path: dir ? `${displayPath(bare)}/` : displayPath(bare), utf8: isMicroPythonStr(bare), size, sha256, error };
   });
 }
 
-/** The image as the firmware should list it: directories (ending in `/`) and files, in order. */
+/** The image as the firmware lists it: directories (ending in `/`) and files, in listing order. */
 export interface ExpectedEntry {
   path: string;
   dir: boolean;
   size: number;
   sha256?: string;
+  /** Why the firmware cannot list, open or read this entry (a finding about the image). */
+  problem?: string;
 }
 
-export function expectedListing(ctx: Pick<CheckContext, 'image'>): ExpectedEntry[] {
-  const files = new Map<string, ImageFile>(ctx.image.files.map((f) => [f.path, f]));
-  return ctx.image.entries.map((e) => {
-    if (e.type === 'dir') return { path: e.path, dir: true, size: -1 };
-    const f = files.get(e.path);
-    return { path: e.path, dir: false, size: e.size, sha256: f?.sha256 };
-  });
+/**
+ * What the listing should show: the firmware's view of the image (harness/romfs firmwareView:
+ * every entry a board's /rom lists, in listing order, each file as open() gives it).
+ */
+export function expectedListing(ctx: { image: Pick<CheckContext['image'], 'bytes' | 'entries'> }): ExpectedEntry[] {
+  const view = firmwareView(ctx.image.bytes);
+  if (view.mount !== 'ok') return [{ path: '/', dir: true, size: -1, problem: `the firmware cannot mount the image (${view.mount.error})` }];
+  const out: ExpectedEntry[] = [];
+  if (view.root !== 'complete' && view.root !== undefined) out.push({ path: '/', dir: true, size: -1, problem: `the firmware cannot list /rom (${typeof view.root === 'string' ? view.root : view.root.error})` });
+  for (const e of view.entries) {
+    if (e.type === 'dir') {
+      const l = e.listing;
+      const problem = l === undefined || l === 'complete' ? undefined : `the firmware cannot list this directory (${typeof l === 'string' ? l : l.error})`;
+      out.push({ path: `${e.display}/`, dir: true, size: -1, ...(problem ? { problem } : {}) });
+      continue;
+    }
+    const o = e.open;
+    if (!o || 'error' in o) out.push({ path: e.display, dir: false, size: e.listedSize, problem: `the firmware lists this file but cannot open it (${o ? o.error : 'not opened'})` });
+    else if (o.outside) out.push({ path: e.display, dir: false, size: o.size, problem: 'its data lies outside the image' });
+    else out.push({ path: e.display, dir: false, size: o.size, sha256: o.sha256 });
+  }
+  if (view.truncated) out.push({ path: '/', dir: true, size: -1, problem: 'the listing does not end (too many entries)' });
+  // What the image's records hold but the firmware never lists (its listing stops at a record
+  // it cannot use): the application cannot reach it.
+  const listed = new Set(out.map((e) => e.path));
+  for (const e of ctx.image.entries) {
+    if (!listed.has(e.path)) out.push({ path: '/', dir: true, size: -1, problem: `${e.path}: in the image's records, but the firmware does not list it (its folder's listing stops before it)` });
+  }
+  return out;
 }
 
 /** Differences between the expected listing and the board's, one line each naming the entry. */
@@ -69,8 +86,10 @@ export function diffListing(want: readonly ExpectedEntry[], board: readonly Boar
     if (!b.utf8) out.push(`${b.path}: name is not UTF-8 (os.listdir of its folder raises UnicodeError on the board)`);
     if (b.error) out.push(`${b.path}: ${b.error} on the board`);
   }
+  for (const w of want) if (w.problem) out.push(w.path === '/' && /^\S+: /.test(w.problem) ? w.problem : `${w.path}: ${w.problem}`);
   const wanted = new Set<string>();
   for (const w of want) {
+    if (w.path === '/') continue;
     wanted.add(w.path);
     const g = got.get(w.path);
     if (w.dir) {
