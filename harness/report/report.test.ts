@@ -92,3 +92,21 @@ describe('JSON report', () => {
     expect(back.devices[1].scenarios[0].checks[0].details[0]).toBe('lib/x.py: 3 bytes on the board, 4 in the image');
   });
 });
+
+describe('a status hil does not know (defence behind the validation of custom results)', () => {
+  const odd = makeRunResult([device('cam9', [{ name: 'mine', status: 'fail' as CheckResult['status'], durationMs: 3, details: [] }])], new Date('2026-11-25T08:00:00.000Z'));
+  it('counts as an error (exit 3), never as a pass', () => {
+    expect(odd.counts).toMatchObject({ passed: 0, error: 1, total: 1 });
+    expect(odd.exitCode).toBe(3);
+  });
+  it('prints ERR on the console, never "undefined"', () => {
+    const text = formatConsole(odd, { colour: false });
+    expect(text).toMatch(/ERR {2}mine/);
+    expect(text).not.toMatch(/undefined/);
+  });
+  it('is a JUnit <error> naming the status, without a crash', () => {
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(toJUnit(odd));
+    expect(doc.testsuites.errors).toBe('1');
+    expect(doc.testsuites.testsuite.testcase.error.message).toBe('unknown status "fail"');
+  });
+});

@@ -39,6 +39,18 @@ describe('hil run verdicts on the simulated board', () => {
     expect(r.exitCode).toBe(1);
   });
 
+  it('1: where an import replaces sys.path (the table cannot be put back), each module is imported after its own soft reset', async () => {
+    const r = await run(scenarioWithTree(join(tmp, 'swap'), {
+      'lib/aaswap.py': 'import sys\nsys.path = ["/nowhere"]\n',
+      'lib/zzneeds.py': 'import helper\n',
+      'lib/helper.py': 'X = 1\n',
+    }, ['imports']));
+    const imports = byName(r, 'imports');
+    expect([imports.status, imports.reason]).toEqual(['passed', undefined]);
+    expect(imports.details).toContain('the module table could not be put back between imports: each module was imported after its own soft reset');
+    expect(imports.details).toContain('import zzneeds: ok (/rom/lib/zzneeds.mpy)');
+  });
+
   it('2: a module in a folder without __init__ is imported (namespace package), so a broken one FAILs', async () => {
     const r = await run(scenarioWithTree(join(tmp, 'ns'), namespaceTree, ['imports']));
     const imports = byName(r, 'imports');
