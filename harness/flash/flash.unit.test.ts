@@ -9,8 +9,10 @@ import { preflight } from './preflight.js';
 import { checkImageBytes } from './prepareImage.js';
 import type { BoardFacts } from './probeBoard.js';
 import { progressLine, createProgress } from './progress.js';
-import { resumePoint, isLinkFault } from './sendImage.js';
-import { eraseLength } from './strategies/romIoctl.js';
+import { resumePoint, isLinkFault, blocksTouched } from './sendImage.js';
+import { eraseLength, romWriteUnit } from './strategies/romIoctl.js';
+import { dfuArgs } from './strategies/dfu.js';
+import { openmvBootloaderSerial } from './dfu/bootloaderSerial.js';
 import { compareListing } from './verifyFlash.js';
 import { flatRomfs } from './testImage.js';
 import { InfraError } from '../errors.js';
@@ -20,7 +22,8 @@ const h7 = loadProfile('openmv-h7');
 const an385 = loadProfile('qemu-mps2-an385');
 
 const facts = (over: Partial<BoardFacts> = {}): BoardFacts => ({
-  romIoctl: true, segments: 1, partitionSize: 0x20000, partitionErrno: null, origin: 0x081e0000, eraseBlock: 0x20000,
+  romIoctl: true, segments: 1, partitionSize: 0x20000, partitionErrno: null, access: 'memoryview', blockSize: null, blockCount: null,
+  origin: 0x081e0000, minWrite: 16, eraseBlock: -22,
   mpy: 6 | ((6 << 2 | 3) << 8), deflate: true, bytearrayAt: true, sha256: true, memFree: 200_000, platform: 'pyboard', currentSha256: null, ...over,
 });
 
@@ -99,25 +102,57 @@ describe('preflight (nothing written: pure checks)', () => {
 });
 
 describe('strategy choice', () => {
-  const ctx = (f: Partial<BoardFacts>, profile = an385, qemuLoaderAvailable = false) => ({ profile, facts: facts(f), partition: 0, qemuLoaderAvailable });
-  it('uses rom-ioctl when the board reports an erase block', () => {
-    expect(chooseStrategy(ctx({}), 'b')).toBe('rom-ioctl');
+  const rt = loadProfile('openmv-rt1062');
+  const ctx = (f: Partial<BoardFacts>, profile = an385, qemuLoaderAvailable = false) => ({ profile, facts: facts(f), partition: 0, qemuLoaderAvailable, dfuUtilAvailable: true });
+  it('uses rom-ioctl on the released API: rom_ioctl(3, id, 0) answered a min write, rom_ioctl(6) = -22 is no obstacle', () => {
+    const c = chooseStrategy(ctx({ minWrite: 16, eraseBlock: -22 }, h7), 'b');
+    expect(c).toMatchObject({ name: 'rom-ioctl', how: 'auto', skipped: [] });
+    expect(c.why).toMatch(/rom_ioctl\(3, 0, 0\) = 16.*rom_ioctl\(6, 0\) = -22 \(released API: whole-range erase only\)/);
   });
-  it('falls back to ram when rom_ioctl(6) is -22 and the profile allows ram', () => {
-    expect(whyNot('rom-ioctl', ctx({ eraseBlock: -22 }))).toMatch(/= -22/);
-    expect(chooseStrategy(ctx({ eraseBlock: -22 }), 'b')).toBe('ram');
+  it('falls back to ram when rom_ioctl(3, id, 0) is -22 (qemu port) and the profile allows ram, saying why', () => {
+    expect(whyNot('rom-ioctl', ctx({ minWrite: -22 }))).toMatch(/rom_ioctl\(3, 0, 0\) = -22/);
+    const c = chooseStrategy(ctx({ minWrite: -22 }), 'b');
+    expect(c.name).toBe('ram');
+    expect(c.skipped).toEqual([{ name: 'rom-ioctl', why: expect.stringMatching(/= -22/) }]);
+  });
+  it('a negative answer other than -22 to the writability probe is the board refusing (exit 5), not a reason to try DFU', () => {
+    let err: unknown;
+    try { chooseStrategy(ctx({ minWrite: -5 }, h7), 'h7board'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(BoardRefusedError);
+    expect((err as Error).message).toMatch(/h7board: board refused the writability probe: rom_ioctl\(3, 0, 0\) = -5/);
+  });
+  it('picks blockdev for a block-device segment (RT1062), never rom-ioctl', () => {
+    const f = { access: 'blockdev' as const, minWrite: -22, blockSize: 4096, blockCount: 2048 };
+    expect(whyNot('rom-ioctl', ctx(f, rt))).toMatch(/block device object/);
+    expect(chooseStrategy(ctx(f, rt), 'rt')).toMatchObject({ name: 'blockdev', why: expect.stringMatching(/2048 blocks of 4096 bytes/) });
+    expect(whyNot('blockdev', ctx({}, rt))).toMatch(/not a block device/);
+  });
+  it('dfu: the RT1062 NXP loader is out of scope (exit 5 with the reason); OpenMV needs machine.bootloader and dfu-util', () => {
+    const f = { access: 'blockdev' as const, minWrite: -22, bootloader: true, uniqueId: '00'.repeat(12) };
+    let err: unknown;
+    try { chooseStrategy({ ...ctx(f, rt), requested: 'dfu' }, 'rt'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(NoStrategyError);
+    expect((err as NoStrategyError).exitCode).toBe(5);
+    expect((err as Error).message).toMatch(/strategy dfu cannot be used: .*NXP's ROM loader/);
+    expect(whyNot('dfu', ctx({ bootloader: false }, h7))).toMatch(/machine\.bootloader/);
+    expect(chooseStrategy({ ...ctx({ bootloader: true }, h7), requested: 'dfu' }, 'h7').name).toBe('dfu');
+    let missing: unknown;
+    try { chooseStrategy({ ...ctx({ bootloader: true }, h7), requested: 'dfu', dfuUtilAvailable: false }, 'h7'); } catch (e) { missing = e; }
+    expect((missing as Error).message).toMatch(/^dfu-util not found on PATH.*Debian package dfu-util/);
+    expect((missing as FlashInputError).exitCode).toBe(2);
   });
   it('never picks ram for a flash partition: no strategy is a clear error (exit 5)', () => {
     let err: unknown;
-    try { chooseStrategy(ctx({ eraseBlock: -22 }, h7), 'h7board'); } catch (e) { err = e; }
+    const noDfu = { ...h7, flash: { strategies: ['rom-ioctl' as const, 'ram' as const] } };
+    try { chooseStrategy(ctx({ minWrite: -22 }, noDfu), 'h7board'); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(NoStrategyError);
     expect((err as NoStrategyError).exitCode).toBe(5);
-    expect((err as Error).message).toMatch(/h7board: no flash strategy applies \(rom-ioctl: rom_ioctl\(6, 0\) = -22/);
+    expect((err as Error).message).toMatch(/h7board: no flash strategy applies \(rom-ioctl: rom_ioctl\(3, 0, 0\) = -22.*ram: .*not RAM/);
   });
   it('qemu-loader needs the device hook', () => {
     const onlyLoader = { ...an385, flash: { strategies: ['qemu-loader' as const] } };
-    expect(() => chooseStrategy(ctx({ eraseBlock: -22 }, onlyLoader), 'q')).toThrow(/not a QEMU board started by hil/);
-    expect(chooseStrategy(ctx({ eraseBlock: -22 }, onlyLoader, true), 'q')).toBe('qemu-loader');
+    expect(() => chooseStrategy(ctx({ minWrite: -22 }, onlyLoader), 'q')).toThrow(/not a QEMU board started by hil/);
+    expect(chooseStrategy(ctx({ minWrite: -22 }, onlyLoader, true), 'q').name).toBe('qemu-loader');
   });
   it('a requested strategy must be in the profile and usable', () => {
     expect(() => chooseStrategy({ ...ctx({}, h7), requested: 'ram' }, 'b')).toThrow(FlashInputError);
@@ -125,6 +160,36 @@ describe('strategy choice', () => {
   });
   it('refuses boards that cannot hash (no verification possible)', () => {
     expect(() => chooseStrategy(ctx({ sha256: false }), 'b')).toThrow(/hashlib\.sha256/);
+  });
+});
+
+describe('rom-ioctl write unit and erase length', () => {
+  it('writes in max(min write answered, the medium word): H7 answers 16 but programs 32-byte words', () => {
+    expect(romWriteUnit(16, h7.partition.writeUnit)).toBe(32);
+    expect(romWriteUnit(4, undefined)).toBe(4);
+    expect(romWriteUnit(16, 4)).toBe(16);
+  });
+  it('erases whole units covering the image, never past the segment', () => {
+    expect(eraseLength(1000, 32, 1 << 20)).toBe(1024);
+    expect(eraseLength(0x20000, 32, 0x20000)).toBe(0x20000);
+    expect(eraseLength(5000, 1, null)).toBe(5000);
+  });
+});
+
+describe('DFU bootloader serial', () => {
+  it('is machine.unique_id() with its 32-bit words in reverse order, each byte-swapped (the 12 bytes reversed), upper case', () => {
+    expect(openmvBootloaderSerial('0123456789abcdef00112233')).toBe('33221100EFCDAB8967452301');
+    expect(openmvBootloaderSerial('0011')).toBeUndefined();
+    expect(openmvBootloaderSerial(null)).toBeUndefined();
+  });
+  it('dfu-util arguments: OpenMV bootloader by VID:PID, alt and serial; Arduino by DfuSe address, leaving after read-back', () => {
+    const a = dfuArgs(h7.dfu!, 0, 'SER', '/i.img', '/b.img', 100);
+    expect(a.download).toEqual(['-w', '-d', ',37c5:9204', '-a', '3', '-S', 'SER', '-D', '/i.img']);
+    expect(a.upload).toEqual(['-w', '-d', ',37c5:9204', '-a', '3', '-S', 'SER', '-U', '/b.img', '--reset']);
+    const giga = loadProfile('arduino-giga');
+    const g = dfuArgs(giga.dfu!, 0, undefined, '/i.img', '/b.img', 100);
+    expect(g.download).toEqual(['-w', '-d', ',2341:0366', '-a', '1', '-s', '0x90B00000', '-D', '/i.img']);
+    expect(g.upload).toEqual(['-w', '-d', ',2341:0366', '-a', '1', '-s', '0x90B00000:100:leave', '-U', '/b.img']);
   });
 });
 
@@ -181,19 +246,22 @@ describe('transfer planning', () => {
     expect(4 + n).toBe(blockEnds[0]);
     expect(Buffer.from(inflateSync(data.subarray(4, 4 + n)))).toEqual(Buffer.from(img.subarray(plan.blockSize, 2 * plan.blockSize)));
   });
-  it('resume point: first block the board does not hold; dirty when neither image nor erased', () => {
+  it('resume point: first block the board does not hold, and what each block from there holds', () => {
     const img = rnd(4096);
     const plan = planTransfer(img, { memFree: 4096, deflate: false }, { chunkSize: 1024 });
     const d = plan.blocks.map((b) => b.digest);
     const erased = blockDigest(new Uint8Array(1024).fill(0xff));
-    expect(resumePoint(plan, 0, [d[0]!, d[1]!, erased])).toEqual({ block: 2, dirtyFrom: null });
-    expect(resumePoint(plan, 1, [d[1]!, 'garbage', erased])).toEqual({ block: 2, dirtyFrom: 2048 });
-    expect(resumePoint(plan, 0, [d[0]!, d[1]!, d[2]!, d[3]!])).toEqual({ block: 4, dirtyFrom: null });
+    expect(resumePoint(plan, 0, [d[0]!, d[1]!, erased])).toEqual({ block: 2, states: ['erased'] });
+    expect(resumePoint(plan, 1, [d[1]!, 'garbage', erased])).toEqual({ block: 2, states: ['dirty', 'erased'] });
+    expect(resumePoint(plan, 0, [d[0]!, erased, d[2]!])).toEqual({ block: 1, states: ['erased', 'image'] });
+    expect(resumePoint(plan, 0, [d[0]!, d[1]!, d[2]!, d[3]!])).toEqual({ block: 4, states: [] });
   });
-  it('erase covers whole erase blocks inside the partition', () => {
-    expect(eraseLength(1000, 4096, 1 << 20)).toBe(4096);
-    expect(eraseLength(5000, 0x20000, 0x20000)).toBe(0x20000);
-    expect(eraseLength(5000, null, null)).toBe(5000);
+  it('blocks touched: those starting before the acknowledged bytes plus the chunks in flight', () => {
+    expect(blocksTouched([1024, 2048, 3072, 4096], 1024, 2048)).toBe(3);
+    expect(blocksTouched([1024, 2048, 3072, 4096], 0, 0)).toBe(0);
+    expect(blocksTouched([1024, 2048, 3072, 4096], 0, 1)).toBe(1);
+    // compressed: small frames, many complete within one chunk in flight
+    expect(blocksTouched([100, 200, 300, 400, 500], 100, 250)).toBe(4);
   });
   it('only link faults are retried', () => {
     expect(isLinkFault(new InfraError('x', 'transfer'))).toBe(true);

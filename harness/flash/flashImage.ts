@@ -6,9 +6,9 @@
  * Only then does it return a result.
  */
 import type { Device } from '../device/types.js';
-import type { FlashStrategyName } from '../profile/profile.js';
-import { NoStrategyError } from './errors.js';
-import { chooseStrategy } from './chooseStrategy.js';
+import type { FlashStrategyName, PartitionSpec } from '../profile/profile.js';
+import { FlashInputError } from './errors.js';
+import { chooseStrategy, type StrategyChoice } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import { cachedPlan, type TransferPlan } from './planTransfer.js';
 import { preflight } from './preflight.js';
@@ -19,6 +19,8 @@ import { sendImage } from './sendImage.js';
 import { qemuLoaderHook, qemuLoaderStrategy } from './strategies/qemuLoader.js';
 import { ramStrategy } from './strategies/ram.js';
 import { romIoctlStrategy } from './strategies/romIoctl.js';
+import { blockdevStrategy } from './strategies/blockdev.js';
+import { dfuStrategy } from './strategies/dfu.js';
 import type { FlashStrategy, StrategyTarget } from './strategies/types.js';
 import { checkRomAfterReset, verifyBoardImage } from './verifyFlash.js';
 import { retryLinkFault } from './retryLinkFault.js';
@@ -30,14 +32,14 @@ export interface FlashOptions {
   sourceDir?: string;
   /** Name used in messages for `image` bytes. */
   imageName?: string;
-  /** ROMFS partition (segment) id, default 0. */
+  /** ROMFS segment number (`rom_ioctl` id; `--segment`), default 0. */
   partition?: number;
   /** Write even when the board already holds the image. */
   force?: boolean;
   /** Flash images whose models are not aligned for the profile (reported as a warning). */
   allowMisaligned?: boolean;
-  /** Use this strategy (it must be in the profile's list and the board must support it). */
-  strategy?: FlashStrategyName;
+  /** Use this strategy (it must be in the profile's list and the board must support it); default auto. */
+  strategy?: FlashStrategyName | 'auto';
   /** Compress: undefined = when it pays, false = never, true = always (board needs deflate). */
   compress?: boolean;
   /** Override the chunk size computed from the board's free heap. */
@@ -56,6 +58,8 @@ export interface FlashResult {
   device: string;
   image: string;
   strategy: FlashStrategyName;
+  /** How the strategy was chosen (auto or requested), why it fits, and what was skipped. */
+  strategyChoice: StrategyChoice;
   partition: number;
   imageBytes: number;
   /** Payload bytes the board acknowledged (compressed size when compressed; 0 when skipped). */
@@ -71,13 +75,17 @@ export interface FlashResult {
   verifiedSha256: string;
   /** Block indexes transfers resumed from after link faults. */
   resumedFrom: number[];
+  /** What was done on the way worth knowing: each resume (written on without erase, or erased and restarted), write-complete answers, DFU steps. */
+  notes: string[];
   /** /rom was checked after a soft reset. */
   mountChecked: boolean;
   warnings: string[];
 }
 
-const STRATEGIES: Partial<Record<FlashStrategyName, FlashStrategy>> = {
+const STRATEGIES: Record<FlashStrategyName, FlashStrategy> = {
   'rom-ioctl': romIoctlStrategy,
+  blockdev: blockdevStrategy,
+  dfu: dfuStrategy,
   ram: ramStrategy,
   'qemu-loader': qemuLoaderStrategy,
 };
@@ -92,23 +100,31 @@ function imageInput(opts: FlashOptions): ImageInput {
 export async function flashImage(device: Device, opts: FlashOptions): Promise<FlashResult> {
   const started = performance.now();
   const partition = opts.partition ?? 0;
-  const progress: ProgressReporter =
+  const baseProgress: ProgressReporter =
     opts.onProgress === true || opts.onProgress === undefined ? createProgress({ label: `flash ${device.name}` })
     : opts.onProgress === false ? silentProgress
     : opts.onProgress;
+  const notes: string[] = [];
+  const progress: ProgressReporter = { ...baseProgress, note: (m) => { notes.push(m); baseProgress.note(m); } };
   const profile = device.profile;
+  const segment = profile.segments[partition];
+  if (!segment) {
+    throw new FlashInputError(`device ${device.name}: profile ${profile.name} has no segment ${partition} (segments 0..${profile.segments.length - 1})`);
+  }
 
   const img: PreparedImage = await prepareImage(imageInput(opts), profile);
   const facts: BoardFacts = await retryLinkFault('probe', () => probeBoard(device, partition, opts.force ? 0 : img.length), progress);
   const checked = preflight(img, facts, profile, device.name, { partition, allowMisaligned: opts.allowMisaligned });
   for (const w of checked.warnings) progress.note(`warning: ${w}`);
-  const strategyName = chooseStrategy(
-    { profile, facts, partition, qemuLoaderAvailable: qemuLoaderHook(device) !== undefined, requested: opts.strategy },
+  const choice = chooseStrategy(
+    { profile, facts, partition, segment, qemuLoaderAvailable: qemuLoaderHook(device) !== undefined, requested: opts.strategy === 'auto' ? undefined : opts.strategy },
     device.name,
   );
+  const strategyName = choice.name;
   const strategy = STRATEGIES[strategyName];
-  if (!strategy) throw new NoStrategyError(`device ${device.name}: strategy ${strategyName} is not implemented in this build of hil; nothing was written`);
-  const target: StrategyTarget = { device, partition, facts, length: img.length };
+  const target: StrategyTarget = { device, partition, segment, facts, length: img.length, progress };
+  // Everything below may write: first make sure the written image can also be proven.
+  refuseUnwritable(img.length, facts, segment, strategy, target, device.name);
 
   const result = (over: Partial<FlashResult> & Pick<FlashResult, 'skipped' | 'verifiedSha256'>): FlashResult => {
     const elapsedMs = performance.now() - started;
@@ -116,6 +132,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
       device: device.name,
       image: img.name,
       strategy: strategyName,
+      strategyChoice: choice,
       partition,
       imageBytes: img.length,
       bytesSent: 0,
@@ -123,6 +140,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
       elapsedMs,
       rate: elapsedMs > 0 ? (img.length * 1000) / elapsedMs : 0,
       resumedFrom: [],
+      notes,
       mountChecked: false,
       warnings: checked.warnings,
       ...over,
@@ -130,7 +148,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   };
 
   if (!opts.force) {
-    // Skip-if-same: the probe hashed the partition's first img.length bytes in the same round trip.
+    // Skip-if-same: the probe hashed the segment's first img.length bytes in the same round trip.
     const current = facts.currentSha256 ?? (await retryLinkFault('hash', () => hashBoardImage(device, partition, img.length), progress));
     if (current === img.sha256) {
       progress.note(`board already holds this image (sha256 ${current.slice(0, 16)}…): nothing written`);
@@ -142,13 +160,14 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   let compressed = false;
   let resumedFrom: number[] = [];
   if (strategy.kind === 'stream') {
+    const unit = strategy.writeUnit(target);
     // Erasing the same range again is harmless, so a lost answer is asked for by erasing again.
-    const { minWrite } = await retryLinkFault('erase', () => strategy.prepare(target), progress);
-    const plan = cachedPlan(opts.planCache, img.bytes, img.sha256, facts, { minWrite, compress: opts.compress, chunkSize: opts.chunkSize });
+    await retryLinkFault('erase', () => strategy.prepare(target, unit), progress);
+    const plan = cachedPlan(opts.planCache, img.bytes, img.sha256, facts, { minWrite: unit, compress: opts.compress, chunkSize: opts.chunkSize });
     compressed = plan.compressed;
     let sent;
     try {
-      sent = await sendImage(target, strategy, img.bytes, plan, minWrite, { progress, retries: opts.retries });
+      sent = await sendImage(target, strategy, img.bytes, plan, unit, { progress, retries: opts.retries });
     } finally {
       progress.finish();
     }
@@ -156,8 +175,8 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     bytesSent = sent.bytesSent;
     resumedFrom = sent.resumedFrom;
   } else {
-    progress.note(`restarting QEMU with the image in the loader`);
-    await strategy.write(target, img.bytes);
+    const w = await strategy.write(target, img.bytes);
+    for (const n of w.notes) progress.note(n);
     bytesSent = img.length;
   }
 
@@ -165,4 +184,24 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   const mountChecked = partition === 0 && !opts.skipMountCheck;
   if (mountChecked) await retryLinkFault('mount check', () => checkRomAfterReset(device, img.entries), progress);
   return result({ skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
+}
+
+/**
+ * Refuse, before the first erase, an image that could be written but not proven or not written
+ * whole: bytes past 16 MiB of a memoryview segment on a board without uctypes (the hash could not
+ * reach them), or a padded tail that would run past the segment.
+ */
+function refuseUnwritable(length: number, facts: BoardFacts, segment: PartitionSpec, strategy: FlashStrategy, t: StrategyTarget, device: string): void {
+  const size = facts.partitionSize ?? segment.size;
+  if (facts.reachError) throw new FlashInputError(`device ${device}: the image cannot be verified on this board: ${facts.reachError}; nothing was written`);
+  if (facts.access === 'memoryview' && !facts.bytearrayAt && length > 0x1000000) {
+    throw new FlashInputError(`device ${device}: the image is ${length} bytes, but this board has no uctypes.bytearray_at to read past 16 MiB of the segment (memoryview offsets are 24-bit), so it could not be verified; nothing was written`);
+  }
+  if (strategy.kind === 'stream') {
+    const unit = strategy.writeUnit(t);
+    const padded = Math.ceil(length / unit) * unit;
+    if (padded > size) {
+      throw new FlashInputError(`device ${device}: the image is ${length} bytes; written in ${unit}-byte units it needs ${padded}, more than the ${size}-byte segment; nothing was written`);
+    }
+  }
 }

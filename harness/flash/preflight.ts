@@ -60,13 +60,14 @@ export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardP
       `device ${device}: partition ${opts.partition} does not exist (rom_ioctl(2, ${opts.partition}) = ${facts.partitionErrno}, board has ${facts.segments ?? 0} ROMFS segment(s))`,
     );
   }
-  const partitionSize = facts.partitionSize ?? profile.partition.size;
+  const segment = profile.segments[opts.partition] ?? profile.partition;
+  const partitionSize = facts.partitionSize ?? segment.size;
   if (img.length > partitionSize) {
     throw new FlashInputError(
       `${where}: image is ${img.length} bytes, larger than partition ${opts.partition} (${partitionSize} bytes${facts.partitionSize !== null ? ' as the board reports it' : ' per profile ' + profile.name})`,
     );
   }
-  const origin = facts.origin ?? profile.partition.origin;
+  const origin = facts.origin ?? segment.origin;
   const files = img.entries.filter((e): e is RomfsFileEntry => e.type === 'file');
   const warnings: string[] = [];
   const bad = misalignedModels(files, profile, origin);

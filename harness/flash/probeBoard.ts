@@ -1,104 +1,65 @@
 /**
- * Ask the board what flashing needs to know, with reads only (nothing is written):
- * ROMFS segments, the partition's size and address, its erase block (`rom_ioctl(6, id)`, a negative
- * errno when the board cannot erase/write, as on MicroPython's qemu port), the .mpy it loads,
- * whether it has deflate, uctypes.bytearray_at and hashlib.sha256, and its free heap.
+ * Ask the board what flashing needs to know, with reads only (board program flash/probe.py):
+ * the segment and what `rom_ioctl(2, id)` gives (memoryview, or a block device on the RT1062),
+ * its size and address, whether rom_ioctl can write it (`rom_ioctl(3, id, 0)`, which erases
+ * nothing and answers the min write size or -22), `rom_ioctl(6, id)` (the erase block on
+ * MicroPython master, -22 on every release: the proof the ranged erase exists), the .mpy it loads,
+ * deflate, uctypes, hashlib, its free heap, and what DFU needs (machine.unique_id, bootloader).
  */
 import type { Device } from '../device/types.js';
-import { execJson, pyInt } from './boardJson.js';
+import { execJson } from './boardJson.js';
+import { flashProgram } from './programs.js';
 
 export interface BoardFacts {
   /** `vfs.rom_ioctl` exists. */
   romIoctl: boolean;
   /** `rom_ioctl(1)`: number of ROMFS segments (null without rom_ioctl). */
   segments: number | null;
-  /** Size in bytes of the partition (`len(rom_ioctl(2, id))`), null when unavailable. */
+  /** Size in bytes of the segment (memoryview length, or blocks x block size), null when unavailable. */
   partitionSize: number | null;
   /** Negative errno `rom_ioctl(2, id)` returned, when it did. */
   partitionErrno: number | null;
-  /** Address of the partition's first byte (`uctypes.addressof`), null when unknown. */
+  /** What `rom_ioctl(2, id)` returned: a memoryview or a block device object (null: nothing). */
+  access: 'memoryview' | 'blockdev' | null;
+  /** Block device: `ioctl(5, 0)` block size and `ioctl(4, 0)` block count. */
+  blockSize: number | null;
+  blockCount: number | null;
+  /** Address of the segment's first byte (`uctypes.addressof`), null when unknown. */
   origin: number | null;
-  /** `rom_ioctl(6, id)`: positive erase block size, or the negative errno the board returned. */
+  /** `rom_ioctl(3, id, 0)`: the min write size (writable) or a negative errno (-22: cannot write). */
+  minWrite: number | null;
+  /** `rom_ioctl(6, id)`: positive erase block size on the newer API (ranged erase too), else negative. */
   eraseBlock: number | null;
   /** `sys.implementation._mpy`, null when the firmware does not report it. */
   mpy: number | null;
+  /** `sys.implementation._machine`. */
+  machine?: string | null;
   deflate: boolean;
+  /** `uctypes.bytearray_at` and `uctypes.addressof` (reach past 16 MiB, RAM writes). */
   bytearrayAt: boolean;
   sha256: boolean;
   /** `gc.mem_free()` after a collection. */
   memFree: number | null;
   platform: string;
   /**
-   * sha256 (hex) of the partition's first `hashLength` bytes when asked for (skip-if-same in the
-   * same round trip), null when not asked or the partition is smaller or has no hashlib.
+   * sha256 (hex) of the segment's first `hashLength` bytes when asked for (skip-if-same in the
+   * same round trip), null when not asked, the segment is smaller, or it cannot be reached.
    */
   currentSha256: string | null;
+  /** Why the first `hashLength` bytes cannot be read (offsets past 16 MiB without uctypes). */
+  reachError?: string | null;
+  /** `machine.unique_id()` as hex, null without it. */
+  uniqueId?: string | null;
+  /** `machine.bootloader` exists (DFU). */
+  bootloader?: boolean;
 }
 
-export function probeCode(partition: number, hashLength = 0): string {
-  const id = pyInt(partition);
-  const n = pyInt(hashLength);
-  return `
-import sys, gc
-_r = {'romIoctl': False, 'segments': None, 'partitionSize': None, 'partitionErrno': None,
-      'origin': None, 'eraseBlock': None, 'mpy': getattr(sys.implementation, '_mpy', None),
-      'deflate': False, 'bytearrayAt': False, 'sha256': False, 'memFree': None,
-      'platform': sys.platform, 'currentSha256': None}
-try:
-    import vfs
-    _f = vfs.rom_ioctl
-    _r['romIoctl'] = True
-except (ImportError, AttributeError):
-    _f = None
-try:
-    import uctypes
-    _r['bytearrayAt'] = hasattr(uctypes, 'bytearray_at')
-except ImportError:
-    uctypes = None
-if _f:
-    _r['segments'] = _f(1)
-    _m = _f(2, ${id})
-    if isinstance(_m, int):
-        _r['partitionErrno'] = _m
-    else:
-        _r['partitionSize'] = len(_m)
-        if uctypes:
-            try:
-                _r['origin'] = uctypes.addressof(_m)
-            except Exception:
-                pass
-    _e = _f(6, ${id})
-    _r['eraseBlock'] = _e if isinstance(_e, int) else None
-    if ${n} > 0 and not isinstance(_m, int) and len(_m) >= ${n}:
-        try:
-            import hashlib, binascii
-            _h = hashlib.sha256()
-            for _a in range(0, ${n}, 16384):
-                _h.update(_m[_a:min(_a + 16384, ${n})])
-            _r['currentSha256'] = binascii.hexlify(_h.digest()).decode()
-        except ImportError:
-            pass
-    _m = None
-try:
-    import deflate
-    _r['deflate'] = hasattr(deflate, 'DeflateIO')
-except ImportError:
-    pass
-try:
-    import hashlib
-    _r['sha256'] = hasattr(hashlib, 'sha256')
-except ImportError:
-    pass
-try:
-    gc.collect()
-    _r['memFree'] = gc.mem_free()
-except AttributeError:
-    pass
-_hil_answer(_r)
-`;
-}
-
-/** Probe the board; with `hashLength`, also hash that many bytes of the partition (reads only). */
+/** Probe the board; with `hashLength`, also hash that many bytes of the segment (reads only). */
 export async function probeBoard(device: Device, partition: number, hashLength = 0): Promise<BoardFacts> {
-  return execJson<BoardFacts>(device, probeCode(partition, hashLength), 'probe', 20_000 + Math.ceil(hashLength / 50_000) * 1000, true);
+  return execJson<BoardFacts>(device, flashProgram('probe', { id: partition, hashLength }), 'probe', 20_000 + Math.ceil(hashLength / 50_000) * 1000, true);
+}
+
+/** The range erase `(3, id, offset, length)` exists: the board answered rom_ioctl(6) with a block size. */
+export function hasRangedErase(facts: Pick<BoardFacts, 'eraseBlock'>): boolean {
+  return typeof facts.eraseBlock === 'number' && facts.eraseBlock > 0;
 }

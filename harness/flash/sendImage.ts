@@ -10,10 +10,11 @@ import { HilError, InfraError, oneLine } from '../errors.js';
 import { execJson } from './boardJson.js';
 import { BoardRefusedError } from './errors.js';
 import { boardBlockDigests } from './hashBoardImage.js';
-import { blockDigest, blocksAcked, streamFrom, type TransferPlan } from './planTransfer.js';
+import { blockDigest, streamFrom, type TransferPlan } from './planTransfer.js';
+import { flashProgram } from './programs.js';
 import type { ProgressReporter } from './progress.js';
 import { buildReceiver } from './receiver.js';
-import type { StrategyTarget, StreamingStrategy } from './strategies/types.js';
+import type { BlockState, StrategyTarget, StreamingStrategy } from './strategies/types.js';
 
 export interface SendOptions {
   progress: ProgressReporter;
@@ -28,7 +29,12 @@ export interface SendResult {
   bytesSent: number;
   /** Block indexes transfers resumed from after link faults. */
   resumedFrom: number[];
+  /** What each resume did (written on without erase, erased a range, restarted from 0). */
+  resumeNotes: string[];
 }
+
+/** Chunks the binary channel keeps in flight (harness/device: window 2). */
+const CHANNEL_WINDOW = 2;
 
 /** A link-level failure worth retrying (not a refusal, bad input or a board-side exception). */
 export function isLinkFault(err: unknown): boolean {
@@ -36,26 +42,20 @@ export function isLinkFault(err: unknown): boolean {
   return err.name !== 'DeviceExceptionError';
 }
 
-/** The refusal recorded by the writer, if any (`_hil_err = [op, errno, offset]`). */
+/** The refusal recorded by the writer, if any (`_hil_err = [op, answer, offset, call]`). */
 export async function readRefusal(t: StrategyTarget): Promise<BoardRefusedError | undefined> {
-  const r = await execJson<{ err: [string, unknown, number] | null }>(
-    t.device,
-    `_hil_answer({'err': globals().get('_hil_err')})\n`,
-    'refusal-check',
-    10_000,
-    true,
-  );
+  const r = await execJson<{ err: [string, unknown, number, string?] | null }>(t.device, flashProgram('refusal'), 'refusal-check', 10_000, true);
   if (!r.err) return undefined;
-  const [op, errno, off] = r.err;
+  const [op, answer, off, call] = r.err;
   return new BoardRefusedError(
-    `device ${t.device.name}: board refused ${op} at offset ${off}: rom_ioctl returned ${JSON.stringify(errno)}; the partition does not hold the image`,
+    `device ${t.device.name}: board refused ${op} at offset ${off}: ${call ?? 'the write'} answered ${JSON.stringify(answer)}; the segment does not hold the image`,
     op,
-    typeof errno === 'number' ? errno : undefined,
+    typeof answer === 'number' ? answer : undefined,
   );
 }
 
-/** First block (from `from`) the board does not hold, and the first dirty offset (neither image nor erased). */
-export function resumePoint(plan: TransferPlan, from: number, boardDigests: string[]): { block: number; dirtyFrom: number | null } {
+/** What each block from `from` holds on the board: the first block it does not hold, and the states from there. */
+export function resumePoint(plan: TransferPlan, from: number, boardDigests: string[]): { block: number; states: BlockState[] } {
   let block = from + boardDigests.length;
   for (let i = 0; i < boardDigests.length; i++) {
     if (boardDigests[i] !== plan.blocks[from + i]!.digest) {
@@ -63,15 +63,23 @@ export function resumePoint(plan: TransferPlan, from: number, boardDigests: stri
       break;
     }
   }
-  let dirtyFrom: number | null = null;
+  const states: BlockState[] = [];
   for (let i = block - from; i < boardDigests.length; i++) {
     const b = plan.blocks[from + i]!;
-    if (boardDigests[i] !== b.digest && boardDigests[i] !== blockDigest(new Uint8Array(b.length).fill(0xff))) {
-      dirtyFrom = b.offset;
-      break;
-    }
+    states.push(boardDigests[i] === blockDigest(new Uint8Array(b.length).fill(0xff)) ? 'erased' : boardDigests[i] === b.digest ? 'image' : 'dirty');
   }
-  return { block, dirtyFrom };
+  return { block, states };
+}
+
+/**
+ * Blocks (counted from the stream's first block) the board may have written: those whose data
+ * starts before the acknowledged bytes plus the chunks in flight (a compressed chunk may complete
+ * several frames).
+ */
+export function blocksTouched(blockEnds: number[], ackedBytes: number, inFlight: number): number {
+  let n = 0;
+  while (n < blockEnds.length && (n === 0 ? 0 : blockEnds[n - 1]!) < ackedBytes + inFlight) n++;
+  return n;
 }
 
 export async function sendImage(
@@ -79,7 +87,7 @@ export async function sendImage(
   strategy: StreamingStrategy,
   image: Uint8Array,
   plan: TransferPlan,
-  minWrite: number,
+  unit: number,
   opts: SendOptions,
 ): Promise<SendResult> {
   const nBlocks = plan.blocks.length;
@@ -90,28 +98,35 @@ export async function sendImage(
     return n;
   };
   let from = 0;
-  let ackedBlocks = 0;
+  /** Blocks that may have been written since the last erase (all later ones are still erased). */
+  let touchedTo = 0;
   let bytesSent = 0;
   const resumedFrom: number[] = [];
+  const resumeNotes: string[] = [];
 
   const findResume = async (): Promise<void> => {
     const refusal = await readRefusal(t);
     if (refusal) throw new AbortError(refusal);
-    const to = Math.min(nBlocks, Math.max(ackedBlocks + 2, from + 1));
+    const to = Math.min(nBlocks, Math.max(touchedTo, from + 1));
     const digests = await boardBlockDigests(t.device, t.partition, plan.imageLength, plan.blockSize, from, to);
-    const { block, dirtyFrom } = resumePoint(plan, from, digests);
-    const offset = plan.blocks[block]?.offset ?? plan.imageLength;
-    const resumeAt = await strategy.beforeResume(t, offset, dirtyFrom, plan.blockSize);
-    from = Math.floor(resumeAt / plan.blockSize);
+    const { block, states } = resumePoint(plan, from, digests);
+    if (block >= nBlocks) {
+      from = nBlocks;
+      resumeNotes.push(`all ${nBlocks} blocks verified on the board after the link fault`);
+      return;
+    }
+    const decision = await strategy.resume(t, { plan, missing: block, states, to });
+    from = decision.block;
     resumedFrom.push(from);
-    opts.progress.note(`resuming at block ${from}/${nBlocks} (offset ${resumeAt}): ${block} block(s) verified on the board`);
+    resumeNotes.push(decision.note);
+    opts.progress.note(`resuming at block ${from}/${nBlocks}: ${block} block(s) verified on the board; ${decision.note}`);
   };
 
   const attempt = async (attemptNumber: number): Promise<void> => {
     if (attemptNumber > 1) await findResume();
     if (from >= nBlocks) return;
     const { data, blockEnds } = streamFrom(plan, image, from);
-    const receiver = buildReceiver(strategy.writerCode(t, minWrite), plan, from);
+    const receiver = buildReceiver(strategy.writerCode(t, unit), plan, from);
     const base = streamOffset(from);
     let acked = 0;
     try {
@@ -128,7 +143,7 @@ export async function sendImage(
         throw new InfraError(`${t.device.name}: the board's writer did not finish (${oneLine(res.finishOutput) || 'no output'})`, 'transfer');
       }
     } catch (err) {
-      ackedBlocks = from + blocksAcked(blockEnds, acked);
+      touchedTo = Math.max(touchedTo, from + blocksTouched(blockEnds, acked, CHANNEL_WINDOW * plan.chunkSize));
       if (err instanceof AbortError) throw err;
       // Ask the board whether it refused; if the link is down this throws and we retry.
       let refusal: BoardRefusedError | undefined;
@@ -158,5 +173,5 @@ export async function sendImage(
     if (err instanceof HilError) throw err;
     throw new InfraError(`${t.device.name}: transfer failed: ${oneLine(err)}`, 'transfer', { cause: err });
   });
-  return { bytesSent, resumedFrom };
+  return { bytesSent, resumedFrom, resumeNotes };
 }

@@ -8,6 +8,7 @@ import type { RomfsEntry } from '../romfs/parse.js';
 import { execJson } from './boardJson.js';
 import { FlashVerifyError } from './errors.js';
 import { hashBoardImage } from './hashBoardImage.js';
+import { flashProgram } from './programs.js';
 
 export async function verifyBoardImage(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string): Promise<string> {
   const got = await hashBoardImage(device, partition, bytes.length);
@@ -19,28 +20,9 @@ export async function verifyBoardImage(device: Device, partition: number, bytes:
   return got;
 }
 
-export const LIST_ROM_CODE = `
-import os
-def _hil_walk(p, pre, out):
-    for e in os.ilistdir(p):
-        n = e[0]
-        full = p + '/' + n
-        if e[1] & 0x4000:
-            out.append([pre + n + '/', -1])
-            _hil_walk(full, pre + n + '/', out)
-        else:
-            out.append([pre + n, os.stat(full)[6]])
-try:
-    _hil_o = []
-    _hil_walk('/rom', '', _hil_o)
-    _hil_answer({'entries': _hil_o})
-except OSError as _hil_e:
-    _hil_answer({'error': 'OSError %s' % (_hil_e.args[0] if _hil_e.args else '?')})
-`;
-
 /** What `/rom` lists on the board: path -> size (-1 for directories, paths end with '/'). */
 export async function listRom(device: Device): Promise<Map<string, number> | { error: string }> {
-  const r = await execJson<{ entries?: [string, number][]; error?: string }>(device, LIST_ROM_CODE, 'list-rom', 30_000, true);
+  const r = await execJson<{ entries?: [string, number][]; error?: string }>(device, flashProgram('list_rom'), 'list-rom', 30_000, true);
   if (!r.entries) return { error: r.error ?? 'no answer' };
   return new Map(r.entries);
 }

@@ -1,6 +1,7 @@
 /**
- * `hil flash <image.img | source-dir> --device D [--profile P] [--partition N] [--force]
- *  [--allow-misaligned] [--strategy S] [--json]`: write a ROMFS image and prove it landed.
+ * `hil flash <image.img | source-dir> --device D [--profile P] [--segment N] [--force]
+ *  [--allow-misaligned] [--strategy auto|rom-ioctl|blockdev|dfu|ram|qemu-loader] [--json]`:
+ * write a ROMFS image and prove it landed. `--json` says which strategy and why.
  * Prints one success line (or the JSON result on stdout with --json); errors go through main's
  * HilError mapping (2 bad input, 3 link, 4 verify mismatch, 5 board refused).
  */
@@ -18,7 +19,7 @@ interface FlashArgs {
   target: string;
   device: string;
   profile?: string;
-  partition: number;
+  segment: number;
   force: boolean;
   allowMisaligned: boolean;
   strategy?: string;
@@ -26,9 +27,9 @@ interface FlashArgs {
 }
 
 export function describeResult(r: FlashResult): string {
-  if (r.skipped) return `${r.device}: partition ${r.partition} already holds ${r.image} (sha256 ${r.verifiedSha256.slice(0, 16)}…); nothing written (use --force to rewrite)`;
+  if (r.skipped) return `${r.device}: segment ${r.partition} already holds ${r.image} (sha256 ${r.verifiedSha256.slice(0, 16)}…); nothing written (use --force to rewrite)`;
   const resumed = r.resumedFrom.length ? `, resumed ${r.resumedFrom.length}x after link faults` : '';
-  return `${r.device}: flashed ${r.image} (${formatBytes(r.imageBytes)}) with ${r.strategy}${r.compressed ? ', deflate' : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s (${formatRate(r.rate)}${resumed}); board sha256 ${r.verifiedSha256.slice(0, 16)}… matches${r.mountChecked ? ', /rom lists the image after soft reset' : ''}`;
+  return `${r.device}: flashed ${r.image} (${formatBytes(r.imageBytes)}) to segment ${r.partition} with ${r.strategy} (${r.strategyChoice.how})${r.compressed ? ', deflate' : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s (${formatRate(r.rate)}${resumed}); board sha256 ${r.verifiedSha256.slice(0, 16)}… matches${r.mountChecked ? ', /rom lists the image after soft reset' : ''}`;
 }
 
 export const flashCommand: CommandModule<object, FlashArgs> = {
@@ -39,13 +40,13 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
       .positional('target', { type: 'string', demandOption: true, describe: 'image file (.img) or source directory' })
       .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, socket://host:port)' })
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile name or YAML path' })
-      .option('partition', { type: 'number', default: 0, describe: 'ROMFS partition (segment) id' })
+      .option('segment', { alias: 'partition', type: 'number', default: 0, describe: 'ROMFS segment number (rom_ioctl id; the AE3 has segment 1, MRAM)' })
       .option('force', { type: 'boolean', default: false, describe: 'write even if the board already holds this image' })
       .option('allow-misaligned', { type: 'boolean', default: false, describe: 'flash even if models are not aligned for the profile' })
-      .option('strategy', { type: 'string', choices: FLASH_STRATEGIES as unknown as string[], describe: 'force a flash strategy' })
+      .option('strategy', { type: 'string', default: 'auto', choices: ['auto', ...FLASH_STRATEGIES], describe: 'how to write (auto: the first of the profile\'s flash.strategies the board can carry out)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' }) as unknown as Argv<FlashArgs>,
   handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
-    if (!Number.isInteger(args.partition) || args.partition < 0) throw new UsageError(`--partition must be a non-negative integer (got ${args.partition})`);
+    if (!Number.isInteger(args.segment) || args.segment < 0) throw new UsageError(`--segment must be a non-negative integer (got ${args.segment})`);
     // Bad input is refused before any board is opened.
     if (!existsSync(args.target)) throw new FlashInputError(`${args.target}: no such image file or source directory`);
     // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
@@ -54,10 +55,10 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     try {
       const result = await flashImage(device, {
         imagePath: args.target,
-        partition: args.partition,
+        partition: args.segment,
         force: args.force,
         allowMisaligned: args.allowMisaligned,
-        strategy: args.strategy as FlashStrategyName | undefined,
+        strategy: (args.strategy ?? 'auto') as FlashStrategyName | 'auto',
         onProgress: args.json ? silentProgress : createProgress({ label: `flash ${device.name}` }),
       });
       if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -33,8 +33,9 @@ export const qemuLoaderStrategy: WholeImageStrategy = {
     const file = join(dir, 'romfs.img');
     try {
       await writeFile(file, image);
-      const addr = t.facts.origin ?? t.device.profile.partition.origin;
+      const addr = t.facts.origin ?? t.segment.origin;
       await hook.restartWithRomfsImage(file, addr, { timeoutMs: 60_000 });
+      return { notes: [`QEMU restarted with the image loaded at 0x${addr.toString(16)}`] };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

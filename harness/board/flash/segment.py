@@ -1,0 +1,78 @@
+# Library (prepended to other flash programs, defines no _P use): reach a ROMFS segment at any
+# offset, whatever vfs.rom_ioctl(2, id) returns (../shared/docs/firmware.md):
+# - a memoryview (stm32, alif, qemu ports). MicroPython keeps memoryview offsets in 24 bits on
+#   32-bit boards (py/objarray.c: "memoryview offset too large" at 16 MiB and more), so bytes are
+#   reached through uctypes.bytearray_at(address + offset, n) where the board has it;
+# - a block device object (mimxrt: mimxrt.Flash, ports/mimxrt/mimxrt_flash.c, which has no len()):
+#   size from ioctl(4, 0) blocks of ioctl(5, 0) bytes, bytes read with readblocks(blk, buf, off).
+_HIL_MV_MAX = 0xFFFFFF
+
+
+class _HilSeg:
+    def __init__(self, sid):
+        self.id = sid
+        self.err = None
+        self.errno = None
+        self.kind = None
+        self.obj = None
+        self.size = None
+        self.addr = None
+        self.bs = None
+        self.count = None
+        self._at = None
+        self._buf = None
+        try:
+            import vfs
+            f = vfs.rom_ioctl
+        except (ImportError, AttributeError):
+            self.err = 'board has no vfs.rom_ioctl'
+            return
+        m = f(2, sid)
+        if isinstance(m, int):
+            self.errno = m
+            self.err = 'rom_ioctl(2, %d) = %d' % (sid, m)
+            return
+        self.obj = m
+        if hasattr(m, 'ioctl') and hasattr(m, 'readblocks'):
+            self.kind = 'blockdev'
+            self.count = m.ioctl(4, 0)
+            self.bs = m.ioctl(5, 0)
+            self.size = self.count * self.bs
+        else:
+            self.kind = 'memoryview'
+            self.size = len(m)
+        try:
+            import uctypes
+            self.addr = uctypes.addressof(m)
+            self._at = uctypes.bytearray_at
+        except (ImportError, AttributeError, TypeError, ValueError):
+            self.addr = None
+
+    def reach(self, end):
+        # Why bytes up to `end` cannot be read, or None.
+        if self.kind == 'memoryview' and self._at is None and end > _HIL_MV_MAX + 1:
+            return 'offset %d needs uctypes.bytearray_at (memoryview offsets stop at 16 MiB)' % (end - 1)
+        return None
+
+    def view(self, a, n):
+        # A buffer holding the segment's bytes [a, a + n), not a copy where the board allows.
+        if self.kind == 'blockdev':
+            if self._buf is None or len(self._buf) < n:
+                self._buf = bytearray(n)
+            b = memoryview(self._buf)[:n]
+            self.obj.readblocks(a // self.bs, b, a % self.bs)
+            return b
+        if self._at is not None:
+            return self._at(self.addr + a, n)
+        return self.obj[a:a + n]
+
+
+def _hil_sha(seg, a, n, step):
+    import hashlib
+    h = hashlib.sha256()
+    p = a
+    while p < a + n:
+        k = min(step, a + n - p)
+        h.update(seg.view(p, k))
+        p += k
+    return h.digest()
