@@ -56,3 +56,35 @@ export function flatRomfs(files: { name: string; data: Uint8Array }[], align = 0
   const payload = concat(parts);
   return concat([Uint8Array.of(0xd2, 0xcd, 0x31), encodeVaruintPadded(payload.length, 4), payload]);
 }
+
+/**
+ * A valid ROMFS image of exactly `length` bytes (7, the empty image: magic + padded length 0, or
+ * 13 and more): one file `d` (not a model name; a second tiny file where lengths jump) whose
+ * size and name length are chosen so the records add up. Contents are pseudo-random from `seed`, so images of one length differ by seed.
+ */
+export function romfsOfLength(length: number, seed = 1): Uint8Array {
+  if (!Number.isInteger(length) || length < 7) throw new RangeError(`a ROMFS image has at least 7 bytes (got ${length})`);
+  if (length === 7) return flatRomfs([]);
+  let x = (seed * 2654435761) >>> 0;
+  const rnd = (n: number) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      b[i] = x >>> 24;
+    }
+    return b;
+  };
+  // One file of the right size; where varuint lengths jump past a length, a second small file.
+  for (const extra of [0, 1, 2, 3]) {
+    for (let nameLen = 1; nameLen <= 8; nameLen++) {
+      const name = 'd'.repeat(nameLen);
+      const more = extra ? [{ name: 'e', data: new Uint8Array(extra - 1) }] : [];
+      for (let size = Math.max(0, length - 40); size <= length; size++) {
+        const probe = flatRomfs([{ name, data: new Uint8Array(size) }, ...more]);
+        if (probe.length === length) return flatRomfs([{ name, data: rnd(size) }, ...more]);
+        if (probe.length > length) break;
+      }
+    }
+  }
+  throw new RangeError(`no small ROMFS image of exactly ${length} bytes`);
+}

@@ -79,6 +79,10 @@ export const romIoctlStrategy: StreamingStrategy = {
     if (resumesWithoutErase(v)) {
       return { block: v.missing, note: `blocks from ${v.missing} are still erased: writing on from offset ${at} without erasing` };
     }
+    if (t.segment.device === 'mram') {
+      // MRAM has no erased state: a write overwrites whatever is there (ports/alif: mram_write_128bit).
+      return { block: v.missing, note: `MRAM segment (written over without erase): writing on from offset ${at}` };
+    }
     const dirty = v.missing + v.states.findIndex((s) => s !== 'erased');
     const dirtyAt = v.plan.blocks[dirty]!.offset;
     const eb = t.facts.eraseBlock ?? 0;
