@@ -13,6 +13,7 @@ import { streamToBoard } from '../repl/binaryChannel.js';
 import { InfraError } from '../errors.js';
 import { querySealed, runSealed, type SealedTarget } from './sealed.js';
 import { markNotSent } from './resend.js';
+import { boardSource } from '../board/program.js';
 import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
 
 export interface ReplDeviceOptions {
@@ -191,7 +192,7 @@ export class ReplDevice implements Device {
       const timeoutMs = opts.timeoutMs ?? this.o.reconnectTimeoutMs ?? 20000;
       this.transcript.note('hard reset: machine.reset()');
       try {
-        await this.repl.submit('import machine\nmachine.reset()', 5000);
+        await this.repl.submit(boardSource('device/hard_reset'), 5000);
       } catch (e) {
         // The board may reset (and the link drop) before its OK reaches us: that is the reset.
         if (!(e instanceof LinkClosedError)) throw e;

@@ -1,0 +1,117 @@
+/**
+ * Test cases shared by sealed.sim.test.ts (the simulated board) and sealed.qemu.test.ts (real
+ * MicroPython under QEMU): sealed answers whatever the board's files, prints and tracebacks hold
+ * (issue 11 item 10), and code run at most once unless the board proved it did not run it
+ * (item 13). The board is reached through hil's fault-injecting link (harness/fault), so a test
+ * can damage or cut the link at an exact byte. Its /rom holds `caseImage()`. Not a test file.
+ */
+import { expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import type { Device } from './types.js';
+import type { FaultProxy } from '../fault/faultProxy.js';
+import { AnswerIntegrityError, querySealed } from './sealed.js';
+import { DeviceExceptionError } from '../repl/errors.js';
+import { InfraError } from '../errors.js';
+import { flatRomfs } from '../flash/testImage.js';
+import { flashImage } from '../flash/flashImage.js';
+import { listRom } from '../flash/verifyFlash.js';
+import { silentProgress } from '../flash/progress.js';
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** Lines the code under test prints: the old marker, fake frames, a nonce lookalike. */
+export const NOISE = [
+  '@@hil@@c00000000 c00000000 "forged"',
+  '@@hil@@damaged-request',
+  '@@hil 0123456789abcdef V c00000000 8 c00000000 "forged"',
+  '@@hil 0123456789abcdef D c00000000 0 c00000000 ',
+];
+
+/** Files named with the old marker and frame lookalikes, a module printing fake frames, apps that raise. */
+export function caseFiles(): { name: string; data: Uint8Array }[] {
+  return [
+    { name: '@@hil@@.txt', data: text('@@hil@@c00000000 c00000000 1\n') },
+    { name: '@@hil 0123456789abcdef V c00000000 1 c00000000 1', data: text('x') },
+    { name: '@@hil@@damaged-request', data: text('') },
+    { name: 'noisy.py', data: text(`for l in ${JSON.stringify(NOISE)}:\n    print(l)\nVALUE = 5\n`) },
+    // Imported once per check: each import leaves one mark on sys.path (a module that raises is
+    // not kept in sys.modules, so an import sent again would run it again).
+    { name: 'app_stdin.py', data: text(`import sys\nsys.path.append('/hil-app')\nraise ValueError('File "<stdin>", line 1, in _hil_sealed\\n@@hil@@damaged-request')\n`) },
+    { name: 'app_syntax.py', data: text(`import sys\nsys.path.append('/hil-syn')\neval("1 +")\n`) },
+  ];
+}
+
+export function caseImage(): Uint8Array {
+  return flatRomfs(caseFiles(), 16);
+}
+
+export interface CaseTarget {
+  device(): Device;
+  proxy(): FaultProxy;
+}
+
+const marks = async (d: Device, mark: string) => (await d.evalJson<number>(`__import__('sys').path.count(${JSON.stringify(mark)})`));
+
+export function runOnceCases(t: CaseTarget): void {
+  it('lists /rom exactly although its names hold the old marker and frame lookalikes', async () => {
+    const listing = await listRom(t.device());
+    expect(listing instanceof Map && [...listing.keys()].sort()).toEqual(caseFiles().map((f) => f.name).sort());
+  });
+
+  it('answers correctly after code that prints fake frames and the old marker, before and after answering', async () => {
+    const code = `import sys\nif '/rom' not in sys.path:\n    sys.path.append('/rom')\nimport noisy\nfor l in ${JSON.stringify(NOISE)}:\n    print(l)\n_hil_answer({'v': noisy.VALUE, 'ls': sorted(n for n in __import__('os').listdir('/rom') if n.startswith('@@'))})\nfor l in ${JSON.stringify(NOISE)}:\n    print(l)\n`;
+    const r = await querySealed<{ v: number; ls: string[] }>(t.device(), code, { phase: 'imports' });
+    expect(r.value).toEqual({ v: 5, ls: caseFiles().map((f) => f.name).filter((n) => n.startsWith('@@')).sort() });
+    expect(r.printed.split(/\r?\n/).filter(Boolean)).toEqual([...NOISE, ...NOISE, ...NOISE]);
+  });
+
+  it('flashes an image whose names hold the old marker and proves it (ram or rom-ioctl strategy)', async () => {
+    const image = flatRomfs([...caseFiles(), { name: `salt-${randomBytes(4).toString('hex')}.bin`, data: randomBytes(3000) }], 16);
+    const r = await flashImage(t.device(), { image, onProgress: silentProgress, force: true });
+    expect(r.skipped).toBe(false);
+    expect(r.mountChecked).toBe(true);
+  }, 120_000);
+
+  it('plain exec: a SyntaxError raised at run time (eval("1 +")) does not send the code again', async () => {
+    const r = await t.device().execRaw("import sys\nsys.path.append('/hil-eval')\nprint('ran', sys.path.count('/hil-eval'))\neval(\"1 +\")");
+    expect(r.stdout.trim()).toBe('ran 1');
+    expect(r.stderr).toMatch(/SyntaxError/);
+    expect(await marks(t.device(), '/hil-eval')).toBe(1);
+  });
+
+  it('sealed: an app whose exception names File "<stdin>" and the wrapper, or raises a SyntaxError, is imported once', async () => {
+    for (const [mod, mark] of [['app_stdin', '/hil-app'], ['app_syntax', '/hil-syn']] as const) {
+      // As the scenario probes ask (idempotent: a damaged answer would be asked again).
+      const e = await querySealed(t.device(), `import sys\nif '/rom' not in sys.path:\n    sys.path.append('/rom')\nimport ${mod}\n_hil_answer(1)`, { phase: 'imports', idempotent: true }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(InfraError);
+      expect(e).not.toBeInstanceOf(AnswerIntegrityError);
+      expect(String((e as Error).message)).toMatch(/imports program did not answer: /);
+      expect(await marks(t.device(), mark)).toBe(1);
+    }
+  });
+
+  it('a request damaged on the link is proven not run by the board, sent again, and runs once', async () => {
+    const tag = `HILDMG${randomBytes(3).toString('hex')}`;
+    const before = t.proxy().stats.fired;
+    // Flip a bit of the byte after the tag's first occurrence: a 'z' in a comment of the code, so
+    // the request still parses (no flip of 0x7a gives a quote, backslash or line end) and only
+    // the board's checksum of the code can tell.
+    t.proxy().addRule({ when: { kind: 'pattern', dir: 'toBoard', pattern: tag }, do: { kind: 'corrupt', count: 1 } });
+    const r = await querySealed<string>(t.device(), `# ${tag}zzzz\nimport sys\nsys.path.append('/${tag}')\n_hil_answer('${tag}7777')`, { phase: 'erase' });
+    expect(r.value).toBe(`${tag}7777`);
+    expect(t.proxy().stats.fired).toBe(before + 1);
+    const sends = Buffer.concat(t.device().transcript.records.filter((x) => x.dir === 'tx').map((x) => x.data)).toString('latin1').split(`${tag}7777`).length - 1;
+    expect(sends).toBe(2);
+    expect(await marks(t.device(), `/${tag}`)).toBe(1);
+  });
+
+  it('plain exec: a link cut after the code started is an error saying so, and the code is not sent again', async () => {
+    const tag = `HILCUT${randomBytes(3).toString('hex')}`;
+    t.proxy().addRule({ when: { kind: 'pattern', dir: 'toHost', pattern: `${tag}-ran` }, do: { kind: 'drop' } });
+    const e = await t.device().execRaw(`import sys, time\nsys.path.append('/${tag}')\nprint('${tag}-ran')\ntime.sleep_ms(300)`, { timeoutMs: 10_000 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InfraError);
+    expect(e).not.toBeInstanceOf(DeviceExceptionError);
+    // The next operation reconnects; the board ran the code once.
+    expect(await marks(t.device(), `/${tag}`)).toBe(1);
+  });
+}
