@@ -11,7 +11,7 @@ import { DeviceExceptionError } from '../repl/errors.js';
 import { LinkTranscript } from '../repl/transcript.js';
 import { streamToBoard } from '../repl/binaryChannel.js';
 import { InfraError } from '../errors.js';
-import { querySealed, runSealed, type SealedTarget } from './sealed.js';
+import { querySealed, runSealed, sealStream, type SealedTarget } from './sealed.js';
 import { markNotSent } from './resend.js';
 import { boardSource } from '../board/program.js';
 import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
@@ -165,6 +165,7 @@ export class ReplDevice implements Device {
         timeoutMs,
         startOffset: opts.startOffset ?? 0,
         onProgress: opts.onProgress,
+        seal: sealStream(this.name, 'transfer'),
       }).catch((e) => {
         if (!(e instanceof DeviceExceptionError)) this.flushBytes = chunkSize * 3 + 16;
         return this.onFault(e);

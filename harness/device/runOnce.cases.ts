@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Device } from './types.js';
 import type { FaultProxy } from '../fault/faultProxy.js';
 import { AnswerIntegrityError, querySealed } from './sealed.js';
+import { NotRunError } from './resend.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { InfraError } from '../errors.js';
 import { flatRomfs } from '../flash/testImage.js';
@@ -103,6 +104,18 @@ export function runOnceCases(t: CaseTarget): void {
     const sends = Buffer.concat(t.device().transcript.records.filter((x) => x.dir === 'tx').map((x) => x.data)).toString('latin1').split(`${tag}7777`).length - 1;
     expect(sends).toBe(2);
     expect(await marks(t.device(), `/${tag}`)).toBe(1);
+  });
+
+  it('a binary-channel program damaged on the link is proven not run by the board (a retryable link fault, not a board exception)', async () => {
+    const recv = { setup: 'import hashlib\n_hil_t_h = hashlib.sha256()\ndef _hil_t_s(mv, off):\n    _hil_t_h.update(mv)', sink: '_hil_t_s', finish: "import binascii\nprint(binascii.hexlify(_hil_t_h.digest()).decode())" };
+    const data = randomBytes(5000);
+    // Flip a bit of the 's' after this text of the channel program (no flip of 0x73 gives a quote,
+    // backslash or line end): the program still parses, only the board's checksum can tell.
+    t.proxy().addRule({ when: { kind: 'pattern', dir: 'toBoard', pattern: 'HIL_CHANNEL frame lo' }, do: { kind: 'corrupt', count: 1 } });
+    const e = await t.device().sendBinary(recv, data, { chunkSize: 1024 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NotRunError);
+    const r = await t.device().sendBinary(recv, data, { chunkSize: 1024 });
+    expect(r.finishOutput.trim()).toBe(r.sha256);
   });
 
   it('plain exec: a link cut after the code started is an error saying so, and the code is not sent again', async () => {

@@ -187,3 +187,23 @@ export async function querySealed<T>(device: SealedTarget, code: string, opts: Q
   const why = r.stderr.trim() ? r.stderr.trim().split(/\r?\n/).slice(-1)[0]! : `no answer (${JSON.stringify(r.printed.slice(-120))})`;
   throw new InfraError(`${device.name}: the ${opts.phase} program did not answer: ${why}`, opts.phase);
 }
+
+/**
+ * Seals a program that talks to the host while it runs (the binary channel): the same wrapper and
+ * frame, checked once the program's output has ended. `check` returns 'ran' when the frame says
+ * the code ran, else the error to throw (NotRunError on the board's proof, AnswerIntegrityError).
+ */
+export function sealStream(deviceName: string, phase: string): (code: string) => { program: string; check(stdout: string, stderr: string): 'ran' | Error } {
+  return (code) => {
+    const req = sealRequest(code);
+    return {
+      program: req.program,
+      check: (stdout, stderr) => {
+        const p = parseAnswer({ stdout, stderr }, req);
+        if (p.kind === 'answer' || p.kind === 'no-answer') return 'ran';
+        if (p.kind === 'damaged-request') return new NotRunError(`${deviceName}: the ${phase} program arrived damaged (checksum mismatch on the board): link fault`, phase);
+        return new AnswerIntegrityError(`${deviceName}: the ${phase} program's end arrived damaged (${p.why}): link fault`, phase);
+      },
+    };
+  };
+}

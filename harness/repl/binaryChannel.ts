@@ -20,6 +20,12 @@ export interface ChannelOptions {
   timeoutMs: number;
   startOffset: number;
   onProgress?: (sent: number, total: number) => void;
+  /**
+   * Wraps the board program so that its output ends in a frame proving whether it ran (the device
+   * layer's sealed wrapper): `check` returns 'ran', or the error to throw (the board proved it
+   * did not run the program, or the frame did not arrive whole).
+   */
+  seal: (program: string) => { program: string; check(stdout: string, stderr: string): 'ran' | Error };
 }
 
 /** The board side (harness/board/device/binary_channel.py) for one stream. */
@@ -31,17 +37,24 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
   const deadline = Date.now() + o.timeoutMs;
   const total = data.length;
   const start = Math.min(o.startOffset, total);
-  await repl.submit(channelProgram(sink, total, start, o.chunkSize), Math.min(o.timeoutMs, 15000));
+  const sealed = o.seal(channelProgram(sink, total, start, o.chunkSize));
+  await repl.submit(sealed.program, Math.min(o.timeoutMs, 15000));
   const rx = t.rx;
+  /** The program ended: whether it ran is the seal's frame, never the text of an error. */
+  const ended = (stdout: string, stderr: string): Error => {
+    const ran = sealed.check(stdout, stderr);
+    if (ran !== 'ran') return ran;
+    // It ran and raised: a frame that failed the channel's own check is the link's fault (retryable).
+    if (/^OSError: HIL_CHANNEL /m.test(stderr)) return new TransferIntegrityError(`${device}: ${stderr.trim().split('\n').pop()}`, 'transfer');
+    return new DeviceExceptionError(device, stderr || stdout);
+  };
   const ack = async (): Promise<void> => {
     const r = await rx.readUntilAny(['\x06', '\x04'], Math.min(deadline, Date.now() + 20000), 'transfer');
     if (r.marker === 1) {
       // The program ended early: its stderr holds the reason.
       const err = (await rx.readUntil('\x04', deadline, 'transfer')).toString('utf8');
       await rx.readUntil('>', deadline, 'transfer').catch(() => undefined);
-      // A frame that failed its check, or our own program arriving garbled, is the link's fault: retryable.
-      if (/HIL_CHANNEL|SyntaxError|IndentationError/.test(err)) throw new TransferIntegrityError(`${device}: ${err.trim().split('\n').pop()}`, 'transfer');
-      throw new DeviceExceptionError(device, err || r.data.toString('utf8'));
+      throw ended(r.data.toString('utf8'), err);
     }
   };
   await ack(); // the program is running and has turned Ctrl-C off
@@ -67,11 +80,9 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
   const out = await rx.readUntil('\x04', deadline, 'transfer-end');
   const err = await rx.readUntil('\x04', deadline, 'transfer-end');
   await rx.readUntil('>', deadline, 'transfer-end');
-  if (err.length) {
-    const text = err.toString('utf8');
-    if (/HIL_CHANNEL|SyntaxError|IndentationError/.test(text)) throw new TransferIntegrityError(`${device}: ${text.trim().split('\n').pop()}`, 'transfer');
-    throw new DeviceExceptionError(device, text);
-  }
+  if (err.length) throw ended(out.toString('utf8'), err.toString('utf8'));
+  const ran = sealed.check(out.toString('utf8'), '');
+  if (ran !== 'ran') throw ran;
   const m = /HILBIN (\d+) ([0-9a-f]{64})/.exec(out.toString('latin1'));
   const want = createHash('sha256').update(data.subarray(start)).digest('hex');
   if (!m) throw new TransferIntegrityError(`${device}: the board did not report what it received`, 'transfer');
