@@ -25,7 +25,7 @@ import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { boardProgram, pyBytesLiteral } from '../board/program.js';
-import { NotRunError, sendWithResend } from './resend.js';
+import { NotRunError, provenNotRun, sendWithResend } from './resend.js';
 
 export { pyBytesLiteral };
 
@@ -80,18 +80,21 @@ export interface SealedAnswer<T> {
   printed: string;
   /** The board's stderr (a traceback when the code raised after answering). */
   stderr: string;
+  /** The answer was asked for again after the first arrived damaged: `printed` is lost (empty). */
+  outputLost?: true;
 }
 
 export type AnswerParse<T> =
-  | { kind: 'answer'; answer: SealedAnswer<T> }
+  /** `raised`: the code raised after answering (its traceback is on stderr). */
+  | { kind: 'answer'; answer: SealedAnswer<T>; raised: boolean }
   /** The board proved the request arrived damaged: nothing of it ran. */
   | { kind: 'damaged-request' }
-  /** The code ran and ended (or raised: see stderr) without calling `_hil_answer`. */
-  | { kind: 'no-answer'; printed: string; stderr: string }
+  /** The code ran and ended (or raised) without calling `_hil_answer`. */
+  | { kind: 'no-answer'; printed: string; stderr: string; raised: boolean }
   /** No intact frame of this send: the code may or may not have run. */
   | { kind: 'damaged-answer'; why: string };
 
-const FRAME = /^@@hil ([0-9a-f]{16}) ([DVXN]) ([ac][0-9a-f]{8}) (\d{1,9}) ([ac][0-9a-f]{8}) (.*)$/s;
+const FRAME = /^@@hil ([0-9a-f]{16}) ([DVXNvxn]) ([ac][0-9a-f]{8}) (\d{1,9}) ([ac][0-9a-f]{8}) (.*)$/s;
 
 /**
  * Reads the answer of one send of `req` out of a program's output: the last line, and only if it
@@ -116,15 +119,16 @@ export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'id' | 'a
   // The wrapper ran code whose checksum is not the request's (the wrapper itself was damaged).
   if (!intact) return { kind: 'damaged-answer', why: `the board ran a request with checksum ${reqSum}, not ${req.id}` };
   const printed = out.slice(0, start).replace(/\r?\n$/, '');
-  if (kind === 'N') return { kind: 'no-answer', printed, stderr: r.stderr };
-  const json = kind === 'X' ? Buffer.from(payload, 'hex').toString('utf8') : payload;
+  const raised = kind !== kind.toUpperCase();
+  if (kind === 'N' || kind === 'n') return { kind: 'no-answer', printed, stderr: r.stderr, raised };
+  const json = kind === 'X' || kind === 'x' ? Buffer.from(payload, 'hex').toString('utf8') : payload;
   let value: T;
   try {
     value = JSON.parse(json) as T;
   } catch {
     return { kind: 'damaged-answer', why: 'answer is not JSON' };
   }
-  return { kind: 'answer', answer: { value, printed, stderr: r.stderr } };
+  return { kind: 'answer', answer: { value, printed, stderr: r.stderr }, raised };
 }
 
 export interface QueryOptions {
@@ -153,6 +157,8 @@ export interface SealedRun<T> {
   value?: T;
   printed: string;
   stderr: string;
+  /** The answer was asked for again after the first arrived damaged: what the code printed is lost. */
+  outputLost?: true;
 }
 
 /**
@@ -164,15 +170,53 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
   return sendWithResend(
     async () => {
       const req = sealRequest(code);
-      const r = await device.execRaw(req.program, { timeoutMs: opts.timeoutMs });
-      const p = parseAnswer<T>(r, req);
-      if (p.kind === 'answer') return { answered: true, value: p.answer.value, printed: p.answer.printed, stderr: p.answer.stderr };
-      if (p.kind === 'no-answer') return { answered: false, printed: p.printed, stderr: p.stderr };
+      let p: AnswerParse<T>;
+      let again = false;
+      try {
+        p = parseAnswer<T>(await device.execRaw(req.program, { timeoutMs: opts.timeoutMs }), req);
+      } catch (e) {
+        // The link failed after the code went out: the board may hold the frame of a run that ended.
+        if (!(e instanceof InfraError) || provenNotRun(e)) throw e;
+        const a = await askAgain<T>(device, req, opts.timeoutMs);
+        if (!a) throw e;
+        [p, again] = [a, true];
+      }
+      if (p.kind === 'damaged-answer') {
+        const a = await askAgain<T>(device, req, opts.timeoutMs);
+        if (a) [p, again] = [a, true];
+      }
+      if (p.kind === 'answer') return { answered: true, value: p.answer.value, printed: again ? '' : p.answer.printed, stderr: p.answer.stderr, ...(again ? { outputLost: true } : {}) };
+      if (p.kind === 'no-answer') return { answered: false, printed: again ? '' : p.printed, stderr: p.stderr, ...(again ? { outputLost: true } : {}) };
       if (p.kind === 'damaged-request') throw new NotRunError(`${device.name}: the ${opts.phase} program kept arriving damaged (checksum mismatch on the board): link fault`, opts.phase);
       throw new AnswerIntegrityError(`${device.name}: the ${opts.phase} answer arrived damaged (${p.why}): link fault`, opts.phase);
     },
     { repeatable: opts.idempotent ?? false, backoffMs: 100 },
   );
+}
+
+/**
+ * Asks the board for the frame it kept of send `req` (sealed_again.py: it only reads, so it is
+ * repeatable) when that send's answer did not arrive whole. Returns the frame when the code ended
+ * without raising (the board's traceback would be lost), or the board's damaged-request proof;
+ * undefined otherwise, and the caller keeps its own error. The code is never run again here.
+ */
+async function askAgain<T>(device: SealedTarget, req: SealedRequest, timeoutMs?: number): Promise<AnswerParse<T> | undefined> {
+  try {
+    const p = await sendWithResend(
+      async () => {
+        const r = await device.execRaw(boardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs });
+        if (!r.stdout.trim() && !r.stderr.trim()) return undefined; // no frame of this send on the board
+        const a = parseAnswer<T>(r, req);
+        if (a.kind === 'damaged-answer') throw new AnswerIntegrityError(`${device.name}: ${a.why}`, 'answer-again');
+        return a;
+      },
+      { repeatable: true, backoffMs: 100 },
+    );
+    if (!p || ((p.kind === 'answer' || p.kind === 'no-answer') && p.raised)) return undefined;
+    return p;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -182,7 +226,7 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
  */
 export async function querySealed<T>(device: SealedTarget, code: string, opts: QueryOptions): Promise<SealedAnswer<T>> {
   const r = await runSealed<T>(device, code, opts);
-  if (r.answered) return { value: r.value as T, printed: r.printed, stderr: r.stderr };
+  if (r.answered) return { value: r.value as T, printed: r.printed, stderr: r.stderr, ...(r.outputLost ? { outputLost: true as const } : {}) };
   if (opts.crash === 'device' && r.stderr.trim()) throw new DeviceExceptionError(device.name, r.stderr);
   const why = r.stderr.trim() ? r.stderr.trim().split(/\r?\n/).slice(-1)[0]! : `no answer (${JSON.stringify(r.printed.slice(-120))})`;
   throw new InfraError(`${device.name}: the ${opts.phase} program did not answer: ${why}`, opts.phase);

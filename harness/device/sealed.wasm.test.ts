@@ -21,7 +21,10 @@ beforeAll(async () => {
 /** Flip one bit of the character at `i`. */
 const flip = (s: string, i: number) => s.slice(0, i) + String.fromCharCode(s.charCodeAt(i) ^ 0x02) + s.slice(i + 1);
 
-/** Runs `code` once unsealed and returns the board's counter `_hil_t_n` (reset first). */
+/** The requests sent (not the programs asking the board to repeat a kept answer). */
+const requests = () => board.sent.filter((p) => !p.includes('_hil_again'));
+
+/** The board's counter `_hil_t_n`, read unsealed. */
 async function counter(): Promise<number> {
   const r = await board.execRaw('print(_hil_t_n)');
   return Number(r.stdout.trim());
@@ -78,7 +81,7 @@ for l in ${JSON.stringify(noise)}:
       const head = `${req.nonce} ${kind} ${req.id} ${payload.length}`;
       return `@@hil ${head} c${(crc32(Buffer.from(`${head} ${payload}`)) >>> 0).toString(16).padStart(8, '0')} ${payload}`;
     };
-    expect(parseAnswer({ stdout: `x\n\n${good('V', '1')}\n`, stderr: '' }, req)).toEqual({ kind: 'answer', answer: { value: 1, printed: 'x\n', stderr: '' } });
+    expect(parseAnswer({ stdout: `x\n\n${good('V', '1')}\n`, stderr: '' }, req)).toEqual({ kind: 'answer', answer: { value: 1, printed: 'x\n', stderr: '' }, raised: false });
     // Something after the frame: not an answer (the frame must be last).
     expect(parseAnswer({ stdout: `\n${good('V', '1')}\nlater\n`, stderr: '' }, req).kind).toBe('damaged-answer');
     // A frame whose length or checksum disagrees, or of another nonce.
@@ -128,11 +131,11 @@ for l in ${JSON.stringify(noise)}:
     const e = await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'erase' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(no answer frame .*NameError/);
-    expect(board.sent).toHaveLength(1);
+    expect(requests()).toHaveLength(1);
     board.reset();
     board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
     expect((await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'hash', idempotent: true })).value).toBe(7);
-    expect(board.sent).toHaveLength(2);
+    expect(requests()).toHaveLength(2);
   });
 
   it('rejects an answer from a wrapper that ran code other than the request (its check skipped by damage)', async () => {
@@ -153,20 +156,42 @@ for l in ${JSON.stringify(noise)}:
     expect(board.sent).toHaveLength(3);
   });
 
-  it('catches an answer damaged on the way back: asked again when idempotent, else an integrity error', async () => {
+  it('catches an answer damaged on the way back and asks the board for its kept frame, never running the code again', async () => {
     const damageHash = (o: string, n: number) => (n === 0 ? flip(o, o.indexOf('"sha"') + 10) : o);
     board.reset();
+    await board.execRaw('_hil_t_n = 0');
+    board.sent = [];
     board.damageAnswer = damageHash;
-    const code = "_hil_answer({'sha': '0123456789abcdef0123456789abcdef'})";
-    const ok = await querySealed<{ sha: string }>(board.asDevice(), code, { phase: 'hash', idempotent: true });
-    expect(ok.value.sha).toBe('0123456789abcdef0123456789abcdef');
+    const code = "_hil_t_n += 1\nprint('lost')\n_hil_answer({'sha': '0123456789abcdef0123456789abcdef'})";
+    const ok = await querySealed<{ sha: string }>(board.asDevice(), code, { phase: 'hash' });
+    expect(ok).toMatchObject({ value: { sha: '0123456789abcdef0123456789abcdef' }, printed: '', outputLost: true });
+    expect(requests()).toHaveLength(1);
     expect(board.sent).toHaveLength(2);
+    expect(await counter()).toBe(1);
+    // Every answer damaged (the kept frame too): an integrity error, the code still ran once.
     board.reset();
-    board.damageAnswer = damageHash;
+    await board.execRaw('_hil_t_n = 0');
+    board.sent = [];
+    board.damageAnswer = (o) => (o.includes('"sha"') ? flip(o, o.indexOf('"sha"') + 10) : o);
     const e = await querySealed(board.asDevice(), code, { phase: 'hash' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/hash answer arrived damaged \(answer checksum does not match\)/);
-    expect(board.sent).toHaveLength(1);
+    expect(requests()).toHaveLength(1);
+    expect(await counter()).toBe(1);
+    // Idempotent: after the kept frame failed too, the request itself is sent again.
+    board.reset();
+    board.damageAnswer = (o, n) => (n < 4 && o.includes('"sha"') ? flip(o, o.indexOf('"sha"') + 10) : o);
+    const again = await querySealed<{ sha: string }>(board.asDevice(), "_hil_answer({'sha': '0123456789abcdef0123456789abcdef'})", { phase: 'hash', idempotent: true });
+    expect(again.value.sha).toBe('0123456789abcdef0123456789abcdef');
+    expect(requests()).toHaveLength(2);
+  });
+
+  it('does not take a kept frame of code that raised (its traceback would be lost)', async () => {
+    board.reset();
+    board.damageAnswer = (o, n) => (n === 0 ? o.slice(0, -5) : o);
+    const e = await querySealed(board.asDevice(), "_hil_answer(1)\nraise ValueError('x')", { phase: 'probe' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AnswerIntegrityError);
+    expect(requests()).toHaveLength(1);
   });
 
   it('treats a lost or cut answer frame as a damaged answer', async () => {

@@ -5,12 +5,16 @@
 #   @@hil NONCE KIND REQSUM LEN SUM PAYLOAD
 # KIND: D the request arrived damaged (nothing ran), V answered (PAYLOAD is the JSON),
 # X answered (PAYLOAD is the JSON's UTF-8 in hex: it holds non-ASCII bytes), N ran without
-# answering. REQSUM is the board's checksum of the code it ran, LEN the payload's length and SUM
-# the checksum of "NONCE KIND REQSUM LEN PAYLOAD". The nonce lives only in this function's locals.
+# answering; v, x, n the same when the code raised (its traceback follows on stderr). REQSUM is
+# the board's checksum of the code it ran, LEN the payload's length and SUM the checksum of
+# "NONCE KIND REQSUM LEN PAYLOAD". The nonce lives only in this function's locals. The frame is
+# also kept in _hil_last until the next sealed program, so the host can ask for it again
+# (sealed_again.py) when it arrived damaged, without running the code again.
 
 
 def _hil_sealed():
     g = globals()
+    g.pop('_hil_last', None)
     p = g.pop('_P')
     q = p['q']
     n = p['n']
@@ -36,7 +40,9 @@ def _hil_sealed():
 
     def frame(kind, payload):
         h = '%s %s %s %d' % (n, kind, got, len(payload))
-        print('\n@@hil %s %s %s' % (h, sm((h + ' ' + payload).encode()), payload))
+        f = '@@hil %s %s %s' % (h, sm((h + ' ' + payload).encode()), payload)
+        g['_hil_last'] = f
+        print('\n' + f)
 
     if got != p['c'] and got != p['a']:
         frame('D', '')
@@ -48,32 +54,32 @@ def _hil_sealed():
 
     g['_hil_answer'] = answer
 
-    def done():
+    def done(raised):
         if not box:
-            frame('N', '')
+            frame('n' if raised else 'N', '')
             return
         import json
 
         try:
             s = json.dumps(box[-1])
         except Exception:
-            frame('N', '')
+            frame('n', '')
             raise
         b = s.encode()
         if len(b) and max(b) > 127:
             if binascii is not None:
-                frame('X', binascii.hexlify(b).decode())
+                frame('x' if raised else 'X', binascii.hexlify(b).decode())
             else:
-                frame('X', ''.join('%02x' % x for x in b))
+                frame('x' if raised else 'X', ''.join('%02x' % x for x in b))
         else:
-            frame('V', s)
+            frame('v' if raised else 'V', s)
 
     try:
         exec(q, g)
     except BaseException:
-        done()
+        done(True)
         raise
-    done()
+    done(False)
 
 
 try:
