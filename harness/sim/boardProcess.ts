@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { loadMicroPython, type MicroPython } from '@micropython/micropython-webassembly-pyscript';
 import { InputRing } from './inputRing.js';
+import { RawPaste } from './rawPaste.js';
 import { boardSource, paramsLine } from '../board/program.js';
 import { parseRomfs } from '../romfs/parse.js';
 import { readModelIo } from './tflite.js';
@@ -26,7 +27,7 @@ new Worker(new URL('./stdinReader.js', import.meta.url), { workerData: { sab: ri
 let outBuf: number[] = [];
 let mute = false;
 function outByte(c: number): void {
-  if (mute) return;
+  if (mute || rawPaste.drops(c)) return;
   outBuf.push(c);
   if (outBuf.length >= 4096) flush();
 }
@@ -115,6 +116,16 @@ function sleepMs(ms: number): boolean {
     while (ring.available() === seen && Date.now() < until) Atomics.wait(ring.hdr, 0, Atomics.load(ring.hdr, 0), until - Date.now());
   }
 }
+
+/** The raw-paste side of the raw REPL (rawPaste.ts), reading the line one byte at a time. */
+const rawPaste = new RawPaste({
+  readByte: () => {
+    flush();
+    while (!ring.waitForData(1000)) if (ring.eof()) exitOnEof();
+    return ring.take(1)[0]!;
+  },
+  write: (b) => outBytes(b),
+});
 
 // ---- the ROMFS segments and /rom ------------------------------------------------------------
 /**
@@ -265,8 +276,6 @@ function persistRam(mp: Mp): void {
 
 async function main(): Promise<void> {
   let mp = await boot('power-on');
-  // Raw-paste request (Ctrl-E, 'A', Ctrl-A) progress: 0 none, 1 after Ctrl-E, 2 after 'A'.
-  let pasteIdx = 0;
   for (;;) {
     if (!ring.waitForData(1000)) {
       if (ring.eof()) exitOnEof();
@@ -274,24 +283,14 @@ async function main(): Promise<void> {
     }
     const [c] = ring.take(1);
     const ch = c!;
-    // The wasm REPL hangs on a raw-paste request; like the port's REPL it gives no answer. No
-    // Ctrl-E reaches it in raw mode (a Ctrl-E doubled on the link must not get through either).
-    if (rawMode && ch === 0x05) {
-      pasteIdx = 1;
-      continue;
+    // Raw-paste is served by rawPaste.ts (the wasm REPL hangs in it); no raw-paste request, whole
+    // or damaged on the link, ever reaches the wasm REPL.
+    let r = rawPaste.take(ch, rawMode, mp);
+    if (r === null) {
+      if (ch === 0x01) rawMode = true;
+      else if (ch === 0x02) rawMode = false;
+      r = mp.replProcessChar(ch);
     }
-    if (rawMode && pasteIdx === 1 && ch === 0x41) {
-      pasteIdx = 2;
-      continue;
-    }
-    if (rawMode && pasteIdx === 2 && ch === 0x01) {
-      pasteIdx = 0;
-      continue;
-    }
-    pasteIdx = 0;
-    if (ch === 0x01) rawMode = true;
-    else if (ch === 0x02) rawMode = false;
-    const r = mp.replProcessChar(ch);
     flush();
     if (r === PYEXEC_FORCED_EXIT || softResetRequested) {
       persistRam(mp);
