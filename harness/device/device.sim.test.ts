@@ -42,12 +42,15 @@ describe('device layer on the simulated board (pty)', () => {
     expect(err.exitCode).toBe(1);
   });
 
-  it('falls back to plain raw mode when the board does not answer raw-paste, and remembers it', async () => {
+  it('uses raw-paste, as the board answers it, for small and many-window programs', async () => {
     const [, d] = await sim();
     await d.exec('pass');
-    expect((d as ReplDevice).repl.rawPaste).toBe(false);
+    expect((d as ReplDevice).repl.rawPaste).toBe(true);
     const big = `x = ${JSON.stringify('a'.repeat(5000))}\nprint(len(x))`;
     expect(await d.exec(big)).toBe('5000\n');
+    expect(await d.exec('print("small")')).toBe('small\n');
+    const tx = Buffer.concat(d.transcript.records.filter((r) => r.dir === 'tx').map((r) => r.data)).toString('latin1');
+    expect(tx).toContain('\x05A\x01print("small")\x04'); // the one-write path for code within a window
   });
 
   it('evaluates JSON and honours deadlines, then recovers the board', async () => {
@@ -120,7 +123,7 @@ describe('device layer on the simulated board (pty)', () => {
     const rx = Buffer.concat(d.transcript.records.filter((r) => r.dir === 'rx').map((r) => r.data)).toString('latin1');
     const tx = Buffer.concat(d.transcript.records.filter((r) => r.dir === 'tx').map((r) => r.data)).toString('latin1');
     expect(tx).toContain('print("transcribed")\x04');
-    expect(rx).toContain('OKtranscribed\n\x04\x04>');
+    expect(rx).toContain('\x04transcribed\n\x04\x04>');
   });
 });
 
@@ -138,6 +141,17 @@ describe('raw REPL protocol edge cases (scripted test double over TCP)', () => {
     open.push(d);
     expect(await d.exec('print(1)')).toBe('scripted\r\n');
     expect((d as ReplDevice).repl.rawPaste).toBe(false);
+  });
+
+  it('falls back to plain raw mode when the board does not answer raw-paste, and remembers it', async () => {
+    const [s, conn] = await scripted('rawpaste-silent');
+    const d = await openDevice({ connection: conn, profile: 'openmv-h7' });
+    open.push(d);
+    expect(await d.exec('print(1)')).toBe('scripted\r\n');
+    expect((d as ReplDevice).repl.rawPaste).toBe(false);
+    const asked = s.received.toString('latin1').split('\x05A\x01').length - 1;
+    expect(await d.exec('print(2)')).toBe('scripted\r\n');
+    expect(s.received.toString('latin1').split('\x05A\x01').length - 1).toBe(asked); // not asked again
   });
 
   it('drains banner noise and a half-typed line before entering raw mode', async () => {

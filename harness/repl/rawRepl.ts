@@ -125,7 +125,9 @@ export class RawRepl {
         return;
       }
       if (answer && answer[0] === 0x52 && answer[1] === 0x00) {
-        this.rawPaste = false; // the board stays in raw mode, waiting for code
+        // Refused: the board prints its raw prompt again and waits for code (pyexec.c).
+        this.rawPaste = false;
+        await rx.readUntil('>', ackDeadline(), 'raw-paste-request');
       } else {
         // No answer (event-driven REPLs) or noise: resynchronise, remember, use plain raw mode.
         this.rawPaste = false;

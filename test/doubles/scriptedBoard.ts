@@ -1,11 +1,12 @@
 /**
  * TEST DOUBLE (not a board): a TCP server that answers hil's raw-REPL bytes from a script, to
  * exercise protocol edge cases no real firmware produces on demand — a board that says `R\x00`
- * to raw-paste, one that never answers, garbage where `OK` belongs, a half-written banner.
+ * to raw-paste, one that does not answer raw-paste (an event-driven REPL), one that never
+ * answers, garbage where `OK` belongs, a half-written banner.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 
-export type Behaviour = 'rawpaste-refused' | 'silent' | 'garbage-ok' | 'banner-noise';
+export type Behaviour = 'rawpaste-refused' | 'rawpaste-silent' | 'silent' | 'garbage-ok' | 'banner-noise';
 
 export class ScriptedBoard {
   private server!: Server;
@@ -31,7 +32,12 @@ export class ScriptedBoard {
       this.received = Buffer.concat([this.received, d]);
       if (this.behaviour === 'silent') return;
       for (const c of d) {
-        if (c === 0x01) {
+        if (raw && c === 0x01 && line.length === 2 && line[0] === 0x05) {
+          // A raw-paste request (pyexec.c: Ctrl-A when the line is Ctrl-E + one byte).
+          line = Buffer.alloc(0);
+          if (this.behaviour === 'rawpaste-silent') continue; // an event-driven REPL (wasm port): no answer
+          s.write('R\x00>'); // refused, then the prompt again
+        } else if (c === 0x01) {
           raw = true;
           line = Buffer.alloc(0);
           s.write('raw REPL; CTRL-B to exit\r\n>');
@@ -39,9 +45,6 @@ export class ScriptedBoard {
           if (!raw) s.write('\r\n>>> ');
         } else if (raw && c === 0x05) {
           line = Buffer.from([0x05]);
-        } else if (raw && line.length === 2 && line[0] === 0x05 && c === 0x01) {
-          line = Buffer.alloc(0);
-          s.write('R\x00');
         } else if (raw && c === 0x04) {
           const code = line.toString();
           line = Buffer.alloc(0);
