@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadProfile } from '../profile/profile.js';
 import { loadScenario, parseScenario, resolveScenarioDir } from './loadScenario.js';
 import { ScenarioConfigError } from './errors.js';
-import { compileProblem, discoverModules } from './checks/imports.js';
+import { compileProblem, discoverModules, topLevelImports } from './checks/imports.js';
 import { formatProblem, judgePlacement, modelFiles, modelFormat } from './checks/models.js';
 import { describeImage } from './resolveImage.js';
 import { countChecks, exitCodeFor, type DeviceRunResult } from './result.js';
@@ -78,6 +78,11 @@ describe('modules found in an image', () => {
       { path: '__init__.py', why: 'package initialiser at the search-path root' },
     ]);
     expect(d.mpyOnly).toEqual([{ path: 'boot.mpy', why: 'run by the firmware, not imported' }]);
+  });
+
+  it("reads a script's top-level imports without running it (not the indented, conditional ones)", () => {
+    const src = 'import sensor, time as t\nfrom mylib.helpers import threshold  # comment\nfrom . import x\ntry:\n    import optional\nexcept ImportError:\n    pass\nimport a.b;\n';
+    expect(topLevelImports('main.py', src)).toEqual([['main.py', 1, 'sensor'], ['main.py', 1, 'time'], ['main.py', 2, 'mylib.helpers'], ['main.py', 8, 'a.b']]);
   });
 
   it('names file and line of a compile error', () => {

@@ -1,7 +1,7 @@
 /**
  * The verdicts of verdicts.sim.test.ts on real MicroPython under qemu-system-arm (MPS2_AN385,
  * real VfsRom, real soft reset, no `ml`), when HIL_QEMU_FIRMWARE names a firmware built by the
- * user; skipped with the reason otherwise. Items 1, 2, 11 of issue 11, and 12 (a 63-deep image,
+ * user; skipped with the reason otherwise. Items 1, 2, 3 (board side), 11 of issue 11, and 12 (a 63-deep image,
  * which hil's old recursive listing could not walk here, and a stale image holding a name that is
  * not UTF-8), and 5 on a board without ml.
  */
@@ -45,6 +45,17 @@ d('hil run verdicts on MicroPython under QEMU', () => {
     expect(imports.status).toBe('failed');
     expect(imports.reason).toMatch(/^import drv\.cam failed: ImportError: no module named 'sensor_driver_that_is_not_there'/);
     expect(imports.details).toContain('import drv.ok: ok (/rom/lib/drv/ok.mpy)');
+  });
+
+  it('3: a main.py that does not compile, or whose imports fail on this board, FAILs naming the file and line', async () => {
+    const img = romfsImage([file('main.py', 'import app\n\ndef loop(:\n    pass\n'), file('boot.py', 'import sys\nimport sensor\n'), file('app.py', 'X = 1\n')]);
+    const r = await run(scenarioWithImage(join(tmp, 'mainpy'), img, ['imports']));
+    const imports = byName(r, 'imports');
+    expect(imports.status).toBe('failed');
+    expect(imports.details.slice(0, 2)).toEqual([
+      'main.py: does not compile on the board: line 3: SyntaxError: invalid syntax',
+      "boot.py: line 2: import sensor fails on the board: ImportError: no module named 'sensor'",
+    ]);
   });
 
   it('11: sys.exit() at import and KeyboardInterrupt/SystemExit in entry points FAIL the imports check; the other checks still run', async () => {

@@ -60,12 +60,23 @@ describe('hil run verdicts on the simulated board', () => {
   });
 
   it('3: a main.py that does not compile is a FAIL naming the file and line; boot.py is compiled too', async () => {
-    const img = romfsImage([file('main.py', 'import app\n\ndef loop(:\n    pass\n'), file('boot.py', 'import sys\n'), file('app.py', 'X = 1\n')]);
+    const img = romfsImage([
+      file('main.py', 'import app\n\ndef loop(:\n    pass\n'),
+      file('boot.py', 'import sys\nimport broken\nimport sensor\n'),
+      file('app.py', 'X = 1\n'),
+      file('broken.py', 'raise OSError(5)\n'),
+    ]);
     const r = await run(scenarioWithImage(join(tmp, 'mainpy'), img, ['imports']));
     const imports = byName(r, 'imports');
     expect(imports.status).toBe('failed');
-    expect(imports.reason).toBe('main.py: does not compile on the board: line 3: SyntaxError: invalid syntax');
+    expect(imports.details.slice(0, 3)).toEqual([
+      'import broken failed: OSError: 5',
+      'main.py: does not compile on the board: line 3: SyntaxError: invalid syntax',
+      'boot.py: line 2: import broken fails on the board: OSError: 5',
+    ]);
     expect(imports.details).toContain('boot.py: compiles on the board (run by the firmware, not imported)');
+    expect(imports.details).toContain('main.py: line 1: import app works on the board');
+    expect(imports.details).toContain("boot.py: line 3: import sensor fails on the simulated board (ImportError: no module named 'sensor'); not judged here");
   });
 
   it('4: a custom check result with an unknown status, a malformed one or none at all is ERR naming the module; the rest still run', async () => {

@@ -6,8 +6,13 @@
 # (py/builtinimport.c: a directory with no __init__.py is a package with nothing to load).
 # Every .py the check does not import (main.py, boot.py, names that are no module name) is
 # compiled with the board's own compiler, without running it.
-# Parameters: _P['modules'] (import names), _P['compile'] (paths under _P['root']).
+# The modules those scripts import at their top level are imported the same way (wherever the
+# board finds them: built in, frozen, /flash or /rom), so a main.py that would stop at an import
+# on this board is found without running it.
+# Parameters: _P['modules'] (import names), _P['compile'] (paths under _P['root']),
+# _P['script_imports'] ([[script path, line, module name], ...]).
 # Answer: {'path': sys.path, 'clean': bool, 'mods': [[name, __file__, traceback], ...],
+#          'scripts': [[script path, line, module name, traceback or None], ...],
 #          'compiled': [[path, traceback or None], ...] (None for all when the board has no compile()),
 #          'mpy': sys.implementation._mpy or None}
 # Any BaseException (SystemExit from sys.exit(), KeyboardInterrupt raised by the code) is a
@@ -64,7 +69,7 @@ def _mod(name):
     return mod
 
 
-def _imports(mods, root, paths):
+def _imports(mods, root, paths, script_imports):
     r = {'path': list(sys.path), 'clean': True, 'mods': [], 'compiled': None, 'mpy': getattr(sys.implementation, '_mpy', None)}
     for m in mods:
         _restore()
@@ -76,6 +81,14 @@ def _imports(mods, root, paths):
             r['mods'].append([m, f if isinstance(f, str) else None, None])
         except BaseException as e:
             r['mods'].append([m, None, _tb(e)])
+    r['scripts'] = []
+    for s, line, m in script_imports:
+        _restore()
+        try:
+            __import__(m)
+            r['scripts'].append([s, line, m, None])
+        except BaseException as e:
+            r['scripts'].append([s, line, m, _tb(e)])
     _restore()
     try:
         comp = compile
@@ -96,4 +109,4 @@ def _imports(mods, root, paths):
     return r
 
 
-_hil_answer(_imports(_P['modules'], _P['root'], _P['compile']))
+_hil_answer(_imports(_P['modules'], _P['root'], _P['compile'], _P['script_imports']))

@@ -2,7 +2,7 @@
  * imports: `/rom` and `/rom/lib` are on sys.path; every package and module in the image imports
  * as it would on a freshly booted board, its `__file__` shows it came from `/rom`; every other
  * `.py` (main.py, boot.py, files whose name is no module name) compiles with the board's own
- * compiler; named entry points (`app.run`) are called, each right after its own soft reset.
+ * compiler, and what it imports at its top level imports on the board; named entry points (`app.run`) are called, each right after its own soft reset.
  *
  * Fresh boot: the board is soft reset before the imports program, which imports each module in
  * the module table it started with (sys.modules and sys.path put back before every import, and
@@ -68,8 +68,34 @@ export function discoverModules(files: readonly Pick<ImageFile, 'path'>[]): Disc
   return { modules: [...modules].sort(), compileOnly, mpyOnly };
 }
 
-export function importsProbe(modules: string[], compile: string[], root = '/rom'): string {
-  return scenarioProgram('imports', { modules, compile, root });
+export function importsProbe(modules: string[], compile: string[], root = '/rom', scriptImports: ScriptImport[] = []): string {
+  return scenarioProgram('imports', { modules, compile, root, script_imports: scriptImports });
+}
+
+/** [script path, line, module name]: a module a script imports at its top level. */
+export type ScriptImport = [script: string, line: number, module: string];
+
+/**
+ * The modules a script imports at its top level (statements at column 0: `import a, b.c as d`,
+ * `from a.b import c`; relative imports and imports inside blocks are left out: they may be
+ * conditional). Read from the source; the script itself is never run.
+ */
+export function topLevelImports(script: string, source: string): ScriptImport[] {
+  const out: ScriptImport[] = [];
+  source.split(/\r?\n/).forEach((text, i) => {
+    const line = text.replace(/#.*$/, '');
+    let m = /^import\s+(.+?)\s*;?\s*$/.exec(line);
+    if (m) {
+      for (const part of m[1]!.split(',')) {
+        const name = part.trim().split(/\s+as\s+/)[0]!.trim();
+        if (/^[A-Za-z_][\w.]*$/.test(name)) out.push([script, i + 1, name]);
+      }
+      return;
+    }
+    m = /^from\s+([A-Za-z_][\w.]*)\s+import\b/.exec(line);
+    if (m) out.push([script, i + 1, m[1]!]);
+  });
+  return out;
 }
 
 export function entryProbe(call: string): string {
@@ -82,6 +108,8 @@ export interface ImportsProgramAnswer {
   /** The module table was the boot one before every import. */
   clean: boolean;
   mods: [name: string, file: string | null, traceback: string | null][];
+  /** The top-level imports of the scripts that are compiled, each tried on the board. */
+  scripts: [script: string, line: number, module: string, traceback: string | null][];
   /** null when the board has no compile() (the host compiles with mpy-cross instead). */
   compiled: [path: string, traceback: string | null][] | null;
   /** sys.implementation._mpy, when the firmware has it. */
@@ -194,6 +222,14 @@ async function checkOthers(ctx: CheckContext, found: DiscoveredModules, a: Impor
       out.push([path, `does not compile (mpy-cross; the board has no compile()): ${e.message.split('\n')[0]}`, '']);
     }
   }
+  const inImage = new Set(found.modules.map((m) => m.split('.')[0]!));
+  for (const [script, line, m, tb] of a.scripts ?? []) {
+    if (tb === null) out.push([script, null, `line ${line}: import ${m} works on the board`]);
+    // The simulated board has no camera drivers (sensor, image...): a module the image does not
+    // bring is only noted there; on a real board (and QEMU) it is a finding.
+    else if (ctx.simulatedBoard && !inImage.has(m.split('.')[0]!)) out.push([script, null, `line ${line}: import ${m} fails on the simulated board (${lastLine(tb)}); not judged here`]);
+    else out.push([script, `line ${line}: import ${m} fails on the board: ${lastLine(tb)}`, '']);
+  }
   const fw = firmwareMpy(a.mpy, ctx.profile.mpy);
   for (const { path, why } of found.mpyOnly) {
     const b = fileBytes(ctx, path);
@@ -221,8 +257,12 @@ export async function importsCheck(ctx: CheckContext, opts: ImportsOptions): Pro
     return r.value;
   };
 
+  const scriptImports = found.compileOnly.flatMap(({ path }) => {
+    const src = fileBytes(ctx, path);
+    return src ? topLevelImports(path, Buffer.from(src).toString('utf8')) : [];
+  });
   await fresh();
-  const a = await ask<ImportsProgramAnswer>(importsProbe(modules, compile), 'imports');
+  const a = await ask<ImportsProgramAnswer>(importsProbe(modules, compile, '/rom', scriptImports), 'imports');
   let mods = a.mods;
   let cleanNote: string | undefined;
   if (!a.clean) {
