@@ -132,6 +132,13 @@ describe('hil run verdicts on the simulated board', () => {
     expect(byName(r, 'models.inference').status).toBe('skipped');
   });
 
+  it('5: on the N6 (ST NBIN only) a TFLite model FAILs placement, naming the format the profile requires', async () => {
+    const r = await runScenarios({ scenarios: [scenarioWithTree(join(tmp, 'n6'), { 'model.tflite': model }, ['models'])], device: 'sim:openmv-n6', cwd: root, lockDir });
+    expect(r.devices[0]!.scenarios[0]!.error).toBeUndefined();
+    const placement = byName(r, 'models.placement');
+    expect([placement.status, placement.reason]).toEqual(['failed', "model.tflite: is a TFLite model ('TFL3' at byte 4), but profile openmv-n6 runs only ST NBIN networks ('NBIN' at byte 0)"]);
+  });
+
   it('11: sys.exit() at import and KeyboardInterrupt/SystemExit in entry points FAIL the imports check; the other checks still run', async () => {
     const r = await run(scenarioWithTree(join(tmp, 'exit'), exitTree(model), ['listing', 'imports: { entryPoints: [app.run, app.stop] }', 'models']));
     expect(r.devices[0]!.scenarios[0]!.error).toBeUndefined();
