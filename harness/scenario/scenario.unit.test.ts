@@ -73,11 +73,11 @@ describe('modules found in an image', () => {
     const d = discoverModules(files.map((path) => ({ path })));
     expect(d.modules).toEqual(['app', 'app.util', 'drv.cam', 'mylib', 'mylib.helpers', 'single', 'tools.x']);
     expect(d.compileOnly).toEqual([
-      { path: 'main.py', why: 'run by the firmware, not imported' },
+      { path: 'main.py', why: 'a main or boot script, not imported' },
       { path: 'my-mod.py', why: 'not a valid module name' },
       { path: '__init__.py', why: 'package initialiser at the search-path root' },
     ]);
-    expect(d.mpyOnly).toEqual([{ path: 'boot.mpy', why: 'run by the firmware, not imported' }]);
+    expect(d.mpyOnly).toEqual([{ path: 'boot.mpy', why: 'a main or boot script, not imported' }]);
   });
 
   it("reads a script's top-level imports without running it (not the indented, conditional ones)", () => {

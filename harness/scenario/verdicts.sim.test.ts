@@ -74,7 +74,7 @@ describe('hil run verdicts on the simulated board', () => {
       'main.py: does not compile on the board: line 3: SyntaxError: invalid syntax',
       'boot.py: line 2: import broken fails on the board: ValueError: broken',
     ]);
-    expect(imports.details).toContain('boot.py: compiles on the board (run by the firmware, not imported)');
+    expect(imports.details).toContain('boot.py: compiles on the board (a main or boot script, not imported)');
     expect(imports.details).toContain('main.py: line 1: import app works on the board');
     expect(imports.details).toContain("boot.py: line 3: import sensor fails on the simulated board (ImportError: no module named 'sensor'); not judged here");
   });

@@ -23,7 +23,7 @@ import { mpyHeader, mpyLoadProblem } from '../../romfs/mpyHeader.js';
 import { MpyCompileError } from '../../romfs/errors.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Top-level scripts the firmware runs itself: importing them would start the application. */
+/** Top-level scripts (a board runs main.py/boot.py from its working directory): importing one would start the application. */
 const NOT_IMPORTED = new Set(['main', 'boot']);
 
 export interface DiscoveredModules {
@@ -60,7 +60,7 @@ export function discoverModules(files: readonly Pick<ImageFile, 'path'>[]): Disc
       continue;
     }
     if (parts.length === 1 && base === '' && NOT_IMPORTED.has(parts[0]!)) {
-      other('run by the firmware, not imported');
+      other('a main or boot script, not imported');
       continue;
     }
     modules.add(parts.join('.'));
