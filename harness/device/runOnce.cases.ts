@@ -118,6 +118,14 @@ export function runOnceCases(t: CaseTarget): void {
     expect(r.finishOutput.trim()).toBe(r.sha256);
   });
 
+  it('sealed: a link cut while the answer comes back is recovered from the frame the board kept, without running the code again', async () => {
+    const tag = `HILBACK${randomBytes(3).toString('hex')}`;
+    t.proxy().addRule({ when: { kind: 'pattern', dir: 'toHost', pattern: `${tag}-printed` }, do: { kind: 'drop' } });
+    const r = await querySealed<string>(t.device(), `import sys\nsys.path.append('/${tag}')\nprint('${tag}-printed')\n_hil_answer('${tag}-answer')`, { phase: 'erase' });
+    expect(r).toMatchObject({ value: `${tag}-answer`, outputLost: true });
+    expect(await marks(t.device(), `/${tag}`)).toBe(1);
+  });
+
   it('plain exec: a link cut after the code started is an error saying so, and the code is not sent again', async () => {
     const tag = `HILCUT${randomBytes(3).toString('hex')}`;
     t.proxy().addRule({ when: { kind: 'pattern', dir: 'toHost', pattern: `${tag}-ran` }, do: { kind: 'drop' } });

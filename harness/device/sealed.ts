@@ -204,13 +204,19 @@ async function askAgain<T>(device: SealedTarget, req: SealedRequest, timeoutMs?:
   try {
     const p = await sendWithResend(
       async () => {
-        const r = await device.execRaw(boardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs });
+        let r: ExecResult;
+        try {
+          r = await device.execRaw(boardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs });
+        } catch (e) {
+          if (provenNotRun(e)) return undefined; // the link did not come back: keep the first error
+          throw e;
+        }
         if (!r.stdout.trim() && !r.stderr.trim()) return undefined; // no frame of this send on the board
         const a = parseAnswer<T>(r, req);
         if (a.kind === 'damaged-answer') throw new AnswerIntegrityError(`${device.name}: ${a.why}`, 'answer-again');
         return a;
       },
-      { repeatable: true, backoffMs: 100 },
+      { repeatable: true, maxSends: 2, backoffMs: 100 },
     );
     if (!p || ((p.kind === 'answer' || p.kind === 'no-answer') && p.raised)) return undefined;
     return p;
