@@ -10,7 +10,7 @@
  * Needs HIL_MPREMOTE_SRC (see mpremote.ts); skipped with the reason printed when it is absent.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { locateMpremote, runMpremote, type Mpremote } from './mpremote.js';
@@ -91,13 +91,21 @@ async function builtByMpremote(dir: string): Promise<Uint8Array> {
   return new Uint8Array(readFileSync(out));
 }
 
-async function deploy(conn: string, what: string) {
+/**
+ * mpremote's deploy; `geometry` is the partition line it prints, which shows the API it found:
+ * released stm32 firmware answers rom_ioctl(6) with -22, so one block of the whole partition; the
+ * RT1062's Flash object gives its block count and 4 KiB block size.
+ */
+async function deploy(conn: string, what: string, geometry: string) {
   const r = await runMpremote(mpremote, ['connect', conn, 'romfs', 'deploy', what], DEPLOY_MS);
   expect(r.timedOut).toBe(false);
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(r.stdout).toContain(`ROMFS0 partition has size ${geometry}`);
   expect(r.stdout).toMatch(/ROMFS image deployed/);
   return r;
 }
+const H7_GEOMETRY = '131072 bytes (1 blocks of 131072 bytes each)';
+const RT1062_GEOMETRY = '8388608 bytes (2048 blocks of 4096 bytes each)';
 
 maybe('mpremote against hil sim', () => {
   it('runs `mpremote connect PTY exec` (raw-paste), small and many-window programs, and reports a traceback', async () => {
@@ -112,13 +120,18 @@ maybe('mpremote against hil sim', () => {
     expect(bad.timedOut).toBe(false);
     expect(bad.code).toBe(1);
     expect(bad.stdout + bad.stderr).toMatch(/before[\s\S]*ZeroDivisionError: divide by zero/);
+    // By its /dev/pts name mpremote takes its pty path (blocking reads, as under QEMU).
+    const pts = realpathSync(s.connection);
+    expect(pts).toMatch(/^\/dev\/pts\/\d+$/);
+    const viaPts = await runMpremote(mpremote, ['connect', pts, 'exec', 'print("pts")'], 30_000);
+    expect(viaPts).toEqual({ code: 0, stdout: 'pts\n', stderr: '', timedOut: false });
   }, 150_000);
 
   it('`romfs deploy IMG` on openmv-h7 leaves the partition as a released H7 has it', async () => {
     const [s, part] = await sim('openmv-h7', join(FIX, 'micropython-random.img'));
     const img = new Uint8Array(readFileSync(join(FIX, 'demo.mpremote.img')));
     const size = partitionNow(part).length;
-    await deploy(s.connection, join(FIX, 'demo.mpremote.img'));
+    await deploy(s.connection, join(FIX, 'demo.mpremote.img'), H7_GEOMETRY);
     expect(sha(partitionNow(part))).toBe(sha(releasedH7(size, img)));
   }, DEPLOY_TEST_MS);
 
@@ -127,7 +140,7 @@ maybe('mpremote against hil sim', () => {
     const dir = tree();
     const img = await builtByMpremote(dir);
     const size = partitionNow(part).length;
-    await deploy(s.connection, dir);
+    await deploy(s.connection, dir, H7_GEOMETRY);
     expect(sha(partitionNow(part))).toBe(sha(releasedH7(size, img)));
   }, DEPLOY_TEST_MS);
 
@@ -136,7 +149,7 @@ maybe('mpremote against hil sim', () => {
     const [s, part] = await sim('openmv-rt1062', join(FIX, 'micropython-random.img'));
     const before = partitionNow(part);
     const img = new Uint8Array(readFileSync(join(FIX, 'demo.mpremote.img')));
-    await deploy(s.connection, join(FIX, 'demo.mpremote.img'));
+    await deploy(s.connection, join(FIX, 'demo.mpremote.img'), RT1062_GEOMETRY);
     expect(sha(partitionNow(part))).toBe(sha(releasedRt1062(before, img)));
   }, DEPLOY_TEST_MS);
 
@@ -145,7 +158,7 @@ maybe('mpremote against hil sim', () => {
     const before = partitionNow(part);
     const dir = tree();
     const img = await builtByMpremote(dir);
-    await deploy(s.connection, dir);
+    await deploy(s.connection, dir, RT1062_GEOMETRY);
     expect(sha(partitionNow(part))).toBe(sha(releasedRt1062(before, img)));
   }, DEPLOY_TEST_MS);
 });
