@@ -12,9 +12,12 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { XMLParser } from 'fast-xml-parser';
 import { runScenarios } from '../bench/runScenarios.js';
+import { openDevice } from '../device/openDevice.js';
+import { loadScenario } from './loadScenario.js';
+import { runScenario } from './runScenario.js';
 import { formatConsole } from '../report/console.js';
 import { toJUnit } from '../report/junit.js';
-import type { RunResult } from './result.js';
+import type { RunResult, ScenarioResult } from './result.js';
 import { deepImage, exitTree, file, namespaceTree, romfsImage, scenarioWithImage, scenarioWithTree, warmImportTree } from '../../test/scenario/verdictCases.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
@@ -26,6 +29,20 @@ const model = new Uint8Array(readFileSync(join(root, 'images/demo/model.tflite')
 const run = (scenario: string) => runScenarios({ scenarios: [scenario], device: 'sim:openmv-h7', cwd: root, lockDir });
 const checks = (r: RunResult) => r.devices[0]!.scenarios[0]!.checks;
 const byName = (r: RunResult, name: string) => checks(r).find((c) => c.name === name)!;
+
+
+/**
+ * Run `scenario` with `flash: never` on a board that already holds `image` (put there when the
+ * board starts): what the checks say about an image on a board, whatever hil's flash would accept.
+ */
+async function onBoardHolding(image: Uint8Array, scenario: string): Promise<ScenarioResult> {
+  const device = await openDevice({ connection: 'sim:openmv-h7', profile: 'openmv-h7', image });
+  try {
+    return await runScenario(device, { ...loadScenario(scenario), flash: 'never' }, { simulatedBoard: true });
+  } finally {
+    await device.close();
+  }
+}
 
 describe('hil run verdicts on the simulated board', () => {
   it('1: an entry point runs as on a fresh boot: `import mylib` does not bring mylib.helpers along', async () => {
@@ -66,8 +83,9 @@ describe('hil run verdicts on the simulated board', () => {
       file('app.py', 'X = 1\n'),
       file('broken.py', 'raise ValueError("broken")\n'),
     ]);
-    const r = await run(scenarioWithImage(join(tmp, 'mainpy'), img, ['imports']));
-    const imports = byName(r, 'imports');
+    const r = await onBoardHolding(img, scenarioWithImage(join(tmp, 'mainpy'), img, ['imports']));
+    expect(r.error).toBeUndefined();
+    const imports = r.checks.find((c) => c.name === 'imports')!;
     expect(imports.status).toBe('failed');
     expect(imports.details.slice(0, 3)).toEqual([
       'import broken failed: ValueError: broken',
@@ -159,6 +177,14 @@ describe('hil run verdicts on the simulated board', () => {
 
   it('listing expects what the firmware lists: a file record with no data stops the firmware listing: a FAIL naming the file', async () => {
     const r = await run(scenarioWithImage(join(tmp, 'nodata'), romfsImage([file('ok.txt', 'ok'), file('nodata.txt', null)]), ['listing']));
+    const err = r.devices[0]!.scenarios[0]!.error;
+    if (err) {
+      // A strict parse that refuses such an image (exit 2, naming the file, before the board is
+      // touched) is the other right answer; never a pass.
+      expect([err.exitCode, err.phase]).toEqual([2, 'image']);
+      expect(err.message).toMatch(/nodata\.txt/);
+      return;
+    }
     const listing = byName(r, 'listing');
     expect(listing.status).toBe('failed');
     expect(listing.details).toContain("nodata.txt: in the image's records, but the firmware does not list it (its folder's listing stops before it)");
