@@ -19,7 +19,8 @@ import { loadProfile, type BoardProfile } from '../profile/profile.js';
 export interface BenchTarget {
   name: string;
   connection: string;
-  profile: BoardProfile;
+  /** The board's profile; absent for a bare connection string: chosen from the board's identity on connect. */
+  profile?: BoardProfile;
   /** hil's simulated board (connection `sim` or `sim:PROFILE`). */
   simulated: boolean;
   /** Extra fields from the bench file, passed to the device layer as given. */

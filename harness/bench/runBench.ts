@@ -22,6 +22,7 @@ import { resolve } from 'node:path';
 import type { BenchTarget } from './inventory.js';
 import { acquireLease, type Lease } from './lease.js';
 import { bootsItself, openTarget } from './openTarget.js';
+import { detectedNote } from '../device/identify.js';
 
 export interface RunBenchOptions {
   image?: string;
@@ -69,6 +70,8 @@ export function sharedImages(cache: Map<string, Promise<ScenarioImage>>): typeof
 export type BenchEvent =
   | { type: 'device-start'; device: string; connection: string }
   | { type: 'lease-wait'; device: string; holder: string }
+  /** No profile was given: the one matching what the board reports was chosen (`note` says so). */
+  | { type: 'profile-detected'; device: string; profile: string; note: string }
   | { type: 'check'; device: string; scenario: string; result: CheckResult }
   | { type: 'device-end'; device: string; result: DeviceRunResult };
 
@@ -100,7 +103,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   const t0 = performance.now();
   const logLines: string[] = [];
   const log = (line: string) => logLines.push(`${new Date().toISOString()} ${line}`);
-  const result: DeviceRunResult = { device: t.name, connection: t.connection, profile: t.profile.name, simulated: t.simulated, scenarios: [], durationMs: 0 };
+  const result: DeviceRunResult = { device: t.name, connection: t.connection, profile: t.profile?.name ?? 'auto', simulated: t.simulated, scenarios: [], durationMs: 0 };
   opts.onEvent?.({ type: 'device-start', device: t.name, connection: t.connection });
   let lease: Lease | undefined;
   let device: Device | undefined;
@@ -121,10 +124,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     // (the loader); flashing then finds it by its sha256 on the board and writes nothing.
     let bootImage: Uint8Array | undefined;
     const first = scenarios[0];
-    if (!opts.open && bootsItself(t) && first && (opts.flash ?? first.flash) === 'auto') {
+    if (!opts.open && bootsItself(t) && t.profile && first && (opts.flash ?? first.flash) === 'auto') {
       try {
         const spec = opts.image ? imageSpecFor(resolve(opts.image)) : first.image;
-        bootImage = (await (opts.images ? sharedImages(opts.images) : resolveImage)(spec, t.profile)).bytes;
+        bootImage = (await (opts.images ? sharedImages(opts.images) : resolveImage)(spec, t.profile!)).bytes;
         log(`boot image: ${bootImage.length} bytes from ${spec.path} in the partition at power-on`);
       } catch {
         bootImage = undefined; // the scenario reports the image problem itself
@@ -143,7 +146,13 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       }
     };
     device = await open();
-    log(`opened ${t.connection} as ${device.name} (profile ${t.profile.name})`);
+    result.profile = device.profile.name;
+    if (device.identity) {
+      result.identity = device.identity;
+      result.profileDetected = device.profileDetected ?? false;
+    }
+    log(`opened ${t.connection} as ${device.name} (profile ${device.profile.name}${device.profileDetected ? ', detected' : ''})`);
+    if (device.profileDetected && device.identity) opts.onEvent?.({ type: 'profile-detected', device: t.name, profile: device.profile.name, note: detectedNote(t.name, device.profile, device.identity) });
     for (const s of scenarios) {
       const scenarioAttempts = Math.max(1, opts.scenarioAttempts ?? 2);
       for (let attempt = 1; ; attempt++) {

@@ -1,6 +1,7 @@
 /**
  * Which boards a `hil run` drives: `--bench FILE` (every device in it), `--device D` (a name from
- * devices/bench.yaml, or a connection string with --profile), the bench file's `default`, or,
+ * devices/bench.yaml, or a connection string: with --profile, or without, the profile then chosen
+ * from what the board reports on connect), the bench file's `default`, or,
  * when nothing is configured, a simulated board started for the run (and the run says so).
  */
 import { existsSync } from 'node:fs';
@@ -42,11 +43,9 @@ export function resolveTargets(opts: TargetOptions): ResolvedTargets {
       const prof = opts.profile ?? (conn.startsWith('sim:') ? conn.slice(4) : DEFAULT_SIM_PROFILE);
       return { targets: [{ name: conn, connection: conn, profile: loadProfile(prof), simulated: true, extra: {} }], notes: [] };
     }
-    if (!opts.profile) {
-      const where = inventory ? `not a device in ${DEFAULT_BENCH_FILE}` : `no ${DEFAULT_BENCH_FILE}`;
-      throw new UsageError(`device ${conn}: ${where}; give --profile for a connection string`);
-    }
-    return { targets: [{ name: conn, connection: conn, profile: loadProfile(opts.profile), simulated: false, extra: {} }], notes: [] };
+    // hil must know which machine to start; a real board says what it is (chosen on connect).
+    if (!opts.profile && (conn === 'qemu' || conn.startsWith('qemu:'))) throw new UsageError(`device ${conn}: give --profile (hil must know which machine to start: a qemu-* profile)`);
+    return { targets: [{ name: conn, connection: conn, profile: opts.profile ? loadProfile(opts.profile) : undefined, simulated: false, extra: {} }], notes: [] };
   }
   if (inventory?.default) {
     const t = inventory.targets.find((x) => x.name === inventory.default)!;

@@ -9,6 +9,8 @@ import { LinkTimeoutError } from '../transport/errors.js';
 import { ProtocolError } from '../repl/errors.js';
 import { ScriptedBoard } from '../../test/doubles/scriptedBoard.js';
 import type { Device } from './types.js';
+import { TcpTransport } from '../transport/tcpTransport.js';
+import { loadProfile } from '../profile/profile.js';
 
 const demo = new Uint8Array(readFileSync('test/fixtures/romfs/demo.mpremote.img'));
 const open: { close(): Promise<void> }[] = [];
@@ -134,10 +136,25 @@ describe('raw REPL protocol edge cases (scripted test double over TCP)', () => {
     open.push({ close: () => s.stop() });
     return [s, conn];
   }
+  /**
+   * The raw REPL over TCP without openDevice's identity query: the scripted double answers every
+   * program with the same line, so it cannot say what board it is (these cases are about the REPL).
+   */
+  async function openRaw(conn: string, opts: { readyTimeoutMs?: number } = {}): Promise<ReplDevice> {
+    const m = /^socket:\/\/([^:]+):(\d+)$/.exec(conn)!;
+    const d = new ReplDevice({ name: conn, connection: conn, profile: loadProfile('openmv-h7'), transport: new TcpTransport(m[1]!, Number(m[2])) });
+    try {
+      await d.connect(opts.readyTimeoutMs ?? 15000);
+    } catch (e) {
+      await d.close().catch(() => undefined);
+      throw e;
+    }
+    return d;
+  }
 
   it('uses plain raw mode after the board answers R\\x00', async () => {
     const [, conn] = await scripted('rawpaste-refused');
-    const d = await openDevice({ connection: conn, profile: 'openmv-h7' });
+    const d = await openRaw(conn);
     open.push(d);
     expect(await d.exec('print(1)')).toBe('scripted\r\n');
     expect((d as ReplDevice).repl.rawPaste).toBe(false);
@@ -156,14 +173,14 @@ describe('raw REPL protocol edge cases (scripted test double over TCP)', () => {
 
   it('drains banner noise and a half-typed line before entering raw mode', async () => {
     const [, conn] = await scripted('banner-noise');
-    const d = await openDevice({ connection: conn, profile: 'openmv-h7' });
+    const d = await openRaw(conn);
     open.push(d);
     expect(await d.exec('print(1)')).toBe('scripted\r\n');
   });
 
   it('gives up on a silent board at the deadline with an infrastructure error', async () => {
     const [, conn] = await scripted('silent');
-    const err = await openDevice({ connection: conn, profile: 'openmv-h7', readyTimeoutMs: 2500 }).catch((e) => e);
+    const err = await openRaw(conn, { readyTimeoutMs: 2500 }).catch((e) => e);
     expect(err).toBeInstanceOf(LinkTimeoutError);
     expect(err.exitCode).toBe(3);
     expect(err.phase).toMatch(/raw-repl-entry|connect/);
@@ -171,7 +188,7 @@ describe('raw REPL protocol edge cases (scripted test double over TCP)', () => {
 
   it('reports garbage where OK belongs as a protocol error', async () => {
     const [, conn] = await scripted('garbage-ok');
-    const d = await openDevice({ connection: conn, profile: 'openmv-h7' });
+    const d = await openRaw(conn);
     open.push(d);
     const err = await d.exec('x = 1', { timeoutMs: 3000 }).catch((e) => e);
     expect(err).toBeInstanceOf(ProtocolError);

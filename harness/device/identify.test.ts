@@ -125,7 +125,8 @@ describe('choosing the profile', () => {
     const e = (() => { try { chooseProfile('socket://127.0.0.1:4000', an500, byName('qemu-mps2-an385'), profiles); } catch (x) { return x as BoardIdentityError; } })()!;
     expect(e).toBeInstanceOf(BoardIdentityError);
     expect(e.exitCode).toBe(ExitCode.USAGE);
-    expect(e.message).toBe("socket://127.0.0.1:4000: profile qemu-mps2-an385 does not fit this board: it reports platform qemu, machine 'mps2-an500 with Cortex-M7', ROMFS0 0x60c00000 4 MiB, but qemu-mps2-an385 expects platform qemu, machine 'mps2-an385 with Cortex-M3', ROMFS0 0x21000000 4 MiB (differs: machine \"mps2-an500 with Cortex-M7\" (expected \"mps2-an385 with Cortex-M3\"); ROMFS0 at 0x60c00000 (expected 0x21000000)); the board matches qemu-mps2-an500; nothing was written");
+    expect(contradictions(an500, byName('qemu-mps2-an385'))).toEqual(['machine "mps2-an500 with Cortex-M7" (expected "mps2-an385 with Cortex-M3")', 'ROMFS0 at 0x60c00000 (expected 0x21000000)']);
+    expect(e.message).toBe("socket://127.0.0.1:4000: profile qemu-mps2-an385 does not fit this board: it reports platform qemu, machine 'mps2-an500 with Cortex-M7', ROMFS0 0x60c00000 4 MiB, but qemu-mps2-an385 expects platform qemu, machine 'mps2-an385 with Cortex-M3', ROMFS0 0x21000000 4 MiB; the board matches qemu-mps2-an500; nothing was written");
   });
 
   it('refuses an RT1062 run as an H7', () => {

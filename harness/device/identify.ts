@@ -176,7 +176,7 @@ export function chooseProfile(name: string, id: BoardIdentity, given: BoardProfi
     if (c.length === 0) return { profile: given, detected: false };
     const fits = matchProfiles(id, candidates).map((p) => p.name);
     const hint = fits.length ? `; the board matches ${fits.join(', ')}` : '';
-    throw new BoardIdentityError(`${name}: profile ${given.name} does not fit this board: it reports ${reports}, but ${given.name} expects ${describeExpected(given)} (differs: ${c.join('; ')})${hint}; nothing was written`);
+    throw new BoardIdentityError(`${name}: profile ${given.name} does not fit this board: it reports ${reports}, but ${given.name} expects ${describeExpected(given)}${hint}; nothing was written`);
   }
   const fits = matchProfiles(id, candidates);
   if (fits.length === 1) return { profile: fits[0]!, detected: true };

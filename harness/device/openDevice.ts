@@ -1,8 +1,15 @@
-/** Open a board from a connection string and a profile: the one entry point upper layers use. */
+/**
+ * Open a board from a connection string (and a profile, when known): the one entry point upper
+ * layers use. On connect the board's identity is read once (harness/device/identify.ts): a given
+ * profile the board contradicts stops here (exit 2, before any check or write); without a profile
+ * the one matching profile is chosen (device.profileDetected says so).
+ */
 import { existsSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadProfile, type BoardProfile, type FirmwareApi } from '../profile/profile.js';
+import { loadAllProfiles, loadProfile, type BoardProfile, type FirmwareApi } from '../profile/profile.js';
+import { UsageError } from '../errors.js';
+import { chooseProfile, readIdentity } from './identify.js';
 import { SerialTransport } from '../transport/serialTransport.js';
 import { TcpTransport } from '../transport/tcpTransport.js';
 import type { Transport } from '../transport/transport.js';
@@ -14,7 +21,13 @@ import type { Device } from './types.js';
 
 export interface OpenDeviceOptions {
   connection: string;
-  profile: BoardProfile | string;
+  /**
+   * The board's profile. Optional for a real board (serial, id:, socket://): then it is chosen
+   * from the board's identity. Required for `qemu` (which machine to start); `sim:PROFILE` names its own.
+   */
+  profile?: BoardProfile | string;
+  /** The profiles auto-detection chooses from (default: every profile in devices/profiles). */
+  profiles?: BoardProfile[];
   name?: string;
   /** QEMU: firmware ELF (default HIL_QEMU_FIRMWARE). */
   firmware?: string;
@@ -29,8 +42,10 @@ export interface OpenDeviceOptions {
 }
 
 export async function openDevice(opts: OpenDeviceOptions & Record<string, unknown>): Promise<Device> {
-  const profile = typeof opts.profile === 'string' ? loadProfile(opts.profile) : opts.profile;
+  let profile = typeof opts.profile === 'string' ? loadProfile(opts.profile) : opts.profile;
   const conn = parseConnection(opts.connection);
+  if (conn.kind === 'qemu' && !profile) throw new UsageError(`device qemu: give --profile (hil must know which machine to start: a qemu-* profile)`);
+  if (conn.kind === 'sim' && !conn.profile && !profile) throw new UsageError('device sim: give --profile or sim:PROFILE (which board to simulate)');
   const name = opts.name ?? opts.connection;
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -64,22 +79,24 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
           writeFileSync(imagePath, opts.image);
           cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
         } else imagePath = opts.image;
-        let q = await QemuBoard.start({ profile, firmware: opts.firmware, image: imagePath });
+        const qemuProfile = profile!;
+        let q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: imagePath });
         cleanups.push(() => q.stop());
         // The pty changes when QEMU restarts (qemu-loader flashing): look it up each time.
-        transport = new SerialTransport(async () => q.ptyPath, `qemu ${profile.qemu?.machine ?? ''} pty`.trim());
+        transport = new SerialTransport(async () => q.ptyPath, `qemu ${qemuProfile.qemu?.machine ?? ''} pty`.trim());
         qemuRestart = async (newImage: string, addr: number) => {
           await q.stop();
-          q = await QemuBoard.start({ profile, firmware: opts.firmware, image: newImage, addr });
+          q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: newImage, addr });
         };
         readyTimeoutMs = Math.max(readyTimeoutMs, 20000);
         break;
       }
       case 'sim': {
         const { startSim } = await import('../sim/index.js');
-        const simProfile = conn.profile ? loadProfile(conn.profile) : profile;
+        const simProfile = conn.profile ? loadProfile(conn.profile) : profile!;
         const image = typeof opts.image === 'string' ? new Uint8Array((await import('node:fs')).readFileSync(opts.image)) : opts.image;
         const sim = await startSim({ profile: simProfile, link: 'pty', image, firmwareApi: opts.simFirmwareApi });
+        profile ??= simProfile; // the board hil simulates is the profile asked for
         cleanups.push(() => sim.stop());
         transport = SerialTransport.byPath(sim.connection);
         plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed
@@ -97,6 +114,10 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       qemuRestart,
     });
     await device.connect(readyTimeoutMs);
+    // One sealed query; before anything else is run or written.
+    const identity = await readIdentity(device, { timeoutMs: opts.timeoutMs });
+    const choice = chooseProfile(name, identity, profile, opts.profiles ?? loadAllProfiles());
+    device.adoptProfile(choice.profile, identity, choice.detected);
     return device;
   } catch (e) {
     if (device) await device.close().catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import type { BoardProfile } from '../profile/profile.js';
+import type { BoardIdentity } from './identify.js';
 import type { Transport } from '../transport/transport.js';
 import { LinkClosedError, LinkTimeoutError } from '../transport/errors.js';
 import { RawRepl, type RawReplOptions } from '../repl/rawRepl.js';
@@ -18,7 +19,8 @@ import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Devic
 
 export interface ReplDeviceOptions {
   name: string;
-  profile: BoardProfile;
+  /** The profile, when known before connecting (else set from the board's identity: adoptProfile). */
+  profile?: BoardProfile;
   connection: string;
   transport: Transport;
   repl?: RawReplOptions;
@@ -36,7 +38,11 @@ export interface ReplDeviceOptions {
 
 export class ReplDevice implements Device {
   readonly name: string;
-  readonly profile: BoardProfile;
+  private profileValue: BoardProfile | undefined;
+  /** What the board reported on connect (harness/device/identify.ts). */
+  identity?: BoardIdentity;
+  /** True when the profile was chosen from the board's identity (no profile was given). */
+  profileDetected = false;
   readonly connection: string;
   readonly transcript = new LinkTranscript();
   readonly transport: Transport;
@@ -52,7 +58,7 @@ export class ReplDevice implements Device {
 
   constructor(private readonly o: ReplDeviceOptions) {
     this.name = o.name;
-    this.profile = o.profile;
+    this.profileValue = o.profile;
     this.connection = o.connection;
     this.transport = o.transport;
     this.transport.onTraffic = (dir, data) => this.transcript.add(dir, data);
@@ -70,6 +76,18 @@ export class ReplDevice implements Device {
           await this.connect(opts.timeoutMs ?? 30000);
         });
     }
+  }
+
+  get profile(): BoardProfile {
+    if (!this.profileValue) throw new InfraError(`${this.name}: the board's profile is not known yet (identity not read)`, 'identify');
+    return this.profileValue;
+  }
+
+  /** The profile chosen from (or checked against) what the board reported on connect. */
+  adoptProfile(profile: BoardProfile, identity: BoardIdentity, detected: boolean): void {
+    this.profileValue = profile;
+    this.identity = identity;
+    this.profileDetected = detected;
   }
 
   private get timeout(): number {

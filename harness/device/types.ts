@@ -5,6 +5,7 @@
  * which is reached over a pty or TCP like any other board).
  */
 import type { BoardProfile } from '../profile/profile.js';
+import type { BoardIdentity } from './identify.js';
 
 export interface ExecOptions {
   /** Deadline for the whole operation in milliseconds (every operation has one; defaults apply). */
@@ -50,6 +51,10 @@ export interface Device {
   /** Inventory name or connection string, used in every message about this board. */
   readonly name: string;
   readonly profile: BoardProfile;
+  /** What the board reported about itself on connect (absent for doubles that do not connect). */
+  readonly identity?: BoardIdentity;
+  /** True when `profile` was chosen from `identity` because none was given. */
+  readonly profileDetected?: boolean;
   /** The connection string it was opened with, e.g. `/dev/ttyACM0`, `socket://127.0.0.1:4000`. */
   readonly connection: string;
 

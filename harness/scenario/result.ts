@@ -5,6 +5,8 @@
  * no real network executed) are never counted as `passed`. `error` is an infrastructure failure
  * (link or board) that stopped the check from producing a verdict.
  */
+import type { BoardIdentity } from '../device/identify.js';
+
 export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'simulated' | 'error';
 export const CHECK_STATUSES: readonly CheckStatus[] = ['passed', 'failed', 'skipped', 'simulated', 'error'];
 
@@ -59,7 +61,12 @@ export interface ScenarioResult {
 export interface DeviceRunResult {
   device: string;
   connection: string;
+  /** The profile the board was driven with ('auto' until the board was reached without one). */
   profile: string;
+  /** True when `profile` was chosen from what the board reported (none was given). */
+  profileDetected?: boolean;
+  /** What the board reported about itself on connect (harness/device/identify.ts). */
+  identity?: BoardIdentity;
   /** The board is the simulated one (started by hil or named `sim`). */
   simulated: boolean;
   scenarios: ScenarioResult[];

@@ -5,7 +5,9 @@
  * README cannot drift from what the tests prove. `$T` (in args and env) is a fresh temp folder
  * holding the files made in the test's beforeAll and by a case's `prepare`.
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSim } from '../../harness/sim/index.js';
 import { deniedPortUnavailable, holdPort, makePty, NOBODY, ptyUnavailable } from './ports.js';
 
 export interface CaseContext {
@@ -38,6 +40,14 @@ export interface BadInputCase {
   prepare?: (ctx: CaseContext) => Promise<Prepared>;
 }
 
+/** A simulated board of `profile` whose pty is `$T/DIR/tty` (stopped on release). */
+async function simIn(T: string, dir: string, profile: string): Promise<Prepared> {
+  const workDir = join(T, dir);
+  if (!existsSync(workDir)) mkdirSync(workDir);
+  const sim = await startSim({ profile, workDir });
+  return { release: () => sim.stop() };
+}
+
 export const CASES: BadInputCase[] = [
   { input: 'missing image file', args: ['image', 'verify', '$T/none.img', '--profile', 'openmv-h7'], exit: 2, error: /none\.img: cannot read image \(ENOENT\)/, shown: '`FILE: cannot read image (ENOENT)`' },
   { input: 'image path is a folder', args: ['image', 'inspect', '$T'], exit: 2, error: /: not a file$/, shown: '`DIR: not a file`' },
@@ -52,7 +62,18 @@ export const CASES: BadInputCase[] = [
   { input: 'malformed YAML bench file', args: ['run', 'scenarios/model-load', '--bench', '$T/bad.yaml'], exit: 2, error: /bad\.yaml: not valid YAML/, shown: '`FILE: not valid YAML: ...`' },
   { input: 'unknown scenario', args: ['run', 'scenarios/nope'], exit: 2, error: /scenario 'scenarios\/nope' not found/, shown: "`scenario 'scenarios/nope' not found (looked in ...)`" },
   { input: 'nonexistent serial port', args: ['exec', 'pass', '--device', '/dev/ttyNOPE', '--profile', 'openmv-h7'], exit: 2, error: /\/dev\/ttyNOPE: no such serial port/, shown: '`/dev/ttyNOPE: no such serial port`' },
-  { input: 'connection string without a profile', args: ['exec', 'pass', '--device', '/dev/ttyNOPE'], exit: 2, error: /device \/dev\/ttyNOPE: no devices\/bench\.yaml; give --profile/, shown: '`device CONN: no devices/bench.yaml; give --profile for a connection string`' },
+  { input: 'QEMU without a profile', args: ['exec', 'pass', '--device', 'qemu'], exit: 2, error: /^hil: device qemu: give --profile \(hil must know which machine to start: a qemu-\* profile\)$/, shown: '`device qemu: give --profile (hil must know which machine to start: a qemu-* profile)`' },
+  { input: 'a board the profile does not fit (an RT1062 run as an H7)', args: ['exec', 'pass', '--device', '$T/rt1062/tty', '--profile', 'openmv-h7'], exit: 2, error: /rt1062\/tty: profile openmv-h7 does not fit this board: it reports platform mimxrt, machine 'OpenMV IMXRT1060 with MIMXRT1062DVJ6A', ROMFS0 0x60800000 8 MiB, but openmv-h7 expects platform OpenMV4-H7, machine 'OPENMV4 with STM32H743', ROMFS0 0x081e0000 128 KiB; the board matches openmv-rt1062; nothing was written$/, shown: "`CONN: profile openmv-h7 does not fit this board: it reports platform mimxrt, machine 'OpenMV IMXRT1060 with MIMXRT1062DVJ6A', ROMFS0 0x60800000 8 MiB, but openmv-h7 expects ...; the board matches openmv-rt1062; nothing was written`", unavailable: ptyUnavailable, prepare: async ({ T }) => simIn(T, 'rt1062', 'openmv-rt1062') },
+  { input: 'a board the profile does not fit, flashing (an AN500 run as AN385)', args: ['flash', 'images/demo', '--device', '$T/an500/tty', '--profile', 'qemu-mps2-an385'], exit: 2, error: /an500\/tty: profile qemu-mps2-an385 does not fit this board: it reports platform qemu, machine 'mps2-an500 with Cortex-M7', ROMFS0 0x60c00000 4 MiB, but qemu-mps2-an385 expects .*; the board matches qemu-mps2-an500; nothing was written$/, shown: "`CONN: profile qemu-mps2-an385 does not fit this board: it reports platform qemu, machine 'mps2-an500 with Cortex-M7', ROMFS0 0x60c00000 4 MiB, but qemu-mps2-an385 expects ...; the board matches qemu-mps2-an500; nothing was written`", unavailable: ptyUnavailable, prepare: async ({ T }) => simIn(T, 'an500', 'qemu-mps2-an500') },
+  { input: 'a board no profile matches (connection string alone)', args: ['exec', 'pass', '--device', '$T/mycam/tty'], exit: 2, error: /mycam\/tty: no profile matches the board: it reports platform MyCam-H7, machine 'MYCAM with STM32H743', ROMFS0 0x081e0000 128 KiB \(known: arduino-giga, .*\); give --profile with a profile file for this board$/, shown: "`CONN: no profile matches the board: it reports platform MyCam-H7, machine 'MYCAM with STM32H743', ROMFS0 0x081e0000 128 KiB (known: ...); give --profile with a profile file for this board`", unavailable: ptyUnavailable, prepare: async ({ T, root }) => {
+    // A board of a kind hil has no profile for: the simulated board, told by a profile file of
+    // its own to report another platform and machine.
+    const yaml = readFileSync(join(root, 'devices/profiles/openmv-h7.yaml'), 'utf8').replace(/^name: .*$/m, 'name: my-cam')
+      .replace(/^identify: .*$/m, 'identify: { platform: "MyCam-H7", machine: "MYCAM with STM32H743", origin: 0x081E0000, size: 0x20000 }');
+    mkdirSync(join(T, 'mycam'));
+    writeFileSync(join(T, 'mycam', 'my-cam.yaml'), yaml);
+    return simIn(T, 'mycam', join(T, 'mycam', 'my-cam.yaml'));
+  } },
   { input: 'QEMU with a non-QEMU profile', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'openmv-h7'], exit: 2, error: /profile openmv-h7 is not a QEMU board/, shown: '`profile openmv-h7 is not a QEMU board (no qemu.machine); use a qemu-* profile`' },
   { input: 'QEMU firmware not set', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '' }, exit: 2, error: /no QEMU firmware: set HIL_QEMU_FIRMWARE/, shown: '`no QEMU firmware: set HIL_QEMU_FIRMWARE to a firmware.elf built from MicroPython ports/qemu (...)`' },
   { input: 'QEMU firmware file missing', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '/nonexistent/firmware.elf' }, exit: 2, error: /\/nonexistent\/firmware\.elf: QEMU firmware file not found/, shown: '`FILE: QEMU firmware file not found`' },

@@ -21,7 +21,7 @@ export const devicesCommand: CommandModule<object, DevicesArgs> = {
   handler: async (args) => {
     const file = resolve(args.inventory);
     const inventory = existsSync(file)
-      ? readBenchFile(file).targets.map((t) => ({ name: t.name, profile: t.profile.name, connection: t.connection }))
+      ? readBenchFile(file).targets.map((t) => ({ name: t.name, profile: t.profile?.name ?? 'auto', connection: t.connection }))
       : [];
     let ports: Awaited<ReturnType<typeof listSerialPorts>> = [];
     let portsError: string | undefined;

@@ -4,6 +4,7 @@ import { ExitCode, InfraError } from '../../errors.js';
 import { provenNotRun } from '../../device/resend.js';
 import { resolveTargets } from '../../bench/targets.js';
 import { openTarget } from '../../bench/openTarget.js';
+import { noteDetectedProfile } from '../profileNote.js';
 
 interface ExecArgs {
   code: string;
@@ -20,7 +21,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
     y
       .positional('code', { type: 'string', demandOption: true, describe: 'Python source to run' })
       .option('device', { alias: 'd', type: 'string', describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port, qemu, sim[:PROFILE])' })
-      .option('profile', { alias: 'p', type: 'string', describe: 'board profile (needed with a bare connection string)' })
+      .option('profile', { alias: 'p', type: 'string', describe: 'board profile (without it, chosen from what the board reports; required for qemu)' })
       .option('timeout', { type: 'number', default: 30, describe: 'deadline in seconds' })
       .option('transcript', { type: 'string', describe: 'write the byte transcript of the link to this file' })
       .example('$0 exec -d sim "import os; print(os.listdir(\'/rom\'))"', 'list /rom on a simulated board')
@@ -29,6 +30,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
     const { targets, notes } = resolveTargets({ device: args.device, profile: args.profile });
     for (const n of notes) process.stderr.write(`hil: ${n}\n`);
     const dev = await openTarget(targets[0]!);
+    noteDetectedProfile(dev);
     try {
       // Sent once: user code is never sent again after it may have started (device/resend.ts).
       const r = await dev.execRaw(args.code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {

@@ -14,6 +14,7 @@ import { flashImage, type FlashResult } from '../../flash/flashImage.js';
 import { createProgress, formatBytes, formatRate, silentProgress } from '../../flash/progress.js';
 import { resolveTargets } from '../../bench/targets.js';
 import { openTarget } from '../../bench/openTarget.js';
+import { noteDetectedProfile, profileJson } from '../profileNote.js';
 
 interface FlashArgs {
   target: string;
@@ -39,7 +40,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     y
       .positional('target', { type: 'string', demandOption: true, describe: 'image file (.img) or source directory' })
       .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, socket://host:port)' })
-      .option('profile', { alias: 'p', type: 'string', describe: 'board profile name or YAML path' })
+      .option('profile', { alias: 'p', type: 'string', describe: 'board profile name or YAML path (without it, chosen from what the board reports)' })
       .option('segment', { alias: 'partition', type: 'number', default: 0, describe: 'ROMFS segment number (rom_ioctl id; the AE3 has segment 1, MRAM)' })
       .option('force', { type: 'boolean', default: false, describe: 'write even if the board already holds this image' })
       .option('allow-misaligned', { type: 'boolean', default: false, describe: 'flash even if models are not aligned for the profile' })
@@ -52,6 +53,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
     const { targets } = resolveTargets({ device: args.device, profile: args.profile });
     const device = await openTarget(targets[0]!);
+    noteDetectedProfile(device);
     try {
       const result = await flashImage(device, {
         imagePath: args.target,
@@ -61,7 +63,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
         strategy: (args.strategy ?? 'auto') as FlashStrategyName | 'auto',
         onProgress: args.json ? silentProgress : createProgress({ label: `flash ${device.name}` }),
       });
-      if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ ...result, ...profileJson(device) })}\n`);
       else process.stdout.write(`${describeResult(result)}\n`);
     } finally {
       await device.close();

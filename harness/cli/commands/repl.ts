@@ -20,7 +20,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
       .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port)' })
       .option('profile', { alias: 'p', type: 'string' }) as unknown as Argv<ReplArgs>,
   handler: async (args) => {
-    const { targets } = resolveTargets({ device: args.device, profile: args.profile ?? 'openmv-h7' });
+    const { targets } = resolveTargets({ device: args.device, profile: args.profile });
     const conn = parseConnection(targets[0]!.connection);
     let t: Transport;
     if (conn.kind === 'serial') t = SerialTransport.byPath(conn.path);

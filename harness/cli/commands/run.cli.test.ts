@@ -46,15 +46,15 @@ describe('hil run: usage and configuration', () => {
     expect(stderr).toBe(`hil: ${f}: field 'devices.cam1.profile' must be a profile name or path\n`);
   });
 
-  it('refuses a connection string without a profile', async () => {
+  it('refuses qemu without a profile (hil must know which machine to start)', async () => {
     const cwd = process.cwd();
     process.chdir(tmp);
     try {
-      expect(await run(join(root, 'scenarios/model-load'), '--device', '/dev/ttyACM9')).toBe(2);
+      expect(await run(join(root, 'scenarios/model-load'), '--device', 'qemu')).toBe(2);
     } finally {
       process.chdir(cwd);
     }
-    expect(stderr).toBe('hil: device /dev/ttyACM9: no devices/bench.yaml; give --profile for a connection string\n');
+    expect(stderr).toBe('hil: device qemu: give --profile (hil must know which machine to start: a qemu-* profile)\n');
   });
 
   it('refuses a scenario whose definition is malformed, naming the field', async () => {

@@ -56,7 +56,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('device', { alias: 'd', type: 'string', describe: 'device name in devices/bench.yaml, or a connection (/dev/ttyACM0, socket://host:port, qemu, sim, sim:PROFILE)' })
       .option('bench', { alias: 'b', type: 'string', describe: 'bench file: run on every device in it, in parallel, each under an exclusive lease' })
       .option('image', { alias: 'i', type: 'string', describe: "use this image instead of the scenario's: source folder, romfs_config.json or .img" })
-      .option('profile', { alias: 'p', type: 'string', describe: 'board profile (name or YAML path); for the simulated board default openmv-h7' })
+      .option('profile', { alias: 'p', type: 'string', describe: 'board profile (name or YAML path); without it a real board\'s is chosen from what it reports; for the simulated board default openmv-h7' })
       .option('flash', { type: 'string', choices: ['auto', 'always', 'never'], describe: "override the scenario's flash mode (auto: only when the board does not hold the image)" })
       .option('junit', { type: 'string', describe: 'write JUnit XML here (one testsuite per device, one testcase per check)' })
       .option('json', { type: 'string', describe: 'write the full results as JSON here' })
@@ -73,6 +73,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const onEvent = (e: BenchEvent) => {
       if (args.quiet) return;
       if (e.type === 'lease-wait') err.write(`hil: ${e.device}: busy, held by ${e.holder}; waiting up to ${args.leaseWait} s\n`);
+      if (e.type === 'profile-detected') err.write(`hil: ${e.note}\n`);
       if (e.type === 'check' && !many && err.isTTY) err.write(`${formatCheckLine(e.result, useColour(err))}\n`);
       if (e.type === 'device-end' && many) {
         const c = e.result.scenarios.flatMap((s) => s.checks);
