@@ -125,6 +125,18 @@ export function listProfiles(dir = builtinProfileDir()): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
 }
 
+/**
+ * The profile as segment `n` sees it: `partition` is segment n (origin, size, medium), so image
+ * building and verifying judge sizes and addresses against that segment (the AE3's segment 1 is
+ * MRAM at 0x8047E000, 1 MiB). Segment 0 is the profile itself.
+ */
+export function profileForSegment(p: BoardProfile, n: number): BoardProfile {
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--segment must be a non-negative integer (got ${n})`);
+  const seg = p.segments[n];
+  if (!seg) throw new UsageError(`--segment ${n}: profile ${p.name} has ${p.segments.length === 1 ? 'segment 0 only' : `segments 0 to ${p.segments.length - 1}`}`);
+  return n === 0 ? p : { ...p, partition: seg };
+}
+
 /** Every profile in `dir` (the candidates auto-detection chooses from). */
 export function loadAllProfiles(dir = builtinProfileDir()): BoardProfile[] {
   return listProfiles(dir).map((n) => loadProfile(n, dir));

@@ -9,7 +9,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
-import { loadProfile, listProfiles, type BoardProfile } from '../../profile/profile.js';
+import { loadProfile, listProfiles, profileForSegment, type BoardProfile } from '../../profile/profile.js';
 import { buildImage } from '../../romfs/build.js';
 import { rulesFromProfile, parseAlignOverride } from '../../romfs/rules.js';
 import { formatUsage } from '../../romfs/usage.js';
@@ -38,6 +38,11 @@ function readImageFile(path: string): Uint8Array {
   }
 }
 
+/** The profile as segment `n` sees it (origin and size of that segment; harness/profile/profile.ts). */
+function segmentOf<P extends BoardProfile | undefined>(p: P, n: number | undefined): P {
+  return p && n !== undefined ? (profileForSegment(p, n) as P) : p;
+}
+
 function profileArg(name: string | undefined): BoardProfile | undefined {
   return name === undefined ? undefined : loadProfile(name);
 }
@@ -54,6 +59,7 @@ interface BuildArgs {
   var: string[];
   layout: 'aligned' | 'mpremote';
   partitionSize?: string;
+  segment?: number;
   cache: boolean;
   cacheDir?: string;
 }
@@ -74,6 +80,7 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       .option('var', { type: 'string', array: true, default: [], describe: 'config variable NAME=VALUE, repeatable (e.g. --var TOP=~/openmv)' })
       .option('layout', { choices: ['aligned', 'mpremote'] as const, default: 'aligned' as const, describe: "record layout: 'aligned' (OpenMV mkromfs compatible) or 'mpremote' (no alignment, for comparison)" })
       .option('partition-size', { type: 'string', describe: 'bytes available (e.g. 131072, 0x20000, 128K); default: the config size, else the profile size; larger is an error' })
+      .option('segment', { type: 'number', describe: "ROMFS segment of the profile the image is for (default 0; the AE3's 1 is MRAM at 0x8047E000, 1 MiB): its origin and size" })
       .option('cache', { type: 'boolean', default: true, describe: 'reuse compiled .mpy and the last image of unchanged inputs (--no-cache to rebuild everything)' })
       .option('cache-dir', { type: 'string', describe: 'cache folder (default: $XDG_CACHE_HOME/hil, else node_modules/.cache/hil-mpy)' })
       .example('$0 image build images/demo --profile openmv-h7', 'writes images/demo.img, models 16-byte aligned')
@@ -82,7 +89,8 @@ const buildCommand: CommandModule<object, BuildArgs> = {
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
     if (!args.dir === !args.config) throw new UsageError('give a source folder or --config FILE (one of them)');
     if (args.partition !== undefined && !args.config) throw new UsageError('--partition applies to --config only');
-    const profile = profileArg(args.profile);
+    if (args.segment !== undefined && !args.profile) throw new UsageError('--segment needs --profile (the segment is one of the profile\'s)');
+    const profile = segmentOf(profileArg(args.profile), args.segment);
     const rules = rulesFromProfile(profile, args.align.map(parseAlignOverride));
     const vars: Record<string, string> = {};
     for (const v of args.var) {
@@ -142,6 +150,7 @@ interface VerifyArgs {
   image: string;
   profile: string;
   partitionSize?: string;
+  segment?: number;
   json: boolean;
 }
 
@@ -153,10 +162,11 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .positional('image', { type: 'string', demandOption: true, describe: 'ROMFS image file' })
       .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'board profile name or YAML path' })
       .option('partition-size', { type: 'string', describe: 'partition size to enforce (error when exceeded); without it the profile size gives a warning' })
+      .option('segment', { type: 'number', describe: "ROMFS segment of the profile the image is for (default 0; the AE3's 1 is MRAM at 0x8047E000, 1 MiB): its origin and size" })
       .option('json', { type: 'boolean', default: false, describe: 'print the problems as JSON' })
       .epilog('Checks: strict parse, model alignment, .mpy loadable by the firmware, uncompiled .py (warning), empty files (warning), partition overflow.\nExit 0 when there are no errors, 1 when there are, 2 when the image or profile cannot be read.') as unknown as Argv<VerifyArgs>,
   handler: (args: ArgumentsCamelCase<VerifyArgs>) => {
-    const profile = loadProfile(args.profile);
+    const profile = segmentOf(loadProfile(args.profile), args.segment);
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
     const bytes = readImageFile(args.image);
     const problems = verifyImage(bytes, profile, { partitionSize });

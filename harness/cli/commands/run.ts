@@ -33,7 +33,8 @@ interface RunArgs {
 export const RUN_EPILOG = `Exit codes:
   0  every check passed (skipped and simulated checks are listed as such, they do not fail a run)
   1  a check failed (wins over 3 when both happen: a finding about the product)
-  2  usage or configuration error (bad scenario, bench file, profile, image; nothing written)
+  2  usage or configuration error (bad scenario, bench file, profile, image, a board its profile
+     does not fit; nothing written)
   3  infrastructure error: lease not obtained, link or board failed, after retries
 
 Check statuses: PASS, FAIL, SKIP (could not run here, with the reason, e.g. no ml module),
