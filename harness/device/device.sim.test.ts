@@ -162,7 +162,7 @@ describe('raw REPL protocol edge cases (scripted test double over TCP)', () => {
 
   it('falls back to plain raw mode when the board does not answer raw-paste, and remembers it', async () => {
     const [s, conn] = await scripted('rawpaste-silent');
-    const d = await openDevice({ connection: conn, profile: 'openmv-h7' });
+    const d = await openRaw(conn);
     open.push(d);
     expect(await d.exec('print(1)')).toBe('scripted\r\n');
     expect((d as ReplDevice).repl.rawPaste).toBe(false);
