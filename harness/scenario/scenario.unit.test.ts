@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadProfile } from '../profile/profile.js';
 import { loadScenario, parseScenario, resolveScenarioDir } from './loadScenario.js';
 import { ScenarioConfigError } from './errors.js';
-import { compileProblem, discoverModules, topLevelImports } from './checks/imports.js';
+import { checkOthers, compileProblem, discoverModules, topLevelImports } from './checks/imports.js';
+import type { CheckContext } from './context.js';
+import { file, romfsImage } from '../../test/scenario/verdictCases.js';
 import { formatProblem, judgePlacement, modelFiles, modelFormat } from './checks/models.js';
 import { describeImage } from './resolveImage.js';
 import { countChecks, exitCodeFor, type DeviceRunResult } from './result.js';
@@ -83,6 +85,20 @@ describe('modules found in an image', () => {
   it("reads a script's top-level imports without running it (not the indented, conditional ones)", () => {
     const src = 'import sensor, time as t\nfrom mylib.helpers import threshold  # comment\nfrom . import x\ntry:\n    import optional\nexcept ImportError:\n    pass\nimport a.b;\n';
     expect(topLevelImports('main.py', src)).toEqual([['main.py', 1, 'sensor'], ['main.py', 1, 'time'], ['main.py', 2, 'mylib.helpers'], ['main.py', 8, 'a.b']]);
+  });
+
+  it('compiles with mpy-cross where the board has no compile(), and checks a main.mpy header against the board', async () => {
+    const image = describeImage(romfsImage([file('main.py', 'def f(:\n'), file('boot.py', 'x = 1\n'), file('main.mpy', Uint8Array.of(0x4d, 5, 0, 31))]), 'x.img', 'img');
+    const found = discoverModules(image.files);
+    const ctx = { image, profile: loadProfile('openmv-h7'), simulatedBoard: false } as unknown as CheckContext;
+    const others = await checkOthers(ctx, found, { path: [], clean: true, mods: [], scripts: [], compiled: null, mpy: 6 | (8 << 10) });
+    expect(others.map(([p, problem]) => [p, problem?.replace(/: .*$/s, ': …')])).toEqual([
+      ['main.py', 'does not compile (mpy-cross; the board has no compile()): …'],
+      ['boot.py', undefined],
+      ['main.mpy', 'would not import on the board: …'],
+    ]);
+    expect(others[1]![2]).toBe('compiles with mpy-cross (the board has no compile(); a main or boot script, not imported)');
+    expect(others[2]![1]).toBe('would not import on the board: .mpy version 5, firmware loads version 6');
   });
 
   it('names file and line of a compile error', () => {

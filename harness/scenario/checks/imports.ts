@@ -200,7 +200,7 @@ const fileBytes = (ctx: CheckContext, path: string): Uint8Array | undefined => {
 };
 
 /** Judge the files that are not imported: compiled on the board (or here), .mpy headers checked. */
-async function checkOthers(ctx: CheckContext, found: DiscoveredModules, a: ImportsProgramAnswer): Promise<NonNullable<ImportsAnswer['others']>> {
+export async function checkOthers(ctx: CheckContext, found: DiscoveredModules, a: ImportsProgramAnswer): Promise<NonNullable<ImportsAnswer['others']>> {
   const out: NonNullable<ImportsAnswer['others']> = [];
   for (const { path, why } of found.compileOnly) {
     const onBoard = a.compiled?.find((c) => c[0] === path);
