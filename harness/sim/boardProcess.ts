@@ -13,7 +13,7 @@ import { loadMicroPython, type MicroPython } from '@micropython/micropython-weba
 import { InputRing } from './inputRing.js';
 import { RawPaste } from './rawPaste.js';
 import { boardSource, paramsLine } from '../board/program.js';
-import { parseRomfs } from '../romfs/parse.js';
+import { mountVfsRom, VfsRomError, type VfsRom, type VfsRomEntry } from '../romfs/vfsRom.js';
 import { readModelIo } from './tflite.js';
 import type { BoardConfig } from './config.js';
 
@@ -168,32 +168,82 @@ class SegmentStore {
 // MRAM has no erased state (it reads 0x00 blank: Alif's MRAM erase writes zeros); flash reads 0xFF.
 const segments = cfg.segments.map((s, i) => new SegmentStore(cfg.segmentFiles[i]!, s.size, s.device === 'mram' ? 0x00 : 0xff));
 
-interface RomFile { offset: number; size: number }
-let romFiles = new Map<string, RomFile>();
-
 type Mp = MicroPython;
 
-function mountRom(mp: Mp, part: Buffer): boolean {
-  romFiles = new Map();
-  let img;
-  try {
-    img = parseRomfs(part);
-  } catch {
-    return false; // a corrupt image is skipped silently, as the firmware does
+/**
+ * The board's VfsRom mounts, answered by hil's model of the firmware's reader over the live
+ * segment bytes (harness/romfs/vfsRom.ts); the Python side (harness/board/sim/romvfs.py) turns
+ * the answers into what VfsRom's methods return. Every answer is JSON; an error is
+ * `{"error": errno name}` (or 'hang', which the board turns into a hang).
+ */
+class RomMounts {
+  private mounts: VfsRom[] = [];
+  private listings: (Iterator<VfsRomEntry> | undefined)[] = [];
+  reset(): void {
+    this.mounts = [];
+    this.listings = [];
   }
-  mp.FS.mkdir('/rom');
-  for (const e of img.entries) {
-    if (e.type === 'dir') mp.FS.mkdir(`/rom/${e.path.slice(0, -1)}`);
-    else {
-      mp.FS.writeFile(`/rom/${e.path}`, part.subarray(e.offset, e.offset + e.size));
-      romFiles.set(`/rom/${e.path}`, { offset: e.offset, size: e.size });
+  private answer(f: () => unknown): string {
+    try {
+      return JSON.stringify(f() ?? null);
+    } catch (e) {
+      if (e instanceof VfsRomError) return JSON.stringify({ error: e.errno });
+      throw e;
     }
   }
-  return true;
+  /** vfs.VfsRom over `n` bytes of a segment from `off` (what follows in the segment is read past the buffer, as on flash). */
+  mountSegment(i: number, off: number, n: number): string {
+    const seg = segments[i]!;
+    const bytes = seg.bytes;
+    return this.answer(() => {
+      const m = mountVfsRom(bytes.subarray(off), {
+        address: (cfg.segments[i]!.origin + off) >>> 0,
+        bufferLength: n,
+        beyond: (o) => (off + o >= 0 && off + o < bytes.length ? bytes[off + o]! : 0xff),
+      });
+      return this.mounts.push(m) - 1;
+    });
+  }
+  /** vfs.VfsRom over a buffer of the board's RAM (its bytes given). */
+  mountBytes(hex: string, address: number): string {
+    return this.answer(() => this.mounts.push(mountVfsRom(new Uint8Array(Buffer.from(hex, 'hex')), { address: address >>> 0 })) - 1);
+  }
+  ilistdir(h: number, pathHex: string): string {
+    return this.answer(() => this.listings.push(this.mounts[h]!.ilistdir(Buffer.from(pathHex, 'hex'))) - 1);
+  }
+  next(it: number): string {
+    return this.answer(() => {
+      const r = this.listings[it]!.next();
+      if (r.done) {
+        this.listings[it] = undefined;
+        return null;
+      }
+      return { n: Buffer.from(r.value.name).toString('hex'), d: r.value.type === 'dir', s: r.value.size };
+    });
+  }
+  stat(h: number, pathHex: string): string {
+    return this.answer(() => {
+      const st = this.mounts[h]!.stat(Buffer.from(pathHex, 'hex'));
+      return { d: st.type === 'dir', s: st.size };
+    });
+  }
+  statvfs(h: number): string {
+    return this.answer(() => this.mounts[h]!.payload.length);
+  }
+  open(h: number, pathHex: string): string {
+    return this.answer(() => {
+      const f = this.mounts[h]!.open(Buffer.from(pathHex, 'hex'));
+      return { o: f.offset, s: f.size, l: f.length, x: f.outside };
+    });
+  }
+  read(h: number, offset: number, n: number): string {
+    return Buffer.from(this.mounts[h]!.read(offset, n)).toString('hex');
+  }
 }
+const romMounts = new RomMounts();
 
 /** The board's Python modules: the common half with its parameters, and the personality modules. */
-const BOARD_MODULES = ['segment', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
+const BOARD_MODULES = ['segment', 'romvfs', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
 const boardParams = {
   identity: cfg.identity,
   port: cfg.firmware.port,
@@ -217,10 +267,16 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
   });
   mp.FS.mkdir('/.sim');
   segments.forEach((s, i) => mp.FS.writeFile(`/.sim/seg${i}`, s.bytes));
-  const mounted = mountRom(mp, segments[0]!.bytes);
+  romMounts.reset();
   mp.registerJsModule('_simhw', {
-    mounted: () => mounted,
-    rom_file: (p: string) => { const f = romFiles.get(p); return f ? `${f.offset},${f.size}` : null; },
+    rom_mount: (i: number, off: number, n: number) => romMounts.mountSegment(i, off, n),
+    rom_mount_bytes: (hex: string, address: number) => romMounts.mountBytes(hex, address),
+    rom_ilistdir: (h: number, path: string) => romMounts.ilistdir(h, path),
+    rom_next: (it: number) => romMounts.next(it),
+    rom_stat: (h: number, path: string) => romMounts.stat(h, path),
+    rom_statvfs: (h: number) => romMounts.statvfs(h),
+    rom_open: (h: number, path: string) => romMounts.open(h, path),
+    rom_read: (h: number, offset: number, n: number) => romMounts.read(h, offset, n),
     store: (i: number, off: number, hex: string) => { segments[i]!.store(off, Buffer.from(hex, 'hex')); return 0; },
     fill: (i: number, off: number, n: number, value: number) => { segments[i]!.fill(off, n, value); return 0; },
     persist: (i: number) => {
@@ -236,7 +292,8 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
     sleep: (ms: number) => sleepMs(ms),
     reset: () => resetNow(),
     soft_reset: () => { softResetRequested = true; return 0; },
-    model_io: (p: string) => JSON.stringify(readModelIo(mp.FS.readFile(p))),
+    model_io_at: (i: number, off: number, n: number) => JSON.stringify(readModelIo(segments[i]!.bytes.subarray(off, off + n))),
+    model_io_hex: (hex: string) => JSON.stringify(readModelIo(Buffer.from(hex, 'hex'))),
   });
   for (const m of BOARD_MODULES) mp.FS.writeFile(`/.sim/_sim_${m}.py`, boardSource(`sim/${m}`));
   mp.FS.writeFile('/.sim/_simboard.py', paramsLine(boardParams) + boardSource('sim/board'));

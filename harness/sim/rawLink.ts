@@ -81,7 +81,7 @@ export class RawLink {
   async json<T = unknown>(code: string): Promise<T> {
     const [out, err] = await this.exec(`import json\n${code}`);
     if (err) throw new Error(err);
-    return JSON.parse(out) as T;
+    return JSON.parse(Buffer.from(out, 'latin1').toString('utf8')) as T; // MicroPython's json writes UTF-8 as is
   }
 }
 

@@ -7,7 +7,7 @@
 # says it does not run the network. Host services come from the JS module `_simhw`.
 import sys as _sys, builtins as _b, binascii as _ba, json as _json
 import vfs as _vfs, uctypes as _uc, micropython as _mpy, time as _time, _simhw as _hw
-import _sim_segment
+import _sim_segment, _sim_romvfs
 
 _open = _b.open
 
@@ -164,7 +164,17 @@ def _persist():
         s.persist()
 
 
-# --- /rom files used in place ------------------------------------------------------------
+# --- /rom: the firmware's VfsRom over segment 0, files used in place -------------------------
+class _VfsRom(_sim_romvfs.VfsRom):
+    # vfs.VfsRom(buffer): mounts an image held in any buffer (a segment or a bytes object).
+    def __init__(self, buf):
+        super().__init__(buf, _segs)
+
+
+_VfsRom.__name__ = 'VfsRom'
+_vfsshim.VfsRom = _VfsRom
+
+
 _MV_MAX_OFFSET = 1 << 24
 
 
@@ -177,9 +187,10 @@ def _region(seg, off, n):
 
 
 class _RomFile(memoryview):
-    # A /rom file opened in binary mode: like the firmware's VfsRom file it is a buffer over the
-    # file's bytes in flash (memoryview(f), uctypes.addressof(f) = segment origin + offset,
-    # hashlib over it), and a stream. It has no len(), as the firmware's file has none.
+    # A /rom file opened in binary mode: like the firmware's VfsRom file (extmod/vfs_rom_file.c,
+    # FileIO) it is a buffer over the file's bytes in flash (memoryview(f), hashlib over it,
+    # uctypes.addressof(f) = segment origin + offset) and a stream. It has no len(), as the
+    # firmware's file has none.
     def read(self, n=-1):
         end = self._size if n is None or n < 0 else min(self._size, self._pos + n)
         d = bytes(self[self._pos:end]) if end > self._pos else b''
@@ -224,33 +235,27 @@ class _RomFile(memoryview):
             yield line
 
 
-def _rom_file(path, off, size):
-    f = _RomFile(_region(_segs[0], off, size))
-    f.name = path
-    f._off = off
-    f._size = size
+def _rom_file(st):
+    fs = st.fs
+    seg = fs._seg
+    p = fs._base + st.offset
+    if seg is not None and 0 <= p and p + st.length <= seg.size:
+        view = _region(seg, p, st.length)
+    else:
+        # data outside the buffer the VfsRom was given: a view where the records point
+        view = _uc.bytearray_at(fs._host + st.offset, st.length)
+    f = _RomFile(view)
+    f._faddr = st.address()
+    f._size = st.length
     f._pos = 0
     return f
 
 
-def _rom_path(p):
-    return isinstance(p, str) and (p == '/rom' or p.startswith('/rom/'))
-
-
 def _board_open(p, mode='r', *a, **k):
-    if _rom_path(p):
-        for c in 'wax+':
-            if c in mode:
-                raise OSError(30)
-        f = _open(p, mode, *a, **k)
-        if 'b' in mode:
-            loc = _hw.rom_file(p)
-            if loc is not None:
-                f.close()
-                off, size = loc.split(',')
-                return _rom_file(p, int(off), int(size))
-        return f
-    return _open(p, mode, *a, **k)
+    f = _open(p, mode, *a, **k)
+    if isinstance(f, _sim_romvfs.RomStream) and f.binary:
+        return _rom_file(f)
+    return f
 
 
 _b.open = _board_open
@@ -260,6 +265,8 @@ _ucshim = _Shim(_uc, 'uctypes')
 
 def _addressof(o):
     # The interpreter's own address, as the board's: bytes of a segment are at their flash address.
+    if isinstance(o, _RomFile):
+        return o._faddr
     a = _uc.addressof(o)
     for s in _segs:
         f = s.flash_address(a)
@@ -336,12 +343,20 @@ class _Model:
         f = open(path, 'rb')
         try:
             head = f.read(8)
+            where = None
             if isinstance(f, _RomFile):
-                self.model_addr = _segs[0].origin + f._off
+                # from /rom the model runs in place (its flash address); otherwise a heap copy
+                self.model_addr = f._faddr
                 self.in_place = True
+                for s in _segs:
+                    if s.origin <= f._faddr and f._faddr + f._size <= s.origin + s.size:
+                        where = (s.index, f._faddr - s.origin, f._size)
             else:
                 self.model_addr = None
                 self.in_place = False
+            if where is None:
+                f.seek(0)
+                data = f.read()
         finally:
             f.close()
         if len(head) >= 8 and head[4:8] == b'TFL3':
@@ -353,7 +368,12 @@ class _Model:
         align = _P['alignModels']
         self.aligned = (not self.in_place) or (self.model_addr % align == 0)
         self._align = align
-        io = _json.loads(_hw.model_io(path)) if self.format == 'tflite' else {'inputs': [], 'outputs': []}
+        if self.format != 'tflite':
+            io = {'inputs': [], 'outputs': []}
+        elif where is not None:
+            io = _json.loads(_hw.model_io_at(*where))
+        else:
+            io = _json.loads(_hw.model_io_hex(_ba.hexlify(data).decode()))
         self._in = io['inputs']
         self._out = io['outputs']
         self.input_shape = [tuple(t['shape']) for t in self._in]
@@ -401,9 +421,15 @@ _sys.modules['ml'] = _Ml()
 
 
 # --- mount /rom and the search path as the firmware does at boot ---------------------------
+_mounted = False
+try:
+    _vfs.mount(_VfsRom(_rom_ioctl(2, 0)), '/rom')
+    _mounted = True
+except OSError:
+    pass  # no ROMFS image: the firmware boots without /rom
 _sys.path.clear()
 _sys.path.append('')
 _sys.path.append('.frozen')
-if _hw.mounted():
+if _mounted:
     _sys.path.append('/rom')
     _sys.path.append('/rom/lib')
