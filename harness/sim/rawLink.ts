@@ -40,7 +40,7 @@ export class RawLink {
     this.rx = Buffer.alloc(0);
     return r;
   }
-  async until(marker: string | Buffer, ms = 8000): Promise<Buffer> {
+  async until(marker: string | Buffer, ms = 30000): Promise<Buffer> {
     const m = Buffer.from(marker as string, 'latin1');
     const deadline = Date.now() + ms;
     for (;;) {
