@@ -22,7 +22,7 @@ import { romIoctlStrategy } from './strategies/romIoctl.js';
 import { blockdevStrategy } from './strategies/blockdev.js';
 import { dfuStrategy } from './strategies/dfu.js';
 import type { FlashStrategy, StrategyTarget } from './strategies/types.js';
-import { checkRomAfterReset, verifyBoardImage } from './verifyFlash.js';
+import { checkRomAfterReset, firmwareListing, verifyBoardImage } from './verifyFlash.js';
 import { retryLinkFault } from './retryLinkFault.js';
 
 export interface FlashOptions {
@@ -182,7 +182,8 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
 
   const verifiedSha256 = await retryLinkFault('verification', () => verifyBoardImage(device, partition, img.bytes, img.sha256), progress);
   const mountChecked = partition === 0 && !opts.skipMountCheck;
-  if (mountChecked) await retryLinkFault('mount check', () => checkRomAfterReset(device, img.entries), progress);
+  // /rom lists what the firmware's VfsRom lists (the scenario's listing check judges the rest).
+  if (mountChecked) await retryLinkFault('mount check', () => checkRomAfterReset(device, firmwareListing(img.bytes)), progress);
   return result({ skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
 }
 

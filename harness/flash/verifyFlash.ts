@@ -5,6 +5,7 @@
  */
 import type { Device } from '../device/types.js';
 import type { RomfsEntry } from '../romfs/parse.js';
+import { firmwareView } from '../romfs/firmwareView.js';
 import { execJson } from './boardJson.js';
 import { FlashVerifyError } from './errors.js';
 import { hashBoardImage } from './hashBoardImage.js';
@@ -27,9 +28,24 @@ export async function listRom(device: Device): Promise<Map<string, number> | { e
   return new Map(r.entries);
 }
 
+type ListedEntry = Pick<RomfsEntry, 'path' | 'type'> & { size?: number };
+
+/**
+ * What `/rom` lists for an image on the board: the firmware's view of it (harness/romfs/
+ * firmwareView.ts; a listing stops where VfsRom's does, e.g. at a file record without data),
+ * as entries for compareListing (directories end with '/').
+ */
+export function firmwareListing(bytes: Uint8Array): ListedEntry[] {
+  return firmwareView(bytes).entries.map((e) => ({
+    path: e.type === 'dir' ? `${e.display}/` : e.display,
+    type: e.type,
+    size: e.type === 'dir' ? undefined : e.open && !('error' in e.open) ? e.open.size : e.listedSize,
+  }));
+}
+
 /** Differences between the image's entries and a /rom listing (empty when they agree). */
-export function compareListing(entries: RomfsEntry[], listing: Map<string, number>): string[] {
-  const want = new Map<string, number>(entries.map((e) => [e.path, e.type === 'dir' ? -1 : e.size]));
+export function compareListing(entries: ListedEntry[], listing: Map<string, number>): string[] {
+  const want = new Map<string, number>(entries.map((e) => [e.path, e.type === 'dir' ? -1 : e.size ?? 0]));
   const diffs: string[] = [];
   for (const [p, size] of want) {
     const got = listing.get(p);
@@ -41,7 +57,7 @@ export function compareListing(entries: RomfsEntry[], listing: Map<string, numbe
 }
 
 /** Soft reset, then check that /rom mounts and lists what the image holds. */
-export async function checkRomAfterReset(device: Device, entries: RomfsEntry[]): Promise<void> {
+export async function checkRomAfterReset(device: Device, entries: ListedEntry[]): Promise<void> {
   await device.softReset({ timeoutMs: 30_000 });
   const listing = await listRom(device);
   if (!(listing instanceof Map)) {
