@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -107,7 +107,28 @@ maybe('a --profile the board contradicts: exit 2 before any check or write', () 
     expect(sha(sim.romfsFile)).toBe(before);
   }, 90_000);
 
+  it('on a bench, the contradicted board stops alone; the other board runs its checks', async () => {
+    const other = await startSim({ profile: 'openmv-h7-plus' });
+    try {
+      const bench = join(tmp, 'bench.yaml');
+      writeFileSync(bench, `devices:\n  pt-as-plus: { profile: openmv-h7-plus, connection: "${sim.connection}" }\n  plus: { profile: openmv-h7-plus, connection: "${other.connection}" }\n`);
+      const before = sha(sim.romfsFile);
+      const json = join(tmp, 'bench.json');
+      const r = await hil('run', 'scenarios/model-load', '--bench', bench, '--json', json);
+      const devices = (JSON.parse(readFileSync(json, 'utf8')) as { devices: { device: string; error?: { exitCode: number }; scenarios: { checks: { status: string }[] }[] }[] }).devices;
+      expect(devices.map((d) => [d.device, d.error?.exitCode ?? 0, d.scenarios.flatMap((x) => x.checks).filter((c) => c.status === 'passed').length > 0]))
+        .toEqual([['pt-as-plus', 2, false], ['plus', 0, true]]);
+      expect(r.code).toBe(2);
+      expect(sha(sim.romfsFile)).toBe(before);
+    } finally {
+      await other.stop();
+    }
+  }, 120_000);
+
   it('the same board with its own profile, or none, is driven as usual', async () => {
-    expect((await hil('exec', '--device', sim.connection, '--profile', 'openmv-pt', 'print(2)')).stdout).toBe('2\n');
+    expect(await hil('exec', '--device', sim.connection, '--profile', 'openmv-pt', 'print(2)')).toEqual({ code: 0, stdout: '2\n', stderr: '' });
+    const r = await hil('exec', '--device', sim.connection, 'print(3)');
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: '3\n' });
+    expect(r.stderr).toMatch(/: profile openmv-pt \(detected: /);
   }, 60_000);
 });
