@@ -10,6 +10,15 @@ import uctypes, binascii, _simhw
 
 EIO = -5
 _CHUNK = 65536
+_BLANK = {}
+
+
+def _blank(value):
+    # a 64 KiB run of the blank byte, made once (comparing with it is a memcmp)
+    b = _BLANK.get(value)
+    if b is None:
+        b = _BLANK[value] = bytes((value,)) * _CHUNK
+    return b
 
 
 class Segment:
@@ -41,15 +50,22 @@ class Segment:
         return bytes(self.w[off:off + n])
 
     def is_blank(self, off, n, value=0xFF):
-        return self.w[off:off + n] == bytes((value,)) * n
+        blank = _blank(value)
+        end = min(self.size, off + n)
+        while off < end:
+            k = min(_CHUNK, end - off)
+            if self.w[off:off + k] != (blank if k == _CHUNK else blank[:k]):
+                return False
+            off += k
+        return True
 
     def fill(self, off, n, value=0xFF):
         end = min(self.size, off + n)
         p = max(0, off)
-        block = bytes((value,)) * min(_CHUNK, end - p)
+        block = _blank(value)
         while p < end:
-            k = min(len(block), end - p)
-            self.w[p:p + k] = block[:k]
+            k = min(_CHUNK, end - p)
+            self.w[p:p + k] = block if k == _CHUNK else block[:k]
             p += k
         _simhw.fill(self.index, max(0, off), end - max(0, off), value)
 
@@ -64,7 +80,8 @@ class Segment:
         # NOR flash programs by clearing bits: what is there AND what is written. A byte that was
         # not erased keeps its 0 bits; the chip reports no error (drivers/memory/spiflash.c).
         n = min(len(data), self.size - off)
-        data = bytes(data[:n])
+        if n != len(data) or not isinstance(data, bytes):
+            data = bytes(data[:n])
         if not self.is_blank(off, n):
             old = int.from_bytes(self.read(off, n), 'big')
             data = (old & int.from_bytes(data, 'big')).to_bytes(n, 'big')
