@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { mountVfsRom, romPath, isMicroPythonStr, VfsRomError, type VfsRom, type VfsRomEntry } from './vfsRom.js';
 import { firmwareView, displayPath, type FirmwareEntry } from './firmwareView.js';
+import { parseRomfs } from './parse.js';
+import { RomfsFormatError } from './errors.js';
 
 const DIR = fileURLToPath(new URL('../../test/fixtures/romfs/corpus/', import.meta.url));
 const PARTITION = 4 * 1024 * 1024;
@@ -188,5 +190,30 @@ describe('VfsRom model against the firmware corpus (truth.json)', () => {
     expect(tally.files[0]).toBe(tally.files[1]);
     expect(tally.listings[0]).toBe(tally.listings[1]);
     expect(tally.stats[0]).toBe(tally.stats[1]);
+  });
+});
+
+describe('the strict parser accepts only images the firmware reads the same way', () => {
+  const names = Object.keys(truth).sort();
+  let accepted = 0;
+  it.each(names)('%s', (name) => {
+    const bytes = new Uint8Array(readFileSync(DIR + name));
+    let parsed;
+    try {
+      parsed = parseRomfs(bytes);
+    } catch (e) {
+      if (e instanceof RomfsFormatError) return;
+      throw e;
+    }
+    accepted++;
+    const view = firmwareView(bytes, { bufferLength: PARTITION });
+    const fw = view.entries.map((e) =>
+      e.type === 'dir' ? { type: 'dir', path: `${e.display}/` } : { type: 'file', path: e.display, ...(e.open && 'offset' in e.open ? { offset: e.open.offset, size: e.open.length } : { open: e.open }) },
+    );
+    expect(fw).toEqual(parsed.entries);
+  });
+  it('accepts the well-formed part of the corpus', () => {
+    process.stdout.write(`strict parse accepts ${accepted} of ${names.length} corpus images; the firmware reads each one as it does\n`);
+    expect(accepted).toBeGreaterThan(100);
   });
 });

@@ -77,8 +77,9 @@ export function displayPath(path: Uint8Array): string {
   }
 }
 
-function join(parent: Uint8Array, name: Uint8Array): Uint8Array {
-  if (parent.length === 0) return name;
+/** `parent/name`; the root's children are just `name` (an empty-named directory's are `/name`). */
+function join(parent: Uint8Array | undefined, name: Uint8Array): Uint8Array {
+  if (parent === undefined) return name;
   const out = new Uint8Array(parent.length + 1 + name.length);
   out.set(parent);
   out[parent.length] = 0x2f;
@@ -142,7 +143,7 @@ export function firmwareView(image: Uint8Array, opts: FirmwareViewOptions = {}):
           break;
         }
         const e = r.value;
-        const path = join(dir, e.name);
+        const path = join(parent ? dir : undefined, e.name);
         const entry: FirmwareEntry = { path, display: displayPath(path), name: e.name, ...(parent ? { parent } : {}), type: e.type, listedSize: e.size };
         if (!isMicroPythonStr(e.name)) notStr.push(entry.display);
         children.push({ entry });

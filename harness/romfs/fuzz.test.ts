@@ -10,7 +10,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseRomfs } from './parse.js';
 import { RomfsFormatError } from './errors.js';
 import { inspectImage } from './inspect.js';
-import { verifyImage } from './verify.js';
+import { verifyStructure } from './verify.js';
 import { loadProfile } from '../profile/profile.js';
 import { mutateImage, seededRandom } from './mutate.js';
 
@@ -31,7 +31,7 @@ describe('fuzzing the parser with mutated images', () => {
         expect(img.imageLength).toBeLessThanOrEqual(input.length);
         for (const e of img.entries) if (e.type === 'file') expect(e.offset + e.size).toBeLessThanOrEqual(img.imageLength);
         inspectImage(input, img);
-        verifyImage(input, h7);
+        verifyStructure(input, h7);
       } catch (e) {
         if (!(e instanceof RomfsFormatError)) throw new Error(`mutant ${i}: ${(e as Error).stack}`);
         expect(e.message).not.toContain('\n');

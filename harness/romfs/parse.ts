@@ -1,10 +1,14 @@
 /**
- * Strict ROMFS parser. It accepts what MicroPython's VfsRom mounts and reports, as a typed
- * RomfsFormatError, anything a careful release gate should refuse: bad header, truncated
- * records, varuints or lengths past the end, indirect data out of range, duplicate or
- * non-ASCII names.
+ * Strict ROMFS parser, for builders and as the first half of the release gate. It accepts only
+ * images every reader agrees on and reports, as a typed RomfsFormatError, anything else: bad
+ * header, truncated records, varuints or lengths past the end, varuints of 2^32 or more (a 32-bit
+ * board keeps only the low 32 bits), kind-0 records (the firmware stops there: in a directory it
+ * ends the listing, in a file before its data it makes the file ENOENT), a file with no data
+ * record (ENOENT to the firmware, not an empty file) or with two (the firmware reads only the
+ * first), indirect data out of range, duplicate or non-ASCII names. What the firmware itself
+ * does with an image is vfsRom.ts / firmwareView.ts; verify uses both.
  */
-import { decodeVaruint } from './varuint.js';
+import { decodeVaruint as decodeVaruint64 } from './varuint.js';
 import { RomfsFormatError } from './errors.js';
 
 export const ROMFS_MAGIC = Uint8Array.of(0xd2, 0xcd, 0x31);
@@ -38,6 +42,15 @@ export interface ParseOptions {
   asciiNames?: boolean;
   /** Maximum directory depth (default 64) so hostile images cannot exhaust the stack. */
   maxDepth?: number;
+}
+
+const WORD = 2 ** 32;
+
+/** decodeVaruint, refusing values a 32-bit board would read differently. */
+function decodeVaruint(buf: Uint8Array, pos: number, end = buf.length): { value: number; next: number } {
+  const d = decodeVaruint64(buf, pos, end);
+  if (d.value >= WORD) throw new RomfsFormatError(`varuint ${d.value} is 2^32 or more: a 32-bit board reads it as ${d.value % WORD}`, pos);
+  return d;
 }
 
 export function parseRomfs(buf: Uint8Array, opts: ParseOptions = {}): RomfsImage {
@@ -100,26 +113,34 @@ export function parseRomfs(buf: Uint8Array, opts: ParseOptions = {}): RomfsImage
   };
 
   const fileData = (pos: number, recEnd: number, path: string): { offset: number; size: number } => {
+    let data: { offset: number; size: number } | undefined;
     while (pos < recEnd) {
       const kind = decodeVaruint(buf, pos, recEnd);
       const plen = decodeVaruint(buf, kind.next, recEnd);
       const dataStart = plen.next;
       const dataEnd = dataStart + plen.value;
       if (dataEnd > recEnd) throw new RomfsFormatError(`data of '${path}' runs past the end of its record`, pos);
-      if (kind.value === KIND.DATA) return { offset: dataStart, size: plen.value };
-      if (kind.value === KIND.INDIRECT) {
-        const size = decodeVaruint(buf, dataStart, dataEnd);
-        const off = decodeVaruint(buf, size.next, dataEnd);
-        const offset = payloadStart + off.value;
-        if (offset + size.value > end) {
-          throw new RomfsFormatError(`indirect data of '${path}' (offset ${offset}, size ${size.value}) is outside the image`, pos);
+      if (kind.value === KIND.UNUSED) {
+        throw new RomfsFormatError(`record of kind 0 (unused) in file '${path}'${data ? '' : ' before its data: the firmware cannot open the file (ENOENT)'}`, pos);
+      }
+      if (kind.value === KIND.DATA || kind.value === KIND.INDIRECT) {
+        if (data) throw new RomfsFormatError(`file '${path}' has a second data record: the firmware reads only the first`, pos);
+        if (kind.value === KIND.DATA) data = { offset: dataStart, size: plen.value };
+        else {
+          const size = decodeVaruint(buf, dataStart, dataEnd);
+          const off = decodeVaruint(buf, size.next, dataEnd);
+          const offset = payloadStart + off.value;
+          if (offset + size.value > end) {
+            throw new RomfsFormatError(`indirect data of '${path}' (offset ${offset}, size ${size.value}) is outside the image`, pos);
+          }
+          data = { offset, size: size.value };
         }
-        return { offset, size: size.value };
       }
       pos = dataEnd;
     }
-    // A file record with no data record is an empty file to the firmware.
-    return { offset: recEnd, size: 0 };
+    // The firmware opens a file only through a data record: without one it is ENOENT, not empty.
+    if (!data) throw new RomfsFormatError(`file '${path}' has no data record: the firmware cannot open it (ENOENT)`, recEnd);
+    return data;
   };
 
   walk(payloadStart, end, '', 0);

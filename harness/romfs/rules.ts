@@ -1,12 +1,13 @@
 /**
- * Alignment rules: which alignment each file's data gets, counted from the start of the image.
- * Globs match the file's basename (a glob containing `/` matches the whole path inside the
- * image) and match the whole name with any number of dots, so `*.tflite` matches
- * `person.int8.tflite` (OpenMV IDE compares the complete suffix and gets this wrong).
+ * Alignment rules: which alignment each file's data gets, counted from the start of the image
+ * (build lays data out so that partition origin + offset is aligned). Globs match as glob.ts
+ * says (basename, any number of dots, any case); a file whose content is a model gets the model
+ * alignment whatever its name (models.ts, the one model rule).
  */
-import { minimatch } from 'minimatch';
+import { globMatches } from './glob.js';
 import type { BoardProfile } from '../profile/profile.js';
 import { UsageError } from '../errors.js';
+import { DEFAULT_MODEL_GLOBS, isModelFile } from './models.js';
 
 export interface AlignRule {
   glob: string;
@@ -18,6 +19,10 @@ export interface AlignRules {
   rules: AlignRule[];
   /** Alignment of files no rule matches. */
   default: number;
+  /** Alignment of models (by name or content, models.ts): the profile's, else 16. */
+  models?: number;
+  /** Globs that name models (the profile's, else *.tflite), matched case-insensitively. */
+  modelGlobs?: string[];
 }
 
 export const MAX_ALIGN = 4096;
@@ -38,28 +43,35 @@ export function parseAlignOverride(spec: string): AlignRule {
 
 /** Rules for a board: its model globs at `align.models`, every other file at `align.default`, then overrides. */
 export function rulesFromProfile(profile: BoardProfile | undefined, overrides: (AlignRule | string)[] = []): AlignRules {
-  const base: AlignRule[] = profile ? profile.models.map((glob) => ({ glob, align: profile.align.models })) : [{ glob: '*.tflite', align: 16 }];
+  const modelGlobs = profile ? [...profile.models] : [...DEFAULT_MODEL_GLOBS];
+  const models = profile?.align.models ?? 16;
+  const base: AlignRule[] = modelGlobs.map((glob) => ({ glob, align: models }));
   const extra = overrides.map((o) => (typeof o === 'string' ? parseAlignOverride(o) : o));
   for (const r of extra) if (!isPow2(r.align)) throw new UsageError(`alignment for '${r.glob}' must be a power of two from 1 to ${MAX_ALIGN} (got ${r.align})`);
-  return { rules: [...base, ...extra], default: profile?.align.default ?? 4 };
+  return { rules: [...base, ...extra], default: profile?.align.default ?? 4, models, modelGlobs };
 }
 
-/** Does `glob` match the file at `path` (path inside the image, no leading slash)? */
-export function globMatches(glob: string, path: string): boolean {
-  const target = glob.includes('/') ? path : path.slice(path.lastIndexOf('/') + 1);
-  return minimatch(target, glob, { dot: true, nocomment: true, nonegate: true });
-}
+export { globMatches };
 
-/** The alignment the file at `path` must get. */
-export function alignFor(rules: AlignRules, path: string): number {
+/**
+ * The alignment the file at `path` must get: the last rule whose glob matches (any case), else
+ * the default; a file whose content is a model (`head`: its first bytes) gets at least the model
+ * alignment whatever its name (the one model rule, models.ts).
+ */
+export function alignFor(rules: AlignRules, path: string, head?: Uint8Array): number {
+  let align = rules.default;
   for (let i = rules.rules.length - 1; i >= 0; i--) {
     const r = rules.rules[i]!;
-    if (globMatches(r.glob, path)) return r.align;
+    if (globMatches(r.glob, path)) {
+      align = r.align;
+      break;
+    }
   }
-  return rules.default;
+  if (head && isModelFile({ models: rules.modelGlobs ?? DEFAULT_MODEL_GLOBS }, path, head)) align = Math.max(align, rules.models ?? 16);
+  return align;
 }
 
-/** True when one of the profile's model globs matches the path. */
-export function isModelPath(profile: BoardProfile, path: string): boolean {
-  return profile.models.some((g) => globMatches(g, path));
+/** True when the file is a model by the one rule (name in any case, or content when `data` is given). */
+export function isModelPath(profile: BoardProfile, path: string, data?: Uint8Array): boolean {
+  return isModelFile(profile, path, data);
 }

@@ -165,11 +165,11 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('segment', { type: 'number', describe: "ROMFS segment of the profile the image is for (default 0; the AE3's 1 is MRAM at 0x8047E000, 1 MiB): its origin and size" })
       .option('json', { type: 'boolean', default: false, describe: 'print the problems as JSON' })
       .epilog('Checks: strict parse, model alignment, .mpy loadable by the firmware, uncompiled .py (warning), empty files (warning), partition overflow.\nExit 0 when there are no errors, 1 when there are, 2 when the image or profile cannot be read.') as unknown as Argv<VerifyArgs>,
-  handler: (args: ArgumentsCamelCase<VerifyArgs>) => {
+  handler: async (args: ArgumentsCamelCase<VerifyArgs>) => {
     const profile = segmentOf(loadProfile(args.profile), args.segment);
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
     const bytes = readImageFile(args.image);
-    const problems = verifyImage(bytes, profile, { partitionSize });
+    const problems = await verifyImage(bytes, profile, { partitionSize });
     const errors = problems.filter((p) => p.severity === 'error').length;
     if (args.json) process.stdout.write(`${JSON.stringify({ image: args.image, profile: profile.name, ok: errors === 0, problems }, null, 2)}\n`);
     else {
