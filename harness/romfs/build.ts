@@ -1,8 +1,11 @@
 /**
  * Build an image: read the inputs (a source folder or one partition of a `romfs_config.json`),
- * give each file its alignment from the rules, compile `.py` to `.mpy` (unless keepPy), lay the
- * records out and write them, then check the result fits the partition. Nothing is returned (and
- * nothing written by the CLI) when any step fails.
+ * give each file its alignment from the rules (a file whose content is a model gets the model
+ * alignment whatever its name: the one model rule, models.ts), compile every `.py` (to `.mpy`,
+ * or with keepPy only to check its syntax, the source is shipped), lay the records out so data
+ * sits on its alignment at its address on the board (partition origin + offset), write them,
+ * check the result fits the partition, and judge the models' addresses with the same function
+ * verify and `hil flash` use. Nothing is returned (and nothing written by the CLI) when any step fails.
  */
 import { resolve } from 'node:path';
 import type { BoardProfile } from '../profile/profile.js';
@@ -18,6 +21,8 @@ import { fingerprint, readCachedImage, readCachedOutput, writeCachedImage, write
 import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { statStamp } from './tree.js';
+import { DEFAULT_MODEL_GLOBS, isModelFile, misalignedModelData, MODEL_MAGIC_BYTES, type ModelPlacement } from './models.js';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export interface BuildOptions {
   /** Folder whose contents become the image (directories kept). */
@@ -60,6 +65,8 @@ export interface BuiltFileEntry {
   align: number;
   /** Where the bytes came from (the .py for a compiled .mpy). */
   source: string;
+  /** A model by the one rule (name or content). */
+  model?: boolean;
 }
 export interface BuiltDirEntry {
   type: 'dir';
@@ -84,18 +91,39 @@ export interface BuildResult {
   cached: boolean;
   /** With `outFile`: whether the file was (re)written. */
   written?: boolean;
+  /** Address of the image's first byte the layout aligned for (the profile's partition origin, else 0). */
+  origin: number;
+  /** Models whose data address (origin + offset) is not on the profile's model alignment (none when the build could align them). */
+  misaligned: ModelPlacement[];
 }
 
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
-function entriesOf(nodes: PlacedNode[]): BuiltEntry[] {
+/** The first bytes of a file (for the content rule); empty when it cannot be read (the build reports that later). */
+function headOf(f: TreeFile): Uint8Array {
+  if (f.data) return f.data.subarray(0, MODEL_MAGIC_BYTES);
+  try {
+    const fd = openSync(f.source, 'r');
+    try {
+      const b = new Uint8Array(MODEL_MAGIC_BYTES);
+      const n = readSync(fd, b, 0, b.length, 0);
+      return b.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+function entriesOf(nodes: PlacedNode[], models: Set<TreeNode>): BuiltEntry[] {
   const out: BuiltEntry[] = [];
   const visit = (pn: PlacedNode): void => {
     const n = pn.node;
     if (n.type === 'dir') {
       out.push({ type: 'dir', path: `${n.path}/` });
       pn.children!.forEach(visit);
-    } else out.push({ type: 'file', path: n.path, offset: pn.dataOffset!, size: n.size, align: n.align, source: n.source });
+    } else out.push({ type: 'file', path: n.path, offset: pn.dataOffset!, size: n.size, align: n.align, source: n.source, ...(models.has(n) ? { model: true } : {}) });
   };
   nodes.forEach(visit);
   return out;
@@ -114,8 +142,11 @@ function stampsOf(root: TreeDir): unknown[] {
   return out;
 }
 
-/** Replace each `.py` by its compiled `.mpy` (same place in the tree, name `x.mpy`). */
-async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: string) => number, sortByName: boolean): Promise<number> {
+/**
+ * Compile each `.py` and replace it by its `.mpy` (same place in the tree, name `x.mpy`); with
+ * `keep`, compile only to check it (a syntax error fails the build) and ship the source.
+ */
+async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: string) => number, sortByName: boolean, keep: boolean): Promise<number> {
   let compiled = 0;
   const visit = async (dir: TreeDir): Promise<void> => {
     const names = new Set(dir.children.map((c) => c.name));
@@ -127,7 +158,7 @@ async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: st
       }
       if (!c.name.endsWith('.py')) continue;
       const name = `${c.name.slice(0, -3)}.mpy`;
-      if (names.has(name)) throw new RomfsBuildError(`${c.source}: both ${c.name} and ${name} are in ${dir.path || 'the image root'}; remove one or use --keep-py`, c.source);
+      if (!keep && names.has(name)) throw new RomfsBuildError(`${c.source}: both ${c.name} and ${name} are in ${dir.path || 'the image root'}; remove one or use --keep-py`, c.source);
       let src;
       try {
         src = readFileSync(c.source);
@@ -135,6 +166,7 @@ async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: st
         throw new RomfsBuildError(`${c.source}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, c.source);
       }
       const data = await compiler.compile(src, c.path, c.source);
+      if (keep) continue;
       const path = c.path.slice(0, -3) + '.mpy';
       const f: TreeFile = { ...c, name, path, data, size: data.length, align: alignOf(path) };
       dir.children[i] = f;
@@ -152,6 +184,8 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   const layout: LayoutName = opts.layout ?? 'aligned';
   if (layout !== 'aligned' && layout !== 'mpremote') throw new RomfsBuildError(`unknown layout '${layout}' (aligned, mpremote)`, String(layout));
   const alignOf = (p: string) => (layout === 'mpremote' ? 1 : alignFor(rules, p));
+  // Data is aligned at its address on the board: the profile's partition origin + offset.
+  const origin = layout === 'mpremote' ? 0 : opts.profile?.partition.origin ?? 0;
   const cacheDir = opts.cacheDir === false ? undefined : opts.cacheDir ?? defaultCacheDir();
 
   let root: TreeDir;
@@ -176,11 +210,23 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   else if (configSize !== undefined) [size, sizeFrom] = [configSize, 'config'];
   else if (opts.profile) [size, sizeFrom] = [opts.profile.partition.size, 'profile'];
 
-  const compileNeeded = !opts.keepPy && treeFiles(root).some((f) => f.name.endsWith('.py'));
+  // The one model rule: a file whose content is a model is aligned as one, whatever its name.
+  const models = new Set<TreeNode>();
+  for (const f of treeFiles(root)) {
+    const head = headOf(f);
+    if (isModelFile({ models: rules.modelGlobs ?? opts.profile?.models ?? DEFAULT_MODEL_GLOBS }, f.path, head)) models.add(f);
+    if (layout !== 'mpremote') f.align = Math.max(f.align, alignFor(rules, f.path, head));
+  }
+  // Every .py is compiled: to ship it as .mpy, or with keepPy to check it (the source ships).
+  const compileNeeded = treeFiles(root).some((f) => f.name.endsWith('.py'));
   // The compiler's identity (package version, or native binary size and mtime) is part of the fingerprint.
   const compiler = !compileNeeded ? undefined : typeof opts.mpyCross === 'object' ? opts.mpyCross : opts.mpyCross ? nativeMpyCross(opts.mpyCross) : wasmMpyCross();
-  const compilerId = opts.keepPy ? 'keep-py' : compiler ? compiler.id : 'no-py';
-  const fp = fingerprint([CACHE_FORMAT, layout, compilerId, rules, inputStamp, stampsOf(root)]);
+  const compilerId = compiler ? `${opts.keepPy ? 'keep-py:' : ''}${compiler.id}` : 'no-py';
+  const fp = fingerprint([CACHE_FORMAT, layout, origin % 4096, compilerId, rules, inputStamp, stampsOf(root)]);
+  const judge = (entries: BuiltEntry[]): ModelPlacement[] =>
+    !opts.profile || layout === 'mpremote'
+      ? []
+      : misalignedModelData(entries.filter((e): e is BuiltFileEntry => e.type === 'file').map((e) => ({ path: e.path, offset: e.offset, model: !!e.model })), opts.profile, opts.profile.partition.origin);
   const fits = (used: number, file: string): void => {
     if (size !== undefined && used > size) {
       const from = sizeFrom === 'option' ? '--partition-size' : sizeFrom === 'config' ? 'the config' : `profile ${opts.profile!.name}`;
@@ -210,21 +256,22 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     const hit = readCachedOutput<{ entries: BuiltEntry[]; compiled: number }>(cacheDir!, inputId, outFile, fp, outStamp);
     if (hit) {
       fits(hit.length, inputName);
-      return lazyResult({ entries: hit.meta.entries, usage: { used: hit.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true, written: false }, outFile);
+      return lazyResult({ entries: hit.meta.entries, usage: { used: hit.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true, written: false, origin, misaligned: judge(hit.meta.entries) }, outFile);
     }
   } else if (useImageCache) {
     const hit = readCachedImage<{ entries: BuiltEntry[]; compiled: number }>(cacheDir!, inputId, fp);
     if (hit) {
       fits(hit.bytes.length, inputName);
-      return { bytes: hit.bytes, entries: hit.meta.entries, usage: { used: hit.bytes.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true };
+      return { bytes: hit.bytes, entries: hit.meta.entries, usage: { used: hit.bytes.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true, origin, misaligned: judge(hit.meta.entries) };
     }
   }
 
   let compiled = 0;
-  if (compiler) compiled = await compileTree(root, cachedCompiler(compiler, cacheDir), alignOf, !opts.configFile);
-  const planned = planLayout(root, layout);
+  if (compiler) compiled = await compileTree(root, cachedCompiler(compiler, cacheDir), alignOf, !opts.configFile, !!opts.keepPy);
+  const planned = planLayout(root, layout, origin);
   fits(planned.total, inputName);
-  const entries = entriesOf(planned.nodes);
+  const entries = entriesOf(planned.nodes, models);
+  const misaligned = judge(entries);
   const usage = { used: planned.total, size, sizeFrom };
   if (outFile) {
     try {
@@ -235,9 +282,9 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     writeImageFile(planned, outFile);
     const stamp = outStamp(outFile);
     if (cacheDir && stamp) writeCachedOutput(cacheDir!, inputId, outFile, fp, stamp, planned.total, { entries, compiled });
-    return lazyResult({ entries, usage, compiled, cached: false, written: true }, outFile);
+    return lazyResult({ entries, usage, compiled, cached: false, written: true, origin, misaligned }, outFile);
   }
   const bytes = writeImage(planned);
   if (useImageCache) writeCachedImage(cacheDir!, inputId, fp, bytes, { entries, compiled });
-  return { bytes, entries, usage, compiled, cached: false };
+  return { bytes, entries, usage, compiled, cached: false, origin, misaligned };
 }

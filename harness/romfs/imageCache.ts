@@ -1,7 +1,7 @@
 /**
  * The last image built from each input (source folder or config partition), kept with a
  * fingerprint of everything that went into it: options, and every input file's path, size,
- * mtime (ns) and inode. An unchanged rebuild stats the inputs and reads the cached image back
+ * mtime (ns), inode and ctime (ns; tree.ts statStamp: a rewrite with the mtime put back still moves it). An unchanged rebuild stats the inputs and reads the cached image back
  * instead of compiling and copying; any change to any input gives a new fingerprint. The image
  * file's name carries the fingerprint, so a reader never pairs one build's record with another's bytes.
  */

@@ -42,11 +42,16 @@ export interface Layout {
 const nameBytes = (n: TreeNode) => n.name.length; // names are checked ASCII
 const nameRecLen = (n: TreeNode) => varuintLength(nameBytes(n)) + nameBytes(n);
 
-export function planLayout(root: TreeDir, layout: LayoutName): Layout {
-  return layout === 'mpremote' ? planMpremote(root) : planAligned(root);
+/**
+ * `origin`: the address the image's first byte will have on the board (its partition origin);
+ * aligned data is placed so that origin + offset is a multiple of its alignment (with an origin
+ * on a 4 KiB boundary, as every real partition has, that is the offset itself).
+ */
+export function planLayout(root: TreeDir, layout: LayoutName, origin = 0): Layout {
+  return layout === 'mpremote' ? planMpremote(root) : planAligned(root, origin % 4096);
 }
 
-function planAligned(root: TreeDir): Layout {
+function planAligned(root: TreeDir, base: number): Layout {
   const place = (n: TreeNode, pos: number): { placed: PlacedNode; end: number } => {
     const payloadStart = pos + RECORD_PREFIX_ALIGNED;
     let p = payloadStart + nameRecLen(n);
@@ -61,7 +66,7 @@ function planAligned(root: TreeDir): Layout {
     }
     p += 1; // data record kind
     const minEnd = p + varuintLength(n.size);
-    const dataOffset = Math.ceil(minEnd / n.align) * n.align;
+    const dataOffset = Math.ceil((base + minEnd) / n.align) * n.align - base;
     const end = dataOffset + n.size;
     return {
       placed: { node: n, start: pos, lenWidth: RECORD_PREFIX_ALIGNED - 1, payloadLen: end - payloadStart, dataLenWidth: dataOffset - p, dataOffset },

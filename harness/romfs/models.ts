@@ -58,6 +58,8 @@ export interface PlacedFile {
   path: string;
   offset: number;
   data?: Uint8Array;
+  /** Already judged by isModelFile (e.g. by the builder, which saw the content): skips the rule. */
+  model?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export function misalignedModelData(files: readonly PlacedFile[], profile: Pick<
   const align = profile.align.models;
   const out: ModelPlacement[] = [];
   for (const f of files) {
-    if (!isModelFile(profile, f.path, f.data)) continue;
+    if (!(f.model ?? isModelFile(profile, f.path, f.data))) continue;
     const address = origin + f.offset;
     if (address % align !== 0) out.push({ path: f.path, offset: f.offset, address, align });
   }

@@ -55,20 +55,16 @@ export { globMatches };
 
 /**
  * The alignment the file at `path` must get: the last rule whose glob matches (any case), else
- * the default; a file whose content is a model (`head`: its first bytes) gets at least the model
- * alignment whatever its name (the one model rule, models.ts).
+ * the model alignment when its content is a model (`head`: its first bytes; the one model rule,
+ * models.ts), else the default.
  */
 export function alignFor(rules: AlignRules, path: string, head?: Uint8Array): number {
-  let align = rules.default;
   for (let i = rules.rules.length - 1; i >= 0; i--) {
     const r = rules.rules[i]!;
-    if (globMatches(r.glob, path)) {
-      align = r.align;
-      break;
-    }
+    if (globMatches(r.glob, path)) return r.align; // a rule that names the file wins (overrides included)
   }
-  if (head && isModelFile({ models: rules.modelGlobs ?? DEFAULT_MODEL_GLOBS }, path, head)) align = Math.max(align, rules.models ?? 16);
-  return align;
+  if (head && isModelFile({ models: rules.modelGlobs ?? DEFAULT_MODEL_GLOBS }, path, head)) return Math.max(rules.default, rules.models ?? 16);
+  return rules.default;
 }
 
 /** True when the file is a model by the one rule (name in any case, or content when `data` is given). */

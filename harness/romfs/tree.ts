@@ -41,8 +41,14 @@ export function checkName(name: string, where: string): void {
   }
 }
 
-export function statStamp(st: { size: number | bigint; mtimeNs?: bigint; mtimeMs: number | bigint; ino: number | bigint }): string {
-  return `${st.size}:${st.mtimeNs ?? st.mtimeMs}:${st.ino}`;
+/**
+ * What the image cache compares to know a file is unchanged: size, mtime, inode and ctime. The
+ * ctime matters: a file rewritten in place with the same size and its mtime put back (utimes,
+ * `touch -r`, an editor or copy tool that preserves it) keeps the other three, but every write and
+ * every utimes moves ctime, which no process can set back.
+ */
+export function statStamp(st: { size: number | bigint; mtimeNs?: bigint; mtimeMs: number | bigint; ctimeNs?: bigint; ctimeMs: number | bigint; ino: number | bigint }): string {
+  return `${st.size}:${st.mtimeNs ?? st.mtimeMs}:${st.ino}:${st.ctimeNs ?? st.ctimeMs}`;
 }
 
 /** Read `dir` recursively. `alignOf(path)` gives each file's alignment. */

@@ -115,7 +115,10 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       outFile: out,
     });
     const files = result.entries.filter((e) => e.type === 'file').length;
-    const rule = args.layout === 'mpremote' ? 'mpremote layout, unaligned' : profile ? `aligned for ${profile.name}` : 'aligned (models 16, other files 4)';
+    // The claim is judged on the models' addresses (origin + offset), as verify and flash judge them.
+    const bad = result.misaligned;
+    const rule = args.layout === 'mpremote' ? 'mpremote layout, unaligned' : profile ? (bad.length === 0 ? `aligned for ${profile.name}` : `NOT aligned for ${profile.name} (${bad.length} model${bad.length > 1 ? 's' : ''} off alignment)`) : 'aligned (models 16, other files 4)';
+    for (const m of bad) process.stderr.write(`warning: ${out}:/${m.path}: model data at offset ${m.offset} (address 0x${m.address.toString(16)}) is not ${m.align}-byte aligned as profile ${profile!.name} requires\n`);
     process.stdout.write(`${result.written === false ? 'up to date' : 'wrote'} ${out}: ${result.usage.used} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.written === false ? ' (inputs and image unchanged, not rewritten)' : ''}\n`);
     process.stdout.write(`${formatUsage(result.usage)}\n`);
   },
