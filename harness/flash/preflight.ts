@@ -4,10 +4,9 @@
  * origin + offset), and every `.mpy` file is one the board can load. Pure: takes what
  * prepareImage and probeBoard found, throws FlashInputError (exit 2) naming image, file and device.
  */
-import { basename } from 'node:path';
-import { minimatch } from 'minimatch';
 import type { BoardProfile } from '../profile/profile.js';
 import type { RomfsFileEntry } from '../romfs/parse.js';
+import { isModelFile, misalignedModelData, MODEL_MAGIC_BYTES } from '../romfs/models.js';
 import type { BoardFacts } from './probeBoard.js';
 import type { PreparedImage } from './prepareImage.js';
 import { FlashInputError } from './errors.js';
@@ -33,18 +32,14 @@ export interface MisalignedModel {
   align: number;
 }
 
-export function isModel(path: string, profile: BoardProfile): boolean {
-  const name = basename(path);
-  return profile.models.some((g) => minimatch(name, g, { dot: true }));
+/** The one model rule (harness/romfs/models.ts): profile globs in any case, or TFL3/NBIN content. */
+export function isModel(path: string, profile: BoardProfile, data?: Uint8Array): boolean {
+  return isModelFile(profile, path, data);
 }
 
-/** Model files whose data address is not a multiple of the profile's model alignment. */
-export function misalignedModels(files: RomfsFileEntry[], profile: BoardProfile, origin: number): MisalignedModel[] {
-  const align = profile.align.models;
-  return files
-    .filter((f) => isModel(f.path, profile))
-    .map((f) => ({ path: f.path, offset: f.offset, address: origin + f.offset, align }))
-    .filter((m) => m.address % align !== 0);
+/** Model files whose data address is not a multiple of the profile's model alignment: the judge build and verify use. */
+export function misalignedModels(files: RomfsFileEntry[], profile: BoardProfile, origin: number, image?: Uint8Array): MisalignedModel[] {
+  return misalignedModelData(files.map((f) => ({ path: f.path, offset: f.offset, data: image?.subarray(f.offset, f.offset + Math.min(f.size, MODEL_MAGIC_BYTES)) })), profile, origin);
 }
 
 /** The board's own .mpy features when it reports them, else the profile's (sub-version unknown). */
@@ -70,7 +65,7 @@ export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardP
   const origin = facts.origin ?? segment.origin;
   const files = img.entries.filter((e): e is RomfsFileEntry => e.type === 'file');
   const warnings: string[] = [];
-  const bad = misalignedModels(files, profile, origin);
+  const bad = misalignedModels(files, profile, origin, img.bytes);
   if (bad.length > 0) {
     const first = bad[0]!;
     const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : '';

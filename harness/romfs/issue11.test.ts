@@ -15,6 +15,8 @@ import { verifyImage, verifyStructure } from './verify.js';
 import { isModelFile, misalignedModelData, modelFormatOf } from './models.js';
 import { MpyCompileError } from './errors.js';
 import { loadProfile } from '../profile/profile.js';
+// Only to check that flash preflight judges with the same function (harness/romfs imports nothing from flash).
+import { misalignedModels as preflightMisaligned } from '../flash/preflight.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hil-romfs-issue11-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -156,6 +158,17 @@ describe('item 8: addresses are judged as origin + offset by build, verify and f
     const judged = misalignedModelData(low.entries.filter((e) => e.type === 'file').map((e) => ({ path: e.path, offset: (e as { offset: number }).offset })), odd, odd.partition.origin);
     expect(low.misaligned).toEqual(judged);
     expect(low.misaligned.length).toBeGreaterThan(0);
+  });
+});
+
+describe('flash preflight uses the same rule and judge', () => {
+  it('preflight flags what verify flags: an upper-case name and a .bin holding TFL3, at an odd origin', async () => {
+    const r = await buildImage({ sourceDir: tree({ 'A.TFLITE': model(64), 'w.bin': model(64), 't.txt': 'x' }), profile: qemu, cacheDir: false });
+    const files = parseRomfs(r.bytes).entries.filter((e): e is RomfsFileEntry => e.type === 'file');
+    expect(preflightMisaligned(files, qemu, qemu.partition.origin, r.bytes)).toEqual([]);
+    const odd = preflightMisaligned(files, qemu, 0x21000008, r.bytes).map((m) => m.path).sort();
+    expect(odd).toEqual(['A.TFLITE', 'w.bin']);
+    expect(odd).toEqual(misalignedModelData(files.map((f) => ({ path: f.path, offset: f.offset, data: r.bytes.subarray(f.offset, f.offset + f.size) })), qemu, 0x21000008).map((m) => m.path).sort());
   });
 });
 
