@@ -41,6 +41,8 @@ export {
   buildImage, rulesFromProfile, parseAlignOverride, inspectImage, formatInspection, verifyImage, formatProblem,
   parseRomfs, mpyHeader, mpyLoadProblem, fileKind, readRomfsConfig, defaultCacheDir, formatUsage,
   RomfsFormatError, RomfsBuildError, MpyCompileError,
+  verifyStructure, mountVfsRom, VfsRomError, firmwareView, isModelFile, modelFormatOf, misalignedModelData,
+  type VfsRom, type FirmwareView, type FirmwareEntry, type ModelPlacement, type VerifyOptions,
   type BuildOptions, type BuildResult, type BuiltEntry, type AlignRule, type AlignRules, type Inspection,
   type InspectedEntry, type VerifyProblem, type RomfsImage, type RomfsEntry, type MpyHeader, type FileKind,
 } from './romfs/index.js';

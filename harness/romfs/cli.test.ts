@@ -127,3 +127,30 @@ describe('hil image inspect / verify', () => {
     expect(i.stderr).toMatch(/^hil: .*junk\.img: not a valid ROMFS image: bad header: expected ROMFS magic d2 cd 31 \(at byte 0\)\n$/);
   });
 });
+
+describe('hil image build/verify agree with the firmware (issue 11)', () => {
+  const corpus = join(F, 'romfs/corpus');
+  it('verify: a header length corrupted to 0 with data after it is not ok (exit 1)', () => {
+    const v = hil('image', 'verify', join(corpus, '0253-header-length-0-with-records.img'), '--profile', 'qemu-mps2-an385');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/^error: .*0253-header-length-0-with-records\.img: 9 bytes after the image's end .*corrupted header length/m);
+    expect(v.stdout).not.toMatch(/^ok:/m);
+  });
+  it('verify: a file the firmware cannot open is an error naming it; a .py that does not compile names file and line', () => {
+    const k = hil('image', 'verify', join(corpus, '0202-kind0-before-data-of-a-txt.img'), '--profile', 'qemu-mps2-an385');
+    expect(k.code).toBe(1);
+    expect(k.stdout).toMatch(/^error: .*:\/a\.txt: the firmware cannot open this file \(ENOENT\): a kind-0 record comes before its data/m);
+    const py = hil('image', 'verify', join(corpus, '0148-py-syntax-error.img'), '--profile', 'qemu-mps2-an385');
+    expect(py.code).toBe(1);
+    expect(py.stdout).toMatch(/^error: .*:\/\S+\.py: does not compile: line \d+: SyntaxError/m);
+  });
+  it('build --keep-py refuses a .py with a syntax error (exit 2, nothing written)', () => {
+    const src = join(tmp, 'keep-bad');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'main.py'), 'def f(:\n    pass\n');
+    const b = hil('image', 'build', src, '--keep-py', '-o', join(tmp, 'keep-bad.img'));
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/main\.py:1: SyntaxError/);
+    expect(existsSync(join(tmp, 'keep-bad.img'))).toBe(false);
+  });
+});
