@@ -35,7 +35,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 export function checkImageBytes(bytes: Uint8Array, name: string, built = false): PreparedImage {
   let parsed;
   try {
-    parsed = parseRomfs(bytes);
+    parsed = parseRomfs(bytes, { firmwareFaults: 'accept' });
   } catch (e) {
     if (e instanceof RomfsFormatError) throw new FlashInputError(`image ${name}: not a valid ROMFS image: ${e.message}`);
     throw e;

@@ -42,20 +42,28 @@ export interface ParseOptions {
   asciiNames?: boolean;
   /** Maximum directory depth (default 64) so hostile images cannot exhaust the stack. */
   maxDepth?: number;
+  /**
+   * 'reject' (default, for builders, inspect, flash): refuse what the firmware reads differently
+   * (a file with no data record or with two, kind 0 in a file, varuints of 2^32 or more).
+   * 'accept': give the records as they stand (a file without data as 0 bytes at its record's end,
+   * the first data record of several, kind 0 in a file skipped), for callers that judge the image
+   * with the firmware's own view (firmwareView), e.g. a scenario that must FAIL naming such a file.
+   */
+  firmwareFaults?: 'reject' | 'accept';
 }
 
 const WORD = 2 ** 32;
 
-/** decodeVaruint, refusing values a 32-bit board would read differently. */
-function decodeVaruint(buf: Uint8Array, pos: number, end = buf.length): { value: number; next: number } {
-  const d = decodeVaruint64(buf, pos, end);
-  if (d.value >= WORD) throw new RomfsFormatError(`varuint ${d.value} is 2^32 or more: a 32-bit board reads it as ${d.value % WORD}`, pos);
-  return d;
-}
-
 export function parseRomfs(buf: Uint8Array, opts: ParseOptions = {}): RomfsImage {
   const asciiNames = opts.asciiNames ?? true;
   const maxDepth = opts.maxDepth ?? 64;
+  const tolerate = opts.firmwareFaults === 'accept';
+  /** decodeVaruint, refusing values a 32-bit board would read differently. */
+  const decodeVaruint = (b: Uint8Array, pos: number, end = b.length): { value: number; next: number } => {
+    const d = decodeVaruint64(b, pos, end);
+    if (d.value >= WORD && !tolerate) throw new RomfsFormatError(`varuint ${d.value} is 2^32 or more: a 32-bit board reads it as ${d.value % WORD}`, pos);
+    return d;
+  };
   if (buf.length < 4) throw new RomfsFormatError('image too short for a ROMFS header', 0);
   if (buf[0] !== 0xd2 || buf[1] !== 0xcd || buf[2] !== 0x31) {
     throw new RomfsFormatError('bad header: expected ROMFS magic d2 cd 31', 0);
@@ -120,10 +128,11 @@ export function parseRomfs(buf: Uint8Array, opts: ParseOptions = {}): RomfsImage
       const dataStart = plen.next;
       const dataEnd = dataStart + plen.value;
       if (dataEnd > recEnd) throw new RomfsFormatError(`data of '${path}' runs past the end of its record`, pos);
-      if (kind.value === KIND.UNUSED) {
+      if (kind.value === KIND.UNUSED && !tolerate) {
         throw new RomfsFormatError(`record of kind 0 (unused) in file '${path}'${data ? '' : ' before its data: the firmware cannot open the file (ENOENT)'}`, pos);
       }
       if (kind.value === KIND.DATA || kind.value === KIND.INDIRECT) {
+        if (data && tolerate) return data;
         if (data) throw new RomfsFormatError(`file '${path}' has a second data record: the firmware reads only the first`, pos);
         if (kind.value === KIND.DATA) data = { offset: dataStart, size: plen.value };
         else {
@@ -139,6 +148,7 @@ export function parseRomfs(buf: Uint8Array, opts: ParseOptions = {}): RomfsImage
       pos = dataEnd;
     }
     // The firmware opens a file only through a data record: without one it is ENOENT, not empty.
+    if (!data && tolerate) return { offset: recEnd, size: 0 };
     if (!data) throw new RomfsFormatError(`file '${path}' has no data record: the firmware cannot open it (ENOENT)`, recEnd);
     return data;
   };

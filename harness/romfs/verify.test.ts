@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { verifyStructure, type VerifyProblem } from './verify.js';
 import { loadProfile } from '../profile/profile.js';
+import { parseRomfs } from './parse.js';
 
 const DIR = fileURLToPath(new URL('../../test/fixtures/romfs/corpus/', import.meta.url));
 const img = (name: string) => new Uint8Array(readFileSync(DIR + name));
@@ -107,5 +108,18 @@ describe('verify on the firmware-view cases of issue 11 item 7', () => {
     for (const n of ['0010-one-file-hello.img', '0094-indirect-data-to-a-blob.img', '0156-standard-app-tree.img', '0112-comment-records-everywhere.img']) {
       expect([n, errors(verifyStructure(img(n), qemu))]).toEqual([n, []]);
     }
+  });
+});
+
+describe('parseRomfs: strict by default, the records as they stand on request', () => {
+  it('a file without data is refused by default and 0 bytes with firmwareFaults: accept', () => {
+    expect(() => parseRomfs(img('0217-nodata-file-alone.img'))).toThrow(/file 'only' has no data record: the firmware cannot open it \(ENOENT\)/);
+    expect(parseRomfs(img('0217-nodata-file-alone.img'), { firmwareFaults: 'accept' }).entries).toEqual([{ type: 'file', path: 'only', offset: expect.any(Number), size: 0 }]);
+  });
+  it('two data records, kind 0 in a file and 64-bit varuints likewise', () => {
+    for (const n of ['0221-two-data-records-differ.img', '0202-kind0-before-data-of-a-txt.img', '0188-indirect-offset-2-32-plus-real.img']) {
+      expect(() => parseRomfs(img(n))).toThrow();
+    }
+    expect(parseRomfs(img('0221-two-data-records-differ.img'), { firmwareFaults: 'accept' }).entries.length).toBeGreaterThan(0);
   });
 });

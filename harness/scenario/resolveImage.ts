@@ -18,7 +18,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioImage['kind']): ScenarioImage {
   let parsed;
   try {
-    parsed = parseRomfs(bytes);
+    parsed = parseRomfs(bytes, { firmwareFaults: 'accept' });
   } catch (e) {
     if (e instanceof RomfsFormatError) throw new ScenarioConfigError(`image ${source}: not a valid ROMFS image: ${e.message}`);
     throw e;
