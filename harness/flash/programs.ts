@@ -15,13 +15,21 @@ export type FlashWriter = 'rom_writer' | 'blockdev_writer' | 'ram_writer';
 
 const NEEDS_SEGMENT = new Set<FlashProgram>(['probe', 'hash', 'block_digests']);
 
+/**
+ * The program as sent: comment-only and blank lines dropped (the raw REPL reads every byte, and
+ * the sealed request carries it twice over; flash programs have no multi-line strings).
+ */
+export function shipped(source: string): string {
+  return source.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#')).join('\n') + '\n';
+}
+
 /** A flash board program ready to send (`_P` bound to `params`). */
 export function flashProgram(name: FlashProgram, params: BoardParams = {}): string {
-  const main = boardProgram(`flash/${name}`, params);
-  return NEEDS_SEGMENT.has(name) ? `${boardSource('flash/segment')}\n${main}` : main;
+  const main = shipped(boardProgram(`flash/${name}`, params));
+  return NEEDS_SEGMENT.has(name) ? `${shipped(boardSource('flash/segment'))}${main}` : main;
 }
 
 /** A writer (defines `_hil_err`, `_hil_w(offset, buf)` and `_hil_end()`). */
 export function writerProgram(name: FlashWriter, params: BoardParams): string {
-  return `${boardProgram(`flash/${name}`, params)}\n${boardSource('flash/units')}`;
+  return shipped(`${boardProgram(`flash/${name}`, params)}\n${boardSource('flash/units')}`);
 }

@@ -113,6 +113,7 @@ export async function sendImage(
     if (block >= nBlocks) {
       from = nBlocks;
       resumeNotes.push(`all ${nBlocks} blocks verified on the board after the link fault`);
+      opts.progress.note(resumeNotes[resumeNotes.length - 1]!);
       return;
     }
     const decision = await strategy.resume(t, { plan, missing: block, states, to });

@@ -41,7 +41,7 @@ export interface DfuRun {
 /** Run dfu-util with `args`; a run past `timeoutMs` is killed and is an InfraError naming `phase`. */
 export function runDfuUtil(tool: string, args: string[], timeoutMs: number, phase: string, what: string): Promise<DfuRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
