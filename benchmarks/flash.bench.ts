@@ -1,145 +1,117 @@
 /**
- * Flash benchmarks (issue 4), run by `npm run bench` through benchmarks/index.ts.
- * On one board (real MicroPython under QEMU when HIL_QEMU_FIRMWARE is set, else the simulated board):
+ * Flash benchmarks, run by `npm run bench` (`npm run bench -- flash` alone) through
+ * benchmarks/index.ts. Per firmware personality of the simulated board (and real MicroPython
+ * under QEMU when HIL_QEMU_FIRMWARE is set), in the same run:
  *   - the link's raw byte rate: the binary channel into a sink that does nothing;
- *   - hil flash payload throughput (image bytes / whole flash incl. verification and /rom check)
- *     for an incompressible model and for the demo tree, next to the raw rate (goal >= 90 %)
- *     and next to mpremote's method re-implemented here (base64 chunks through exec, goal >= 1.3x);
+ *   - hil flash payload throughput (image bytes / the whole flash, probe to proof) for an
+ *     incompressible image, next to the raw rate (goal >= 0.9);
+ *   - round trips per MiB written (programs sent to the board: sealed queries, transfers, resets);
+ *   - mpremote's `romfs deploy` method (harness/bench/mpremoteMethod.ts) on the same board;
  *   - re-flash of an identical image (skip-if-same) against a full flash (goal <= 2 %).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Device } from '../harness/device/types.js';
 import { flashImage, type FlashResult } from '../harness/flash/flashImage.js';
-import { checkImageBytes } from '../harness/flash/prepareImage.js';
 import { silentProgress } from '../harness/flash/progress.js';
 import { probeBoard } from '../harness/flash/probeBoard.js';
 import { chunkSizeFor } from '../harness/flash/planTransfer.js';
-import { hashBoardImage } from '../harness/flash/hashBoardImage.js';
-import { umountRomCode } from '../harness/flash/strategies/types.js';
-import { prepareImage } from '../harness/flash/prepareImage.js';
 import { flatRomfs } from '../harness/flash/testImage.js';
-import { loadProfile } from '../harness/profile/profile.js';
+import { boardProgram } from '../harness/board/program.js';
+import { loadProfile, type BoardProfile } from '../harness/profile/profile.js';
 import { openTarget } from '../harness/bench/openTarget.js';
-import { fileURLToPath } from 'node:url';
-import type { BoardProfile } from '../harness/profile/profile.js';
-import { join } from 'node:path';
-
+import { mpremoteDeploy } from '../harness/bench/mpremoteMethod.js';
 import type { Figure } from './index.js';
 
 /** Bytes per second through the binary channel into a no-op sink: the link's raw rate as hil sees it. */
 export async function measureRawRate(device: Device, bytes: number, chunkSize: number): Promise<number> {
   const data = randomBytes(bytes);
   const t0 = performance.now();
-  await device.sendBinary({ setup: 'def _hil_noop(mv, off):\n    pass\n', sink: '_hil_noop' }, data, { chunkSize, timeoutMs: 300_000 });
+  await device.sendBinary({ setup: boardProgram('flash/sink_noop'), sink: '_hil_noop' }, data, { chunkSize, timeoutMs: 300_000 });
   return (bytes * 1000) / (performance.now() - t0);
 }
 
-/**
- * mpremote's deploy method, re-implemented: base64 chunks through exec, each decoded and written on
- * the board (into the RAM partition through uctypes, or with rom_ioctl(4) after an erase), then
- * (unlike mpremote) hashed once so both methods end with the same proof. Returns image bytes/s.
- */
-export async function mpremoteMethodRate(device: Device, image: Uint8Array, strategy: string): Promise<number> {
-  const facts = await probeBoard(device, 0);
-  const t0 = performance.now();
-  await device.exec(umountRomCode(0));
-  let write: string;
-  let mw = 1;
-  if (strategy === 'rom-ioctl') {
-    mw = Number((await device.exec(`import vfs\nprint(vfs.rom_ioctl(3, 0, ${image.length}))`, { timeoutMs: 60_000 })).trim());
-    write = 'vfs.rom_ioctl(4, 0, {off}, buf)';
-  } else {
-    await device.exec(`import uctypes\n_ba = uctypes.bytearray_at(${facts.origin}, ${facts.partitionSize})`);
-    write = '_ba[{off}:{off}+len(buf)] = buf';
-  }
-  await device.exec('import vfs\nfrom binascii import a2b_base64');
-  const chunk = 2048; // mpremote's romfs deploy chunk (raw bytes per exec)
-  for (let off = 0; off < image.length; off += chunk) {
-    const piece = image.subarray(off, Math.min(off + chunk, image.length));
-    let slice = piece;
-    if (piece.length % mw) {
-      slice = new Uint8Array(Math.ceil(piece.length / mw) * mw).fill(0xff);
-      slice.set(piece);
-    }
-    const b64 = Buffer.from(slice).toString('base64');
-    await device.exec(`buf = a2b_base64(b'${b64}')\n${write.replaceAll('{off}', String(off))}`, { timeoutMs: 30_000 });
-  }
-  if (strategy === 'rom-ioctl') await device.exec('vfs.rom_ioctl(5, 0)');
-  const sha = await hashBoardImage(device, 0, image.length);
-  if (sha !== createHash('sha256').update(image).digest('hex')) throw new Error('the mpremote-method re-implementation did not land the image');
-  return (image.length * 1000) / (performance.now() - t0);
+/** A device whose programs sent to the board are counted (execs, transfers, resets). */
+function counting(device: Device): { device: Device; count: () => number } {
+  let n = 0;
+  const d = Object.create(device) as Device;
+  const wrap = <K extends 'execRaw' | 'exec' | 'sendBinary' | 'softReset' | 'evalJson'>(k: K) => {
+    const f = (device[k] as (...a: unknown[]) => Promise<unknown>).bind(device);
+    (d as unknown as Record<string, unknown>)[k] = (...a: unknown[]) => { n++; return f(...a); };
+  };
+  // exec goes through execRaw on ReplDevice; count the entry points callers use.
+  wrap('execRaw');
+  wrap('sendBinary');
+  wrap('softReset');
+  return { device: d, count: () => n };
 }
 
-export interface FlashBenchBoard {
-  device: Device;
-  label: string;
-  /** Restore a known, different image so the next flash is a full one. */
-  reset?: () => Promise<void>;
+interface BenchBoard { label: string; profile: string; segment: number; imageBytes: number; mpremote: boolean }
+
+const BOARDS: BenchBoard[] = [
+  { label: 'h7', profile: 'openmv-h7', segment: 0, imageBytes: 96 * 1024, mpremote: true },
+  { label: 'h7-plus', profile: 'openmv-h7-plus', segment: 0, imageBytes: 512 * 1024, mpremote: true },
+  { label: 'n6', profile: 'openmv-n6', segment: 0, imageBytes: 512 * 1024, mpremote: true },
+  { label: 'rt1062', profile: 'openmv-rt1062', segment: 0, imageBytes: 512 * 1024, mpremote: true },
+  { label: 'ae3-mram', profile: 'openmv-ae3', segment: 1, imageBytes: 256 * 1024, mpremote: false },
+  { label: 'an500-ram', profile: 'qemu-mps2-an500', segment: 0, imageBytes: 512 * 1024, mpremote: false },
+];
+
+async function fullFlash(device: Device, image: Uint8Array, segment: number): Promise<FlashResult> {
+  return flashImage(device, { image, imageName: 'bench', force: true, partition: segment, skipMountCheck: segment !== 0, onProgress: silentProgress });
 }
 
-async function fullFlash(device: Device, image: Uint8Array, name: string): Promise<FlashResult> {
-  return flashImage(device, { image, imageName: name, force: true, onProgress: silentProgress, allowMisaligned: false });
-}
-
-export async function flashFigures(board: FlashBenchBoard, images: { model: Uint8Array; demo: Uint8Array }): Promise<Figure[]> {
-  const { device, label } = board;
-  const facts = await probeBoard(device, 0);
+export async function flashFigures(device: Device, b: BenchBoard, profile: BoardProfile): Promise<Figure[]> {
+  const facts = await probeBoard(device, b.segment);
   const chunk = chunkSizeFor(facts.memFree);
-  const rawRate = await measureRawRate(device, Math.max(64 * 1024, Math.min(images.model.length, 512 * 1024)), chunk);
-  const figures: Figure[] = [{ name: `flash.${label}.link-raw-rate`, value: Math.round(rawRate), unit: 'B/s' }];
-  const raw = { name: `flash.${label}.link-raw-rate`, value: Math.round(rawRate), unit: 'B/s' };
-  for (const [what, image] of [['model', images.model], ['demo', images.demo]] as const) {
-    checkImageBytes(image, what);
-    const r = await fullFlash(device, image, what);
-    const strategy = r.strategy;
-    const rate = r.rate;
-    figures.push({ name: `flash.${label}.${what}.throughput${r.compressed ? ' (deflate)' : ''}`, value: Math.round(rate), unit: 'B/s', reference: raw, ratio: rate / rawRate, goal: '>= 0.9 of link raw rate', met: rate / rawRate >= 0.9 });
-    const mp = await mpremoteMethodRate(device, image, strategy);
+  const rawRate = await measureRawRate(device, 256 * 1024, chunk);
+  const raw = { name: `flash.${b.label}.link-raw-rate`, value: Math.round(rawRate), unit: 'B/s' };
+  const figures: Figure[] = [raw];
+  const image = flatRomfs([{ name: 'model.tflite', data: randomBytes(b.imageBytes) }], profile.align.models);
+  const c = counting(device);
+  const r = await fullFlash(c.device, image, b.segment);
+  const mib = image.length / (1024 * 1024);
+  figures.push({
+    name: `flash.${b.label}.throughput (${r.strategy}, ${Math.round(image.length / 1024)} KiB)`, value: Math.round(r.rate), unit: 'B/s',
+    reference: raw, ratio: r.rate / rawRate, goal: '>= 0.9 of link raw rate', met: r.rate / rawRate >= 0.9,
+  });
+  figures.push({ name: `flash.${b.label}.round-trips-per-MiB`, value: c.count() / mib, unit: 'round trips/MiB', note: `${c.count()} programs for ${Math.round(image.length / 1024)} KiB` });
+  if (b.mpremote) {
+    const m = await mpremoteDeploy(device, image, b.segment);
+    const mRate = (image.length * 1000) / m.elapsedMs;
     figures.push({
-      name: `flash.${label}.${what}.vs-mpremote-method`, value: Math.round(rate), unit: 'B/s',
-      reference: { name: 'mpremote method (base64 via exec)', value: Math.round(mp), unit: 'B/s' }, ratio: rate / mp, goal: '>= 1.3x', met: rate / mp >= 1.3,
+      name: `flash.${b.label}.vs-mpremote-method`, value: Math.round(r.rate), unit: 'B/s',
+      reference: { name: `mpremote romfs deploy method (${m.landed ? 'landed' : 'did not land'}, ${Math.round(m.roundTrips / mib)} round trips/MiB)`, value: Math.round(mRate), unit: 'B/s' },
+      ratio: r.rate / mRate, goal: '>= 1.3x', met: r.rate / mRate >= 1.3,
     });
-    if (what === 'model') {
-      // The board now holds the model image (mpremote method wrote it): reflash = skip-if-same.
-      const full = await fullFlash(device, image, what);
-      const again = await flashImage(device, { image, imageName: what, onProgress: silentProgress });
-      if (!again.skipped) throw new Error('re-flash of an identical image was not skipped');
-      figures.push({
-        name: `flash.${label}.reflash-identical`, value: Math.round(again.elapsedMs), unit: 'ms',
-        reference: { name: 'full flash of the same image', value: Math.round(full.elapsedMs), unit: 'ms' },
-        ratio: again.elapsedMs / full.elapsedMs, goal: '<= 0.02 of a full flash', met: again.elapsedMs / full.elapsedMs <= 0.02,
-      });
-    }
   }
+  // The board holds `image` (mpremote's method or hil wrote it last): hil flash again = skip-if-same.
+  const full = await fullFlash(device, image, b.segment);
+  const again = await flashImage(device, { image, partition: b.segment, skipMountCheck: true, onProgress: silentProgress });
+  if (!again.skipped) throw new Error(`${b.label}: re-flash of an identical image was not skipped`);
+  figures.push({
+    name: `flash.${b.label}.reflash-identical`, value: Math.round(again.elapsedMs), unit: 'ms',
+    reference: { name: 'full flash of the same image', value: Math.round(full.elapsedMs), unit: 'ms' },
+    ratio: again.elapsedMs / full.elapsedMs, goal: '<= 0.02 of a full flash', met: again.elapsedMs / full.elapsedMs <= 0.02,
+  });
   return figures;
 }
 
-/** Open a bench board through the device layer: QEMU started by hil, or a simulated board. */
-async function openBoard(label: string, profile: BoardProfile): Promise<{ device: Device; close(): Promise<void>; via: string }> {
-  const connection = label === 'qemu' ? 'qemu' : `sim:${profile.name}`;
-  const device = await openTarget({ name: label, connection, profile, simulated: label !== 'qemu', extra: {} });
-  return { device, close: () => device.close(), via: 'device layer' };
-}
-
-/** Entry point for benchmarks/index.ts: QEMU when HIL_QEMU_FIRMWARE is set, and the simulated board. */
-export async function run(ctx: { root?: string; log?: (l: string) => void } = {}): Promise<Figure[]> {
-  const root = ctx.root ?? fileURLToPath(new URL('..', import.meta.url));
-  const boards: { label: string; profile: string; modelBytes: number }[] = [];
-  if (process.env.HIL_QEMU_FIRMWARE) boards.push({ label: 'qemu', profile: 'qemu-mps2-an385', modelBytes: 256 * 1024 });
-  boards.push({ label: 'sim', profile: 'openmv-h7', modelBytes: 64 * 1024 });
+/** Entry point for benchmarks/index.ts: every sim personality, and QEMU when HIL_QEMU_FIRMWARE is set. */
+export async function run(ctx: { log?: (l: string) => void } = {}): Promise<Figure[]> {
+  const boards = [...BOARDS];
+  if (process.env.HIL_QEMU_FIRMWARE) boards.unshift({ label: 'qemu-an385', profile: 'qemu-mps2-an385', segment: 0, imageBytes: 256 * 1024, mpremote: false });
   const figures: Figure[] = [];
   for (const b of boards) {
     const profile = loadProfile(b.profile);
-    const board = await openBoard(b.label, profile);
-    ctx.log?.(`${b.label}: link through the ${board.via}`);
+    const qemu = b.label.startsWith('qemu-');
+    const device = await openTarget({ name: b.label, connection: qemu ? 'qemu' : `sim:${profile.name}`, profile, simulated: !qemu, extra: {} });
+    ctx.log?.(`${b.label}: ${qemu ? 'QEMU' : `simulated ${profile.name} (${profile.firmware.port}, ${profile.firmware.api} API)`}`);
     try {
-      const model = flatRomfs([{ name: 'model.tflite', data: randomBytes(b.modelBytes) }], profile.align.models);
-      const demo = (await prepareImage({ sourceDir: join(root, 'images/demo') }, profile)).bytes;
-      const figs = await flashFigures({ device: board.device, label: b.label }, { model, demo });
-      for (const f of figs) f.note = [f.note, `link: ${board.via}`].filter(Boolean).join('; ');
+      const figs = await flashFigures(device, b, profile);
+      for (const f of figs) f.note = [f.note, qemu ? 'QEMU' : 'simulated board'].filter(Boolean).join('; ');
       figures.push(...figs);
     } finally {
-      await board.close();
+      await device.close();
     }
   }
   if (!process.env.HIL_QEMU_FIRMWARE) figures.push({ name: 'flash.qemu', value: NaN, unit: 'B/s', note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
