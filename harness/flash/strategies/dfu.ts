@@ -9,8 +9,8 @@
  *    and compared with the image, `--reset` (Arduino: the `:leave` modifier) so the application
  *    starts;
  * 5. the application's port is found again (the device reconnects by its connection: USB serial
- *    number with `id:`), the same `machine.unique_id()` must answer, and a soft reset mounts the
- *    new /rom. flashImage then hashes the segment on the board and checks the /rom listing, as
+ *    number with `id:`), the same `machine.unique_id()` must answer, and a machine.reset() boots
+ *    it from the new segment. flashImage then hashes the segment on the board and checks the /rom listing, as
  *    for every strategy.
  * The RT1062's NXP ROM loader (SDP, then blhost) is not dfu-util and is out of scope.
  */
@@ -102,13 +102,17 @@ export const dfuStrategy: WholeImageStrategy = {
       await rm(dir, { recursive: true, force: true });
     }
 
-    // The application again, found by the device's connection; it must be the same board.
+    // The application again, found by the device's connection (it reconnects by path or, with
+    // `id:SERIAL`, by USB serial number); it must be the same board. One machine.reset() more so
+    // the application boots from what the bootloader wrote, whenever the link came back (the
+    // simulated board has no bootloader of its own: it restarted at once and must read its flash
+    // again).
     const again = await execJson<{ uniqueId: string | null }>(t.device, flashProgram('unique_id'), 'reconnect', 20_000, true);
     if (uid && again.uniqueId !== uid) {
       throw new FlashVerifyError(`device ${t.device.name}: after DFU a different board answers (machine.unique_id ${again.uniqueId}, was ${uid})`);
     }
     notes.push(`the application answers again with machine.unique_id ${uid ?? '(none)'}`);
-    await t.device.softReset({ timeoutMs: 30_000 });
+    await t.device.hardReset({ timeoutMs: 30_000 });
     return { notes };
   },
 };
