@@ -9,8 +9,7 @@
  *   models.inference  passed | failed | skipped (no `ml`, or placement failed) | simulated (sim's ml)
  */
 import { isDeepStrictEqual } from 'node:util';
-import { basename } from 'node:path';
-import { minimatch } from 'minimatch';
+import { isModelFile, modelFormatOf, MODEL_MAGIC_BYTES } from '../../romfs/models.js';
 import type { BoardProfile } from '../../profile/profile.js';
 import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelsOptions } from '../definition.js';
@@ -22,20 +21,15 @@ export const HEAD_BYTES = 16;
 
 /** What format a model's first bytes say it is (null when neither a TFLite flatbuffer nor an NBIN network). */
 export function modelFormat(head: Uint8Array): 'tflite' | 'nbin' | null {
-  const s = (a: number, b: number) => String.fromCharCode(...head.subarray(a, b));
-  if (head.length >= 8 && s(4, 8) === 'TFL3') return 'tflite';
-  if (head.length >= 4 && s(0, 4) === 'NBIN') return 'nbin';
-  return null;
+  return modelFormatOf(head) ?? null;
 }
 
 /**
- * Is this file a model? By name (the profile's model globs, any case) or by content (TFL3 at
- * byte 4, NBIN at byte 0). The one rule build and verify share is coming to harness/romfs; this is
- * the only call site to switch.
+ * Is this file a model? The one rule build, verify and flash share (harness/romfs/models.ts):
+ * by name (the profile's model globs, any case) or by content (TFL3 at byte 4, NBIN at byte 0).
  */
 export function isModel(path: string, bytes: Uint8Array, profile: BoardProfile): boolean {
-  const name = basename(path);
-  return profile.models.some((g) => minimatch(name, g, { dot: true, nocase: true })) || modelFormat(bytes.subarray(0, 8)) !== null;
+  return isModelFile(profile, path, bytes.subarray(0, MODEL_MAGIC_BYTES));
 }
 
 export function modelFiles(files: readonly ImageFile[], profile: BoardProfile, image: Uint8Array): ImageFile[] {
