@@ -2,11 +2,14 @@
  * REPL response handling under adversarial board output. The board here is a TEST DOUBLE (a TCP
  * server that answers the raw REPL badly on purpose, not MicroPython): seeded random bytes,
  * garbage before OK, missing \x04 terminators, huge output, stray '>' prompts, partial banners.
- * The device layer (openDevice + exec) must settle within its deadline with a result or a typed
- * HilError: never an untyped exception, never a hang (outer watchdog).
+ * The device layer must settle within its deadline with a result or a typed HilError: never an
+ * untyped exception, never a hang (outer watchdog). Each stream is tried two ways: through
+ * openDevice (whose first program is the identity query, so the stream meets that parser), and on
+ * a ReplDevice opened without the identity query, so the stream reaches exec's own parser.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { openDevice } from '../../harness/device/index.js';
+import { openDevice, ReplDevice } from '../../harness/device/index.js';
+import { TcpTransport } from '../../harness/transport/index.js';
 import { loadProfile } from '../../harness/profile/profile.js';
 import { HilError } from '../../harness/errors.js';
 import { seededRandom } from '../../harness/fault/index.js';
@@ -39,7 +42,21 @@ beforeAll(async () => {
 });
 afterAll(async () => new Promise<void>((r) => server.close(() => r())));
 
-test.each(Object.keys(STREAMS))('%s: a result or a typed error within the deadline', async (name) => {
+async function openRaw(): Promise<ReplDevice> {
+  const conn = `socket://127.0.0.1:${port}`;
+  const d = new ReplDevice({ name: conn, connection: conn, profile: loadProfile('openmv-h7'), transport: new TcpTransport('127.0.0.1', port) });
+  try {
+    await d.connect(3000);
+  } catch (e) {
+    await d.close().catch(() => undefined);
+    throw e;
+  }
+  return d;
+}
+
+const CASES = Object.keys(STREAMS).flatMap((name) => [[name, 'openDevice'], [name, 'exec']] as const);
+
+test.each(CASES)('%s (%s): a result or a typed error within the deadline', async (name, via) => {
   current = STREAMS[name]!;
   rand = seededRandom(99);
   let timer: NodeJS.Timeout | undefined;
@@ -47,7 +64,9 @@ test.each(Object.keys(STREAMS))('%s: a result or a typed error within the deadli
   const work = (async () => {
     let dev;
     try {
-      dev = await openDevice({ connection: `socket://127.0.0.1:${port}`, profile: loadProfile('openmv-h7'), readyTimeoutMs: 3000, timeoutMs: 3000 });
+      dev = via === 'openDevice'
+        ? await openDevice({ connection: `socket://127.0.0.1:${port}`, profile: loadProfile('openmv-h7'), readyTimeoutMs: 3000, timeoutMs: 3000 })
+        : await openRaw();
       return { out: await dev.exec('print(1)', { timeoutMs: 3000 }) };
     } catch (e) {
       return { err: e };
