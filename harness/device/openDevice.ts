@@ -98,7 +98,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         const sim = await startSim({ profile: simProfile, link: 'pty', image, firmwareApi: opts.simFirmwareApi });
         profile ??= simProfile; // the board hil simulates is the profile asked for
         cleanups.push(() => sim.stop());
-        transport = SerialTransport.byPath(sim.connection);
+        transport = new SerialTransport(async () => sim.connection, `sim ${simProfile.name}`); // named as the user gave it, not by its temporary pty
         plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed
         break;
       }

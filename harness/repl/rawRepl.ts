@@ -4,7 +4,7 @@
  */
 import type { Transport } from '../transport/transport.js';
 import { LinkTimeoutError } from '../transport/errors.js';
-import { ProtocolError } from './errors.js';
+import { ProgramStillRunningError, ProtocolError } from './errors.js';
 
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
 /** How long the board may take to acknowledge the end of the code it was sent (ms). */
@@ -80,7 +80,14 @@ export class RawRepl {
   /** Run code; returns stdout and stderr (traceback) as raw bytes. */
   async exec(code: string, timeoutMs: number): Promise<RawExecResult> {
     await this.submit(code, Math.min(timeoutMs, 15000));
-    return this.collect(Date.now() + timeoutMs);
+    try {
+      return await this.collect(Date.now() + timeoutMs);
+    } catch (e) {
+      // The board acknowledged the code, so no end of its output by the deadline is the program
+      // still running, not the link failing.
+      if (e instanceof LinkTimeoutError && e.phase === 'exec') throw new ProgramStillRunningError(this.t.description, timeoutMs, { cause: e });
+      throw e;
+    }
   }
 
   /**

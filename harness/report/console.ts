@@ -5,6 +5,7 @@
  */
 import type { CheckResult, CheckStatus, RunResult } from '../scenario/result.js';
 import { paint } from './colour.js';
+import { visibleControls as v } from './visible.js';
 
 const LABEL: Record<CheckStatus, string> = {
   passed: 'PASS',
@@ -27,7 +28,7 @@ export interface ConsoleOptions {
 export function formatCheckLine(c: CheckResult, colour: boolean, width = 18): string {
   const p = paint(colour);
   const tint = c.status === 'passed' ? p.green : c.status === 'simulated' ? p.cyan : c.status === 'skipped' ? p.yellow : p.red;
-  const reason = c.reason ? `  ${c.reason}` : '';
+  const reason = c.reason ? `  ${v(String(c.reason))}` : '';
   // A status hil does not know (results are validated where they are made) shows as ERR, never
   // as "undefined".
   const label = LABEL[c.status] ?? LABEL.error;
@@ -41,7 +42,7 @@ export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
   const out: string[] = [];
   for (const d of run.devices) {
     out.push(`${p.bold(d.device)} ${p.dim(`(${d.connection}, profile ${d.profile}${d.simulated ? ', simulated board' : ''})`)} ${p.dim(formatMs(d.durationMs))}`);
-    if (d.error) out.push(`  ${p.red('ERROR')} ${d.error.message}`);
+    if (d.error) out.push(`  ${p.red('ERROR')} ${v(d.error.message)}`);
     for (const s of d.scenarios) {
       const flashFailed = s.error?.phase?.startsWith('flash') ?? false;
       const flash = s.flash
@@ -51,13 +52,13 @@ export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
         : 'board already held the image'
         : '';
       out.push(`  ${s.scenario}${s.image ? p.dim(`  image ${s.image.bytes} bytes sha256 ${s.image.sha256.slice(0, 12)}…`) : ''}${flash ? p.dim(`; ${flash}`) : ''}`);
-      if (s.error) out.push(`    ${p.red('ERR ')} ${s.error.phase ?? 'setup'}: ${s.error.message}`);
+      if (s.error) out.push(`    ${p.red('ERR ')} ${s.error.phase ?? 'setup'}: ${v(s.error.message)}`);
       for (const c of s.checks) {
         out.push(formatCheckLine(c, opts.colour));
         if (c.status !== 'passed' && c.status !== 'skipped' && c.status !== 'simulated') {
           const details = Array.isArray(c.details) ? c.details : [];
           const lines = details.slice(0, maxDetails);
-          for (const l of lines) out.push(`         ${p.dim('|')} ${l}`);
+          for (const l of lines) out.push(`         ${p.dim('|')} ${v(String(l))}`);
           if (details.length > maxDetails) out.push(`         ${p.dim('|')} … ${details.length - maxDetails} more lines (see --json)`);
         }
       }

@@ -22,6 +22,10 @@ beforeAll(() => {
   writeFileSync(join(T, 'trunc.img'), readFileSync(join(root, 'test/fixtures/romfs/openmv-flat.img')).subarray(0, 100));
   writeFileSync(join(T, 'bad.yaml'), 'name: [unclosed\n');
   writeFileSync(join(T, 'bad.json'), '{"a":');
+  // A misspelt key: in a bench device (readyTimeoutMs) and at a scenario's top level (flash).
+  writeFileSync(join(T, 'typo-bench.yaml'), 'devices:\n  cam: { profile: openmv-h7, connection: "socket://127.0.0.1:1", readyTimeout: 5000 }\n');
+  mkdirSync(join(T, 'typo-scenario'));
+  writeFileSync(join(T, 'typo-scenario', 'scenario.yaml'), 'name: typo\nimage: { source: ../../images/demo }\nflsh: never\nchecks: [listing]\n');
   // An existing file in place of QEMU firmware (never run: the QEMU binary is missing), and a
   // PATH folder holding node only.
   writeFileSync(join(T, 'firmware.elf'), 'placeholder: not firmware\n');
@@ -35,12 +39,13 @@ describe.each(CASES)('$input', (c) => {
   if (unavailable) console.log(`test/badinput: '${c.input}' skipped: ${unavailable}`);
   const run = built && !unavailable ? test : test.skip;
   run(unavailable ? `skipped: ${unavailable}` : `exit ${c.exit}, one line, nothing written`, async () => {
-    const sub = (a: string) => a.replaceAll('$T', T);
     const prepared: Prepared = (await c.prepare?.({ T, root })) ?? {};
+    const vars = prepared.vars ?? {};
+    const sub = (a: string) => Object.entries(vars).reduce((s, [k, v]) => s.replaceAll(k, v), a).replaceAll('$T', T);
     try {
       const before = readdirSync(T).sort();
       const env = { ...process.env, NO_COLOR: '1', ...Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, sub(v)])) };
-      const r = spawnSync(process.execPath, ['bin/hil.js', ...c.args.map(sub)], { cwd: root, encoding: 'utf8', timeout: 60_000, env, uid: prepared.uid, gid: prepared.gid });
+      const r = spawnSync(process.execPath, ['bin/hil.js', ...c.args.map(sub)], { cwd: root, encoding: 'utf8', timeout: 60_000, env, uid: prepared.uid, gid: prepared.gid, input: '' });
       const lines = r.stderr.split('\n').filter((l) => l.length > 0);
       expect({ status: r.status, lines: lines.length }).toEqual({ status: c.exit, lines: 1 });
       expect(lines[0]).toMatch(/^hil: /);

@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim } from '../../harness/sim/index.js';
-import { deniedPortUnavailable, holdPort, makePty, NOBODY, ptyUnavailable } from './ports.js';
+import { deniedPortUnavailable, holdPort, makePty, NOBODY, nobodyUnavailable, ptyUnavailable, tripwire } from './ports.js';
 
 export interface CaseContext {
   /** The temp folder `$T`. */
@@ -23,6 +23,14 @@ export interface Prepared {
   uid?: number;
   gid?: number;
   release?: () => Promise<void>;
+  /** Placeholders in the case's args and their values (e.g. `$BOARD`: a tripwire's connection). */
+  vars?: Record<string, string>;
+}
+
+/** The device is a tripwire (a board that must not be reached): released, it fails the case if it was. */
+async function untouchedBoard(): Promise<Prepared> {
+  const t = await tripwire();
+  return { vars: { $BOARD: t.connection }, release: t.check };
 }
 
 export interface BadInputCase {
@@ -99,10 +107,37 @@ export const CASES: BadInputCase[] = [
     return { ...(asRoot ? NOBODY : {}), release: pty.stop };
   } },
   { input: 'qemu-system-arm not on PATH', args: ['exec', 'pass', '--device', 'qemu', '--profile', 'qemu-mps2-an385'], env: { HIL_QEMU_FIRMWARE: '$T/firmware.elf', PATH: '$T/bin' }, exit: 2, error: /^hil: qemu-system-arm: not found on PATH \(install it: apt-get install qemu-system-arm\)$/, shown: '`qemu-system-arm: not found on PATH (install it: apt-get install qemu-system-arm)`' },
+  // Errors before work (issue 12): refused with one line before any board is touched. `$BOARD`
+  // is a listener that fails the case if the CLI connects to it.
+  { input: '--junit is a folder', args: ['run', 'model-load', '--device', '$BOARD', '--profile', 'openmv-h7', '--junit', '$T'], exit: 2, error: /^hil: --junit \S+: is a folder, not a file$/, shown: '`--junit DIR: is a folder, not a file`', prepare: untouchedBoard },
+  { input: '--json under a file', args: ['run', 'model-load', '--device', '$BOARD', '--profile', 'openmv-h7', '--json', '/dev/null/run.json'], exit: 2, error: /^hil: --json \/dev\/null\/run\.json: parent \/dev\/null is not a folder$/, shown: '`--json /dev/null/run.json: parent /dev/null is not a folder`', prepare: untouchedBoard },
+  { input: '--out is a file', args: ['run', 'model-load', '--device', '$BOARD', '--profile', 'openmv-h7', '--out', '$T/bad.img'], exit: 2, error: /^hil: --out \S+bad\.img: exists and is not a folder$/, shown: '`--out FILE: exists and is not a folder`', prepare: untouchedBoard },
+  { input: '--junit in a folder the user may not write', args: ['run', 'model-load', '--device', '$BOARD', '--profile', 'openmv-h7', '--junit', '$T/ro/reports/junit.xml'], exit: 2, error: /^hil: --junit \S+junit\.xml: folder \S+\/ro is not writable by this user$/, shown: '`--junit FILE: folder DIR is not writable by this user`', unavailable: ({ root }) => nobodyUnavailable(root), prepare: async ({ T }) => {
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chmodSync(T, 0o755);
+    mkdirSync(join(T, 'ro'), { recursive: true });
+    chmodSync(join(T, 'ro'), 0o555);
+    return { ...(asRoot ? NOBODY : {}), ...(await untouchedBoard()) };
+  } },
+  { input: '--transcript under a file', args: ['exec', 'pass', '--device', '$BOARD', '--profile', 'openmv-h7', '--transcript', '/dev/null/x'], exit: 2, error: /^hil: --transcript \/dev\/null\/x: parent \/dev\/null is not a folder$/, shown: '`--transcript /dev/null/x: parent /dev/null is not a folder`', prepare: untouchedBoard },
+  { input: 'image build -o a folder', args: ['image', 'build', 'images/demo', '--profile', 'openmv-h7', '-o', '$T'], exit: 2, error: /^hil: --output \S+: is a folder, not a file$/, shown: '`--output DIR: is a folder, not a file`' },
+  { input: 'empty --device (unset variable)', args: ['run', 'model-load', '--device', ''], exit: 2, error: /^hil: --device is empty \(an unset variable\?\): name a device or leave the flag out$/, shown: '`--device is empty (an unset variable?): name a device or leave the flag out`' },
+  { input: 'empty --bench', args: ['run', 'model-load', '--bench', ''], exit: 2, error: /^hil: --bench is empty/, shown: '`--bench is empty (an unset variable?): ...`' },
+  { input: 'empty --device for exec', args: ['exec', 'pass', '--device', ''], exit: 2, error: /^hil: --device is empty/, shown: '`--device is empty (an unset variable?): ...`' },
+  { input: 'empty code for exec', args: ['exec', '', '--device', '$BOARD', '--profile', 'openmv-h7'], exit: 2, error: /^hil: nothing to run: the code argument is empty \(nothing was sent to the board\)$/, shown: '`nothing to run: the code argument is empty (nothing was sent to the board)`', prepare: untouchedBoard },
+  { input: 'exec - with empty stdin', args: ['exec', '-', '--device', '$BOARD', '--profile', 'openmv-h7'], exit: 2, error: /^hil: nothing to run: stdin is empty \(nothing was sent to the board\)$/, shown: '`nothing to run: stdin is empty (nothing was sent to the board)`', prepare: untouchedBoard },
+  { input: 'USB serial number no port has', args: ['exec', 'pass', '--device', 'id:NOPE0000', '--profile', 'openmv-h7'], exit: 2, error: /^hil: id:NOPE0000: no serial port has USB serial number NOPE0000 \(ports seen: .+\)$/, shown: '`id:NOPE0000: no serial port has USB serial number NOPE0000 (ports seen: PORT (id:SERIAL), ... or none)`' },
+  { input: 'negative --timeout', args: ['exec', 'pass', '--device', '$BOARD', '--profile', 'openmv-h7', '--timeout', '-1'], exit: 2, error: /^hil: --timeout must be a number of seconds above 0 \(got -1\)$/, shown: '`--timeout must be a number of seconds above 0 (got -1)`', prepare: untouchedBoard },
+  { input: 'missing --inventory file', args: ['devices', '--inventory', '$T/none.yaml'], exit: 2, error: /^hil: --inventory \S+none\.yaml: no such inventory file$/, shown: '`--inventory FILE: no such inventory file`' },
+  { input: 'unknown key in a bench file', args: ['run', 'model-load', '--bench', '$T/typo-bench.yaml'], exit: 2, error: /typo-bench\.yaml: field 'devices\.cam\.readyTimeout' is not a known field \(known: profile, connection, /, shown: "`FILE: field 'devices.cam.readyTimeout' is not a known field (known: profile, connection, ...)`" },
+  { input: 'unknown key in a scenario file', args: ['run', '$T/typo-scenario', '--device', '$BOARD', '--profile', 'openmv-h7'], exit: 2, error: /typo-scenario\/scenario\.yaml: .*flsh.* is not a known field/, shown: "`FILE: field 'flsh' is not a known field (known: ...)`", prepare: untouchedBoard },
+  { input: 'conflicting --device and --bench', args: ['run', 'model-load', '--device', '$BOARD', '--bench', 'devices/bench.example.yaml'], exit: 2, error: /^hil: give --device or --bench, not both$/, shown: '`give --device or --bench, not both`', prepare: untouchedBoard },
+  { input: 'sim --port without --link tcp', args: ['sim', '--port', '5999'], exit: 2, error: /^hil: --port 5999 needs --link tcp \(the pty link has no port\)$/, shown: '`--port 5999 needs --link tcp (the pty link has no port)`' },
+  { input: 'sim --image not a ROMFS image', args: ['sim', '--image', '$T/bad.img'], exit: 2, error: /bad\.img: not a valid ROMFS image: bad header/, shown: '`FILE: not a valid ROMFS image: bad header: ...`' },
 ];
 
 export function catalogueTable(): string {
   const rows = ['| bad input | command | exit | error (one line, after `hil: `) |', '| --- | --- | --- | --- |'];
-  for (const c of CASES) rows.push(`| ${c.input} | \`hil ${c.args.join(' ').replace(/\$T\//g, '').replace(/\$T\b/g, 'DIR')}\` | ${c.exit} | ${c.shown} |`);
+  for (const c of CASES) rows.push(`| ${c.input} | \`hil ${c.args.map((a) => (a === '' ? '""' : a)).join(' ').replace(/\$T\//g, '').replace(/\$T\b/g, 'DIR').replace(/\$BOARD\b/g, 'BOARD')}\` | ${c.exit} | ${c.shown} |`);
   return rows.join('\n');
 }

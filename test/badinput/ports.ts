@@ -111,8 +111,14 @@ export const NOBODY = { uid: 65534, gid: 65534 };
  * checkout under a private home folder).
  */
 export function deniedPortUnavailable(root: string): string | null {
-  const pty = ptyUnavailable();
-  if (pty) return pty;
+  return ptyUnavailable() ?? nobodyUnavailable(root);
+}
+
+/**
+ * Why the CLI cannot be run as a user file modes apply to, or null: not root (modes apply to us),
+ * or root whose CLI can run as nobody (needs nobody to read node, the checkout and the temp dir).
+ */
+export function nobodyUnavailable(root: string): string | null {
   if (process.getuid?.() !== 0) return null;
   const asNobody = (args: string[]) => {
     const r = spawnSync(process.execPath, args, { cwd: root, ...NOBODY, encoding: 'utf8', timeout: 30_000 });
@@ -124,4 +130,27 @@ export function deniedPortUnavailable(root: string): string | null {
   const tmp = asNobody(['-e', `require('node:fs').accessSync(${JSON.stringify(tmpdir())}, 1)`]);
   if (tmp) return `running as root, and user nobody (uid 65534) cannot reach the temp dir ${tmpdir()}: ${tmp}`;
   return null;
+}
+
+/**
+ * A TCP "board" that must never be reached: a listener that counts connections. A bad-input case
+ * gives it as the device; `check()` throws if anything connected, so "nothing was sent to a board"
+ * is proven, not assumed.
+ */
+export async function tripwire(): Promise<{ connection: string; check(): Promise<void> }> {
+  const { createServer } = await import('node:net');
+  let reached = 0;
+  const server = createServer((sock) => {
+    reached++;
+    sock.destroy();
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as { port: number }).port;
+  return {
+    connection: `socket://127.0.0.1:${port}`,
+    check: async () => {
+      await new Promise<void>((res) => server.close(() => res()));
+      if (reached > 0) throw new Error(`the CLI connected to the board ${reached} time(s): bad input must be refused before any board is touched`);
+    },
+  };
 }

@@ -5,10 +5,11 @@ import { resolve } from 'node:path';
 import { DEFAULT_BENCH_FILE, readBenchFile } from '../../bench/inventory.js';
 import { listSerialPorts } from '../../transport/serialTransport.js';
 import { oneLine } from '../../errors.js';
+import { checkBenchKeys, checkInputFile } from '../validate.js';
 
 interface DevicesArgs {
   json: boolean;
-  inventory: string;
+  inventory?: string;
 }
 
 export const devicesCommand: CommandModule<object, DevicesArgs> = {
@@ -17,9 +18,13 @@ export const devicesCommand: CommandModule<object, DevicesArgs> = {
   builder: (y: Argv) =>
     y
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-      .option('inventory', { type: 'string', default: DEFAULT_BENCH_FILE, describe: 'bench inventory file (YAML)' }) as unknown as Argv<DevicesArgs>,
+      .option('inventory', { type: 'string', describe: `bench inventory file (YAML; default ${DEFAULT_BENCH_FILE}, listed when it exists)` }) as unknown as Argv<DevicesArgs>,
   handler: async (args) => {
-    const file = resolve(args.inventory);
+    // A file named on the command line must be there; the default one is optional.
+    checkInputFile('--inventory', args.inventory, 'inventory file');
+    const inventoryArg = args.inventory ?? DEFAULT_BENCH_FILE;
+    const file = resolve(inventoryArg);
+    checkBenchKeys(file);
     const inventory = existsSync(file)
       ? readBenchFile(file).targets.map((t) => ({ name: t.name, profile: t.profile?.name ?? 'auto', connection: t.connection }))
       : [];
@@ -34,7 +39,7 @@ export const devicesCommand: CommandModule<object, DevicesArgs> = {
       process.stdout.write(`${JSON.stringify({ inventory, inventoryFile: existsSync(file) ? file : null, ports, portsError }, null, 2)}\n`);
       return;
     }
-    process.stdout.write(existsSync(file) ? `Inventory ${args.inventory}:\n` : `No inventory (${args.inventory} not found).\n`);
+    process.stdout.write(existsSync(file) ? `Inventory ${inventoryArg}:\n` : `No inventory (${inventoryArg} not found).\n`);
     for (const d of inventory) process.stdout.write(`  ${d.name.padEnd(16)} ${d.profile.padEnd(18)} ${d.connection}\n`);
     if (portsError) process.stdout.write(`USB serial ports: unavailable (${portsError})\n`);
     else {

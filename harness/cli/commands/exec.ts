@@ -5,6 +5,9 @@ import { provenNotRun } from '../../device/resend.js';
 import { resolveTargets } from '../../bench/targets.js';
 import { openTarget } from '../../bench/openTarget.js';
 import { noteDetectedProfile } from '../profileNote.js';
+import { checkNotEmpty, checkOutputPath, checkSeconds, checkSerialIds } from '../validate.js';
+import { readCode } from '../readCode.js';
+import { visibleControls } from '../../report/visible.js';
 
 interface ExecArgs {
   code: string;
@@ -19,7 +22,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
   describe: 'Run Python code on a board through the raw REPL',
   builder: (y: Argv) =>
     y
-      .positional('code', { type: 'string', demandOption: true, describe: 'Python source to run' })
+      .positional('code', { type: 'string', demandOption: true, describe: "Python source to run ('-': read it from stdin)" })
       .option('device', { alias: 'd', type: 'string', describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port, qemu, sim[:PROFILE])' })
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile (without it, chosen from what the board reports; required for qemu)' })
       .option('timeout', { type: 'number', default: 30, describe: 'deadline in seconds' })
@@ -27,20 +30,29 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       .example('$0 exec -d sim "import os; print(os.listdir(\'/rom\'))"', 'list /rom on a simulated board')
       .epilog('Exit codes: 0 ran, 1 the code raised on the board, 2 bad usage, 3 link or board did not respond (the message says whether the program may have run; it is never sent twice).') as unknown as Argv<ExecArgs>,
   handler: async (args) => {
+    // Refused before a board is opened (harness/cli/validate.ts).
+    checkNotEmpty('--device', args.device);
+    checkSeconds('--timeout', args.timeout);
+    checkOutputPath('--transcript', args.transcript);
+    const code = await readCode(args.code);
     const { targets, notes } = resolveTargets({ device: args.device, profile: args.profile });
+    await checkSerialIds(targets.map((t) => t.connection));
     for (const n of notes) process.stderr.write(`hil: ${n}\n`);
     const dev = await openTarget(targets[0]!);
     noteDetectedProfile(dev);
     try {
       // Sent once: user code is never sent again after it may have started (device/resend.ts).
-      const r = await dev.execRaw(args.code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {
+      const r = await dev.execRaw(code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {
         if (!(e instanceof InfraError)) throw e;
         const ran = provenNotRun(e) ? 'the program did not start: none of it was sent' : 'the program may have run on the board; hil does not send it again';
         throw new InfraError(`${e.message} (${ran})`, e.phase, { cause: e });
       });
-      process.stdout.write(r.stdout);
+      // On a terminal the board's control sequences are shown, not executed; a pipe or file gets
+      // the bytes as the board sent them.
+      const shown = (s: string, to: NodeJS.WriteStream) => (to.isTTY ? visibleControls(s) : s);
+      process.stdout.write(shown(r.stdout, process.stdout));
       if (r.stderr) {
-        process.stderr.write(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
+        process.stderr.write(shown(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`, process.stderr));
         process.exitCode = ExitCode.CHECK_FAILED;
       }
     } finally {

@@ -15,6 +15,7 @@ import { createProgress, formatBytes, formatRate, silentProgress } from '../../f
 import { resolveTargets } from '../../bench/targets.js';
 import { openTarget } from '../../bench/openTarget.js';
 import { noteDetectedProfile, profileJson } from '../profileNote.js';
+import { checkNotEmpty, checkSerialIds } from '../validate.js';
 
 interface FlashArgs {
   target: string;
@@ -47,11 +48,13 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
       .option('strategy', { type: 'string', default: 'auto', choices: ['auto', ...FLASH_STRATEGIES], describe: 'how to write (auto: the first of the profile\'s flash.strategies the board can carry out)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON on stdout' }) as unknown as Argv<FlashArgs>,
   handler: async (args: ArgumentsCamelCase<FlashArgs>) => {
+    checkNotEmpty('--device', args.device);
     if (!Number.isInteger(args.segment) || args.segment < 0) throw new UsageError(`--segment must be a non-negative integer (got ${args.segment})`);
     // Bad input is refused before any board is opened.
     if (!existsSync(args.target)) throw new FlashInputError(`${args.target}: no such image file or source directory`);
     // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
     const { targets } = resolveTargets({ device: args.device, profile: args.profile });
+    await checkSerialIds(targets.map((t) => t.connection));
     const device = await openTarget(targets[0]!);
     noteDetectedProfile(device);
     try {

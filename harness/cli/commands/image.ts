@@ -16,6 +16,7 @@ import { formatUsage } from '../../romfs/usage.js';
 import { inspectImage, formatInspection } from '../../romfs/inspect.js';
 import { verifyImage, formatProblem } from '../../romfs/verify.js';
 import { RomfsFormatError } from '../../romfs/errors.js';
+import { checkOutputPath } from '../validate.js';
 
 function sizeArg(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -100,6 +101,7 @@ const buildCommand: CommandModule<object, BuildArgs> = {
     }
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
     const out = args.output ?? (args.config ? resolve(dirname(args.config), 'build', `romfs${args.partition ?? '0'}.img`) : `${resolve(args.dir!).replace(/\/+$/, '')}.img`);
+    checkOutputPath('--output', out);
     const result = await buildImage({
       sourceDir: args.dir,
       configFile: args.config,

@@ -6,6 +6,7 @@ import { SerialTransport } from '../../transport/serialTransport.js';
 import { TcpTransport } from '../../transport/tcpTransport.js';
 import { UsageError } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
+import { checkNotEmpty, checkSerialIds } from '../validate.js';
 
 interface ReplArgs {
   device?: string;
@@ -20,7 +21,9 @@ export const replCommand: CommandModule<object, ReplArgs> = {
       .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port)' })
       .option('profile', { alias: 'p', type: 'string' }) as unknown as Argv<ReplArgs>,
   handler: async (args) => {
+    checkNotEmpty('--device', args.device);
     const { targets } = resolveTargets({ device: args.device, profile: args.profile });
+    await checkSerialIds(targets.map((t) => t.connection));
     const conn = parseConnection(targets[0]!.connection);
     let t: Transport;
     if (conn.kind === 'serial') t = SerialTransport.byPath(conn.path);

@@ -6,8 +6,11 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { resolveTargets } from '../../bench/targets.js';
+import { DEFAULT_BENCH_FILE } from '../../bench/inventory.js';
+import { checkBenchKeys, checkNotEmpty, checkOutputPath, checkSerialIds } from '../validate.js';
 import { runScenarios } from '../../bench/runScenarios.js';
 import type { BenchEvent } from '../../bench/runBench.js';
 import { formatCheckLine, formatConsole } from '../../report/console.js';
@@ -67,6 +70,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
+    // Everything that can be refused is refused before a board is touched (harness/cli/validate.ts).
+    checkNotEmpty('--device', args.device);
+    checkNotEmpty('--bench', args.bench);
+    checkOutputPath('--junit', args.junit);
+    checkOutputPath('--json', args.json);
+    checkOutputPath('--out', args.out, 'folder');
+    checkBenchKeys(resolve(args.bench ?? DEFAULT_BENCH_FILE));
+    await checkSerialIds(resolveTargets({ device: args.device, bench: args.bench, profile: args.profile }).targets.map((t) => t.connection));
     const colour = useColour(process.stdout);
     const err = process.stderr;
     const p = paint(useColour(err));

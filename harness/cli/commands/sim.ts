@@ -9,6 +9,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { startSim } from '../../sim/index.js';
 import { FIRMWARE_APIS, type FirmwareApi } from '../../profile/profile.js';
+import { inspectImage } from '../../romfs/inspect.js';
+import { RomfsFormatError } from '../../romfs/errors.js';
+import { checkInputFile } from '../validate.js';
 
 interface SimArgs {
   profile: string;
@@ -40,10 +43,19 @@ export const simCommand: CommandModule<object, SimArgs> = {
       .example('$0 sim --profile openmv-h7', 'prints e.g. /tmp/hil-sim-abc123/tty; then: hil exec --device /tmp/hil-sim-abc123/tty "print(1)"')
       .epilog('The simulated board runs the real MicroPython interpreter; its `ml` module checks model placement and format but does not run networks, and says so.') as unknown as Argv<SimArgs>,
   handler: async (args) => {
+    if (args.port !== undefined && args.link !== 'tcp') throw new UsageError(`--port ${args.port} needs --link tcp (the ${args.link} link has no port)`);
     let image: Uint8Array | undefined;
-    if (args.image) {
+    if (args.image !== undefined) {
       if (!existsSync(args.image)) throw new UsageError(`${args.image}: no such image file`);
+      checkInputFile('--image', args.image, 'image file');
       image = new Uint8Array(readFileSync(args.image));
+      // A file that is not a ROMFS image is bad input (exit 2), found before the board boots.
+      try {
+        inspectImage(image);
+      } catch (e) {
+        if (e instanceof RomfsFormatError) throw new UsageError(`${args.image}: not a valid ROMFS image: ${e.message}`);
+        throw e;
+      }
     }
     const sim = await startSim({
       profile: args.profile, link: args.link, port: args.port, romfsFile: args.romfs, image,
