@@ -60,7 +60,10 @@ export interface Device {
 
   /** Run code, return stdout; a device exception throws DeviceExceptionError (with traceback). */
   exec(code: string, opts?: ExecOptions): Promise<string>;
-  /** Run code, return stdout and stderr kept apart, without throwing on a traceback. */
+  /**
+   * Run code, return stdout and stderr kept apart, without throwing on a traceback. The code is
+   * sent once, never again whatever it printed or raised (re-sending is decided by resend.ts).
+   */
   execRaw(code: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Evaluate a Python expression whose value is JSON-serialisable; returns the parsed value. */
   evalJson<T = unknown>(expr: string, opts?: ExecOptions): Promise<T>;
