@@ -18,7 +18,9 @@ export function flashPhases(imageBytes: number): MatrixPhase[] {
   return [
     { name: 'connect', when: { kind: 'bytes', dir: 'toBoard', at: 0 } },
     { name: 'raw-REPL entry', when: { kind: 'pattern', dir: 'toBoard', pattern: '\x01' } },
-    { name: 'mid-exec', when: { kind: 'pattern', dir: 'toHost', pattern: 'OK', nth: 2 } },
+    // Inside the board's second sealed answer (its frame, device/sealed.ts): the sim speaks
+    // raw-paste now, which answers without the OK this trigger once counted.
+    { name: 'mid-exec', when: { kind: 'pattern', dir: 'toHost', pattern: '@@hil ', nth: 2, after: 12 } },
     { name: 'mid-transfer', when: midTransfer },
     { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: 'hashlib.sha256', nth: 1 } },
     { name: 'reset', when: { kind: 'pattern', dir: 'toHost', pattern: 'soft reboot' } },
