@@ -8,6 +8,7 @@ import { startSim, type SimBoard } from '../sim/index.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 import { ProtocolError } from '../repl/errors.js';
 import { ScriptedBoard } from '../../test/doubles/scriptedBoard.js';
+import { FaultProxy } from '../fault/faultProxy.js';
 import type { Device } from './types.js';
 import { TcpTransport } from '../transport/tcpTransport.js';
 import { loadProfile } from '../profile/profile.js';
@@ -127,6 +128,26 @@ describe('device layer on the simulated board (pty)', () => {
     expect(tx).toContain('print("transcribed")\x04');
     expect(rx).toContain('\x04transcribed\n\x04\x04>');
   });
+});
+
+describe('hard reset whose acknowledgement is lost (simulated board over TCP, fault proxy)', () => {
+  it('is a reset when the board comes back without the mark set before it; not one when the mark is still there', async () => {
+    const b = await startSim({ profile: 'openmv-h7', image: demo, link: 'tcp' });
+    open.push({ close: () => b.stop() });
+    const proxy = await FaultProxy.start({ upstream: b.connection });
+    open.push(proxy);
+    const d = await openDevice({ connection: proxy.connection, profile: 'openmv-h7', name: 'simcam', readyTimeoutMs: 15000 });
+    open.push(d);
+    await d.exec('pass');
+    // The board resets, but the rest of its raw-paste answer to machine.reset() never arrives.
+    proxy.addRule({ when: { kind: 'pattern', dir: 'toHost', pattern: 'R\x01', nth: 3 }, do: { kind: 'truncate' } });
+    await d.hardReset();
+    expect(await d.exec('print("after reset")')).toBe('after reset\n');
+    // The reset program never reaches the board whole: hil must not call that a reset.
+    proxy.addRule({ when: { kind: 'pattern', dir: 'toBoard', pattern: 'machine.reset(' }, do: { kind: 'truncate' } });
+    const e = await d.hardReset().catch((x: unknown) => x);
+    expect(String((e as Error).message)).toMatch(/the board did not reset/);
+  }, 90_000);
 });
 
 describe('raw REPL protocol edge cases (scripted test double over TCP)', () => {

@@ -210,11 +210,15 @@ export class ReplDevice implements Device {
       await this.ensureLink();
       const timeoutMs = opts.timeoutMs ?? this.o.reconnectTimeoutMs ?? 20000;
       this.transcript.note('hard reset: machine.reset()');
+      await this.repl.exec(boardSource('device/reset_mark'), 5000).catch((e) => this.onFault(e));
+      let acknowledged = true;
       try {
         await this.repl.submit(boardSource('device/hard_reset'), 5000);
       } catch (e) {
-        // The board may reset (and the link drop) before its OK reaches us: that is the reset.
-        if (!(e instanceof LinkClosedError)) throw e;
+        // The board may reset (and the link drop or go quiet) before its acknowledgement reaches
+        // us: that may be the reset. Whether it was is checked once the board is back.
+        if (!(e instanceof LinkClosedError || e instanceof LinkTimeoutError)) throw e;
+        acknowledged = false;
       }
       // The link drops (USB re-enumeration, pty recreated); close our end and find it again.
       await this.transport.rx.readUntil('\x00never\x00', Date.now() + 1500, 'hard-reset').catch(() => undefined);
@@ -222,6 +226,10 @@ export class ReplDevice implements Device {
       this.repl.inRaw = false;
       this.repl.rawPaste = this.repl.rawPaste === true ? null : this.repl.rawPaste;
       await this.connect(timeoutMs);
+      if (!acknowledged) {
+        const { value: stillMarked } = await querySealed<boolean>(this.unlocked, boardSource('device/reset_check'), { phase: 'hard-reset', idempotent: true });
+        if (stillMarked) throw new InfraError(`${this.name}: the board did not reset (machine.reset() was not acknowledged and the interpreter kept its state)`, 'hard-reset');
+      }
     });
   }
 
