@@ -153,4 +153,24 @@ describe('hil image build/verify agree with the firmware (issue 11)', () => {
     expect(b.stderr).toMatch(/main\.py:1: SyntaxError/);
     expect(existsSync(join(tmp, 'keep-bad.img'))).toBe(false);
   });
+  it("build says NOT aligned (and warns per model) when the judge finds a model off its address alignment", () => {
+    const src = join(tmp, 'odd-origin-src');
+    mkdirSync(src, { recursive: true });
+    const m = new Uint8Array(64);
+    m.set([0x1c, 0, 0, 0, 0x54, 0x46, 0x4c, 0x33]);
+    writeFileSync(join(src, 'm.tflite'), m);
+    writeFileSync(join(src, 'a.txt'), 'x');
+    const yaml = readFileSync(join(root, 'devices/profiles/qemu-mps2-an385.yaml'), 'utf8').replace(/^name: .*$/m, 'name: odd-origin').replace('origin: 0x21000000', 'origin: 0x21000008');
+    const prof = join(tmp, 'odd-origin.yaml');
+    writeFileSync(prof, yaml);
+    const good = hil('image', 'build', src, '--profile', prof, '-o', join(tmp, 'odd-good.img'), '--no-cache');
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/, aligned for odd-origin\n/);
+    const low = hil('image', 'build', src, '--profile', prof, '--align', '*.tflite=4', '-o', join(tmp, 'odd-low.img'), '--no-cache');
+    expect(low.code).toBe(0);
+    expect(low.stdout).toMatch(/NOT aligned for odd-origin \(1 model off alignment\)/);
+    expect(low.stderr).toMatch(/^warning: .*odd-low\.img:\/m\.tflite: model data at offset \d+ \(address 0x2100[0-9a-f]+\) is not 16-byte aligned as profile odd-origin requires$/m);
+    const v = hil('image', 'verify', join(tmp, 'odd-low.img'), '--profile', prof);
+    expect(v.code).toBe(1);
+  });
 });

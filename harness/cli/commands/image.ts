@@ -169,7 +169,7 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('partition-size', { type: 'string', describe: 'partition size to enforce (error when exceeded); without it the profile size gives a warning' })
       .option('segment', { type: 'number', describe: "ROMFS segment of the profile the image is for (default 0; the AE3's 1 is MRAM at 0x8047E000, 1 MiB): its origin and size" })
       .option('json', { type: 'boolean', default: false, describe: 'print the problems as JSON' })
-      .epilog('Checks: strict parse, model alignment, .mpy loadable by the firmware, uncompiled .py (warning), empty files (warning), partition overflow.\nExit 0 when there are no errors, 1 when there are, 2 when the image or profile cannot be read.') as unknown as Argv<VerifyArgs>,
+      .epilog('Checks: strict parse compared with the firmware\'s own reading (files it cannot open or list, or reads differently), model alignment at origin + offset and model format, .mpy loadable by the firmware, every .py compiled, uncompiled .py (warning), empty files and empty images (warning), non-erased bytes after the image (warning; error when the image is empty), partition overflow.\nExit 0 when there are no errors, 1 when there are, 2 when the image or profile cannot be read.') as unknown as Argv<VerifyArgs>,
   handler: async (args: ArgumentsCamelCase<VerifyArgs>) => {
     const profile = segmentOf(loadProfile(args.profile), args.segment);
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
