@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadAllProfiles, loadProfile, type BoardProfile, type FirmwareApi } from '../profile/profile.js';
 import { UsageError } from '../errors.js';
@@ -95,10 +96,13 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         const { startSim } = await import('../sim/index.js');
         const simProfile = conn.profile ? loadProfile(conn.profile) : profile!;
         const image = typeof opts.image === 'string' ? new Uint8Array((await import('node:fs')).readFileSync(opts.image)) : opts.image;
-        const sim = await startSim({ profile: simProfile, link: 'pty', image, firmwareApi: opts.simFirmwareApi });
+        // The pty link is made by socat; without it the board is reached over TCP (nothing to install).
+        const link = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0 ? 'pty' : 'tcp';
+        const sim = await startSim({ profile: simProfile, link, image, firmwareApi: opts.simFirmwareApi });
         profile ??= simProfile; // the board hil simulates is the profile asked for
         cleanups.push(() => sim.stop());
-        transport = new SerialTransport(async () => sim.connection, `sim ${simProfile.name}`); // named as the user gave it, not by its temporary pty
+        const tcp = link === 'tcp' ? parseConnection(sim.connection) : null;
+        transport = tcp?.kind === 'tcp' ? new TcpTransport(tcp.host, tcp.port) : new SerialTransport(async () => sim.connection, `sim ${simProfile.name}`); // named as the user gave it, not by its temporary pty
         plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed
         break;
       }

@@ -27,7 +27,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile (without it, chosen from what the board reports; required for qemu)' })
       .option('timeout', { type: 'number', default: 30, describe: 'deadline in seconds' })
       .option('transcript', { type: 'string', describe: 'write the byte transcript of the link to this file' })
-      .example('$0 exec -d sim "import os; print(os.listdir(\'/rom\'))"', 'list /rom on a simulated board')
+      .example('$0 exec -d sim "import sys; print(sys.platform)"', 'run code on a simulated board (started and stopped for the command)')
       .epilog('Exit codes: 0 ran, 1 the code raised on the board, 2 bad usage, 3 link or board did not respond (the message says whether the program may have run; it is never sent twice).') as unknown as Argv<ExecArgs>,
   handler: async (args) => {
     // Refused before a board is opened (harness/cli/validate.ts).
