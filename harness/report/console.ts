@@ -23,6 +23,10 @@ export interface ConsoleOptions {
   colour: boolean;
   /** Detail lines shown per failed check (default 12). */
   maxDetails?: number;
+  /** `-q`: only errors (device, scenario, failed or errored checks, one line each) and the summary line. */
+  quiet?: boolean;
+  /** The check lines were already shown as they finished (a terminal): leave them out here. */
+  omitChecks?: boolean;
 }
 
 export function formatCheckLine(c: CheckResult, colour: boolean, width = 18): string {
@@ -41,6 +45,14 @@ export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
   const maxDetails = opts.maxDetails ?? 12;
   const out: string[] = [];
   for (const d of run.devices) {
+    if (opts.quiet) {
+      if (d.error) out.push(`${d.device}: ${p.red('ERROR')} ${v(d.error.message)}`);
+      for (const s of d.scenarios) {
+        if (s.error) out.push(`${d.device} ${s.scenario}: ${p.red('ERR')} ${s.error.phase ?? 'setup'}: ${v(s.error.message)}`);
+        for (const c of s.checks) if (c.status === 'failed' || c.status === 'error' || !(c.status in LABEL)) out.push(`${d.device} ${s.scenario}:${formatCheckLine(c, opts.colour).replace(/^ +/, ' ')}`);
+      }
+      continue;
+    }
     out.push(`${p.bold(d.device)} ${p.dim(`(${d.connection}, profile ${d.profile}${d.simulated ? ', simulated board' : ''})`)} ${p.dim(formatMs(d.durationMs))}`);
     if (d.error) out.push(`  ${p.red('ERROR')} ${v(d.error.message)}`);
     for (const s of d.scenarios) {
@@ -53,7 +65,7 @@ export function formatConsole(run: RunResult, opts: ConsoleOptions): string {
         : '';
       out.push(`  ${s.scenario}${s.image ? p.dim(`  image ${s.image.bytes} bytes sha256 ${s.image.sha256.slice(0, 12)}…`) : ''}${flash ? p.dim(`; ${flash}`) : ''}`);
       if (s.error) out.push(`    ${p.red('ERR ')} ${s.error.phase ?? 'setup'}: ${v(s.error.message)}`);
-      for (const c of s.checks) {
+      for (const c of opts.omitChecks ? [] : s.checks) {
         out.push(formatCheckLine(c, opts.colour));
         if (c.status !== 'passed' && c.status !== 'skipped' && c.status !== 'simulated') {
           const details = Array.isArray(c.details) ? c.details : [];

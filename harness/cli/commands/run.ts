@@ -66,7 +66,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('json', { type: 'string', describe: 'write the full results as JSON here' })
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the summary' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
@@ -82,11 +82,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const err = process.stderr;
     const p = paint(useColour(err));
     const many = Boolean(args.bench);
+    // On a terminal each check line is shown as it finishes, and not again in the summary.
+    const streamed = !many && !args.quiet && Boolean(err.isTTY);
     const onEvent = (e: BenchEvent) => {
       if (args.quiet) return;
       if (e.type === 'lease-wait') err.write(`hil: ${e.device}: busy, held by ${e.holder}; waiting up to ${args.leaseWait} s\n`);
       if (e.type === 'profile-detected') err.write(`hil: ${e.note}\n`);
-      if (e.type === 'check' && !many && err.isTTY) err.write(`${formatCheckLine(e.result, useColour(err))}\n`);
+      if (e.type === 'check' && streamed) err.write(`${formatCheckLine(e.result, useColour(err))}\n`);
       if (e.type === 'device-end' && many) {
         const c = e.result.scenarios.flatMap((s) => s.checks);
         const bad = c.filter((x) => x.status === 'failed' || x.status === 'error').length + (e.result.error ? 1 : 0);
@@ -105,7 +107,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       leaseWaitMs: args.leaseWait * 1000,
       onEvent,
     });
-    process.stdout.write(formatConsole(run, { colour }));
+    process.stdout.write(formatConsole(run, { colour, quiet: args.quiet, omitChecks: streamed && Boolean(process.stdout.isTTY) }));
     if (args.junit) {
       await ensureParent(args.junit);
       await writeJUnit(args.junit, run);
