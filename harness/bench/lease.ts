@@ -6,11 +6,12 @@
  * a different process under that PID) removes it, under a short-lived break lock so two waiters
  * never both break and then both take it. Waiting has a deadline.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../errors.js';
+import { processAlive, processStart } from '../lifecycle/process.js';
 
 export interface LeaseHolder {
   pid: number;
@@ -69,26 +70,7 @@ export function lockFileName(key: string): string {
   return `${readable}-${h}.lock`;
 }
 
-/** Start time of a process (field 22 of /proc/<pid>/stat), null when /proc is not available. */
-export function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces and parentheses: fields after the last ')' are fixed.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19] ?? null; // field 22 overall = index 19 after state (field 3)
-  } catch {
-    return null;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processStart, processAlive };
 
 /** Whether the process that wrote `h` still runs (same host only; other hosts are trusted). */
 export function holderAlive(h: LeaseHolder): boolean {
@@ -237,4 +219,40 @@ export async function acquireLease(key: string, opts: LeaseOptions = {}): Promis
       }
     },
   };
+}
+
+/**
+ * Remove the lock files in `dir` whose holder is provably gone (same host, PID dead or now another
+ * process): what a SIGKILLed hil left. Done under the same break lock as a waiter uses, so a lock
+ * a live process has just taken is never removed. Returns the lock files removed.
+ */
+export function reclaimStaleLeases(dir: string = defaultLockDir()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const file = join(dir, n);
+    if (n.endsWith('.lock')) {
+      const h = readHolder(file);
+      if (h && !holderAlive(h)) {
+        try {
+          if (breakIfStale(file)) removed.push(file);
+        } catch { /* another hil is at it */ }
+      }
+    } else if (/\.lock\.(break|stale-\d+)$/.test(n)) {
+      // A break lock or grave left by a process killed in the middle of breaking.
+      const h = readHolder(file);
+      if (h && !holderAlive(h)) {
+        try {
+          unlinkSync(file);
+          removed.push(file);
+        } catch { /* gone */ }
+      }
+    }
+  }
+  return removed;
 }

@@ -1,7 +1,10 @@
 /** Open a bench target through the device layer (which starts QEMU or the simulated board for `qemu` / `sim` connections). */
 import { openDevice } from '../device/index.js';
 import type { Device } from '../device/types.js';
+import type { Scope } from '../lifecycle/scope.js';
 import type { BenchTarget } from './inventory.js';
+import { boardKey } from './boardKey.js';
+import { acquireLease, type Lease } from './lease.js';
 
 export interface OpenTargetOptions {
   /**
@@ -9,6 +12,10 @@ export interface OpenTargetOptions {
    * from power-on (QEMU's loader), so a scenario finds it by hash and writes nothing.
    */
   bootImage?: Uint8Array;
+  /** The command's scope: the board's children, temp folders and the open device are released with it. */
+  scope?: Scope;
+  /** Called with the device as soon as it exists (before it connects), e.g. to keep its transcript when the connect fails. */
+  onDevice?: (device: Device) => void;
 }
 
 /** True for connections where hil starts the board and can place an image at boot. */
@@ -18,5 +25,35 @@ export function bootsItself(t: BenchTarget): boolean {
 
 export async function openTarget(t: BenchTarget, opts: OpenTargetOptions = {}): Promise<Device> {
   const image = opts.bootImage && bootsItself(t) && t.extra.image === undefined ? { image: opts.bootImage } : {};
-  return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name });
+  const scope = opts.scope;
+  const onDevice = (d: Device) => {
+    if (scope) scope.defer(`board ${t.name}`, () => d.close());
+    opts.onDevice?.(d);
+  };
+  return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name, scope, onDevice });
+}
+
+export interface TakeBoardOptions {
+  /** How long to wait for a board another hil holds (ms, default 0: refuse at once, naming the holder). */
+  waitMs?: number;
+  lockDir?: string;
+  /** Label stored in the lock file. */
+  what?: string;
+}
+
+/**
+ * Take the board's lease (its identity as key; see boardKey.ts), released with the scope: every
+ * command that talks to a board holds it, so two hil processes never drive one board.
+ */
+export async function leaseBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions = {}): Promise<Lease> {
+  const key = await boardKey(t);
+  const lease = await acquireLease(key, { dir: opts.lockDir, waitMs: opts.waitMs ?? 0, what: opts.what, signal: scope.signal });
+  scope.defer(`lease ${key}`, () => lease.release(), () => lease.release());
+  return lease;
+}
+
+/** Lease the board, then open it (both released with the scope). */
+export async function takeBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions & Omit<OpenTargetOptions, 'scope'> = {}): Promise<Device> {
+  await leaseBoard(t, scope, opts);
+  return openTarget(t, { ...opts, scope });
 }

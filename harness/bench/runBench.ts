@@ -1,16 +1,19 @@
 /**
  * Run scenarios on every target in parallel: one worker per device, each holding the device's
- * lease for the whole run. One board failing (lease busy, link down, a check failing) never stops
- * the others; every device gets its DeviceRunResult. Leases are released on the way out, and on
- * process exit should anything be left (a SIGKILL leaves a lock file whose holder is dead, which
- * the next taker removes).
+ * lease (its identity: boardKey.ts) for the whole run. One board failing (lease busy, link down, a
+ * check failing) never stops the others; every device gets its DeviceRunResult. Two entries that
+ * are one board are refused before anything starts. Leases, boards and their children are held
+ * in the command's scope and released on the way out; when the scope is aborted (a signal) each
+ * device returns at once with what finished, the check in progress marked ERR "interrupted".
+ * A SIGKILL leaves a lock file whose holder is dead, which the next hil removes.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Device } from '../device/types.js';
 import { ExitCode, HilError, oneLine } from '../errors.js';
 import type { ScenarioDefinition } from '../scenario/definition.js';
-import { makeRunResult, type CheckResult, type DeviceRunResult, type RunResult } from '../scenario/result.js';
+import { makeRunResult, type CheckResult, type DeviceRunResult, type RunResult, type ScenarioResult } from '../scenario/result.js';
 import { runScenario } from '../scenario/runScenario.js';
 import { resolveImage } from '../scenario/resolveImage.js';
 import type { ScenarioImage } from '../scenario/context.js';
@@ -23,6 +26,8 @@ import type { BenchTarget } from './inventory.js';
 import { acquireLease, type Lease } from './lease.js';
 import { bootsItself, openTarget } from './openTarget.js';
 import { detectedNote } from '../device/identify.js';
+import { boardKey, boardKeys } from './boardKey.js';
+import { Scope } from '../lifecycle/scope.js';
 
 export interface RunBenchOptions {
   image?: string;
@@ -45,6 +50,12 @@ export interface RunBenchOptions {
   images?: Map<string, Promise<ScenarioImage>>;
   /** Shared by the workers of one run: each image is compressed for transfer once, not once per board. */
   flashPlans?: Map<string, TransferPlan>;
+  /** The command's scope (leases, boards, children; aborted by a signal). Default: one for this run. */
+  scope?: Scope;
+  /** The device's lease key (runBench computes them all first). Default: boardKey(t). */
+  leaseKey?: string;
+  /** The device's folder under outDir (runBench makes them safe and unique). */
+  outName?: string;
 }
 
 const buildQueue = new WeakMap<Map<string, Promise<ScenarioImage>>, Promise<unknown>>();
@@ -75,21 +86,57 @@ export type BenchEvent =
   | { type: 'check'; device: string; scenario: string; result: CheckResult }
   | { type: 'device-end'; device: string; result: DeviceRunResult };
 
-/** Lease key: the physical resource (connection) for real boards, the name for simulated ones. */
-export function leaseKey(t: BenchTarget): string {
-  return t.simulated ? `sim/${t.name}` : t.connection;
+/** Lease key: the board's identity (real tty path, USB serial, resolved address, own instance for qemu/sim). */
+export const leaseKey = boardKey;
+
+/**
+ * Folder names under --out, one per device: a name that is already a plain file name is kept;
+ * any other (`..`, `a/b`, a leading dot, `results.json`) becomes a safe name plus a short hash of
+ * the original, so no device writes outside --out and `a/b` and `a_b` never share a folder.
+ */
+export function outDirNames(names: readonly string[]): Map<string, string> {
+  const plain = (n: string) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(n) && n !== 'results.json';
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  for (const n of names) if (plain(n)) used.add(n);
+  for (const n of names) {
+    if (plain(n)) {
+      out.set(n, n);
+      continue;
+    }
+    const base = n.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'device';
+    let cand = `${base}-${createHash('sha256').update(n).digest('hex').slice(0, 8)}`;
+    for (let i = 2; used.has(cand); i++) cand = `${base}-${createHash('sha256').update(n).digest('hex').slice(0, 8)}-${i}`;
+    used.add(cand);
+    out.set(n, cand);
+  }
+  return out;
 }
 
-const live = new Set<Lease>();
-let exitHook = false;
-function track(l: Lease): void {
-  live.add(l);
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const x of live) x.release();
-    });
-  }
+const ABORTED = Symbol('aborted');
+/** `p`, or ABORTED as soon as `signal` aborts (the work is abandoned, its board is released by the scope). */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+class Interrupted extends Error {}
+
+function interruptedCheck(why: string): CheckResult {
+  return { name: 'interrupted', status: 'error', reason: why, durationMs: 0, details: [] };
 }
 
 function errorOf(e: unknown): { message: string; exitCode: number; phase?: string } {
@@ -97,7 +144,6 @@ function errorOf(e: unknown): { message: string; exitCode: number; phase?: strin
   return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA };
 }
 
-const safeName = (n: string) => n.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[], opts: RunBenchOptions = {}): Promise<DeviceRunResult> {
   const t0 = performance.now();
@@ -107,9 +153,17 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   opts.onEvent?.({ type: 'device-start', device: t.name, connection: t.connection });
   let lease: Lease | undefined;
   let device: Device | undefined;
+  const scope = opts.scope ?? new Scope();
+  const ownScope = !opts.scope;
+  const signal = scope.signal;
+  const why = () => `interrupted by ${scope.interruptedBy ?? 'a signal'}`;
+  const outFolder = opts.outDir ? join(opts.outDir, opts.outName ?? outDirNames([t.name]).get(t.name)!) : undefined;
+  let scenarioIndex = 0;
   try {
-    lease = await acquireLease(leaseKey(t), {
+    const key = opts.leaseKey ?? (await boardKey(t));
+    lease = await acquireLease(key, {
       dir: opts.lockDir,
+      signal,
       waitMs: opts.leaseWaitMs ?? 60_000,
       what: `hil run ${scenarios.map((s) => s.name).join(' ')} on ${t.name}`,
       onWait: (h) => {
@@ -118,8 +172,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         opts.onEvent?.({ type: 'lease-wait', device: t.name, holder: who });
       },
     });
-    track(lease);
-    log(`lease taken: ${lease.file}`);
+    const taken = lease;
+    scope.defer(`lease ${key}`, () => taken.release(), () => taken.release());
+    if (signal.aborted) throw new Interrupted();
+    log(`lease taken: ${lease.file} (board ${key})`);
     // A board hil boots itself (QEMU) starts with the first scenario's image in its partition
     // (the loader); flashing then finds it by its sha256 on the board and writes nothing.
     let bootImage: Uint8Array | undefined;
@@ -137,15 +193,18 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       const attempts = Math.max(1, opts.openAttempts ?? 2);
       for (let i = 1; ; i++) {
         try {
-          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage }));
+          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage, scope }));
         } catch (e) {
           const err = errorOf(e);
           log(`open attempt ${i}/${attempts} failed: ${err.message}`);
+          if (signal.aborted) throw new Interrupted();
           if (i >= attempts || err.exitCode === ExitCode.USAGE) throw e;
         }
       }
     };
-    device = await open();
+    const opened = await unlessAborted(open(), signal);
+    if (opened === ABORTED) throw new Interrupted();
+    device = opened;
     result.profile = device.profile.name;
     if (device.identity) {
       result.identity = device.identity;
@@ -157,38 +216,65 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       const scenarioAttempts = Math.max(1, opts.scenarioAttempts ?? 2);
       for (let attempt = 1; ; attempt++) {
         log(`scenario ${s.name} (${s.file})${attempt > 1 ? `, attempt ${attempt}/${scenarioAttempts}` : ''}`);
-        const r = await runScenario(device, s, {
+        const finished: CheckResult[] = [];
+        const ts = performance.now();
+        const r0: ScenarioResult | typeof ABORTED = await unlessAborted(runScenario(device, s, {
           image: opts.image,
           flash: opts.flash,
           simulatedBoard: t.simulated,
           resolveImage: opts.images ? sharedImages(opts.images) : undefined,
           flashPlans: opts.flashPlans,
           log,
-          onCheck: (c) => opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c }),
-        });
+          onCheck: (c) => {
+            if (signal.aborted) return; // what the closing link does to the check in flight is not its verdict
+            finished.push(c);
+            opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c });
+          },
+        }), signal);
+        if (r0 === ABORTED) {
+          // What finished stays; the check in progress is marked as interrupted.
+          const c = interruptedCheck(`${why()}: the check in progress and the ones after it did not finish`);
+          opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c });
+          result.scenarios.push({ scenario: s.name, path: s.dir, device: t.name, profile: result.profile, checks: [...finished, c], durationMs: performance.now() - ts });
+          scenarioIndex++;
+          throw new Interrupted();
+        }
+        const r = r0;
         if (r.error) log(`scenario ${s.name} stopped: ${r.error.message}`);
         const infra = r.error?.exitCode === ExitCode.INFRA || r.checks.some((c) => c.status === 'error');
         if (!infra || attempt >= scenarioAttempts) {
           if (attempt > 1) r.attempts = attempt;
           result.scenarios.push(r);
+          scenarioIndex++;
           break;
         }
+        if (signal.aborted) throw new Interrupted();
         // A link or board fault: reconnect and run the scenario again from the start.
         log(`infrastructure error; reopening ${t.connection} and retrying the scenario`);
         try {
           await device.close();
         } catch { /* the link is already gone */ }
         device = undefined;
-        device = await open();
+        const again = await unlessAborted(open(), signal);
+        if (again === ABORTED) throw new Interrupted();
+        device = again;
       }
     }
   } catch (e) {
-    result.error = errorOf(e);
-    log(`device error: ${result.error.message}`);
+    if (e instanceof Interrupted || signal.aborted) {
+      // Scenarios not reached are listed, so a report shows what did not run.
+      for (const s of scenarios.slice(scenarioIndex)) {
+        result.scenarios.push({ scenario: s.name, path: s.dir, device: t.name, profile: result.profile, checks: [interruptedCheck(`${why()} before it started`)], durationMs: 0 });
+      }
+      log(`stopped: ${why()}`);
+    } else {
+      result.error = errorOf(e);
+      log(`device error: ${result.error.message}`);
+    }
   } finally {
     if (device) {
-      if (opts.outDir) {
-        const dir = join(opts.outDir, safeName(t.name));
+      if (outFolder) {
+        const dir = outFolder;
         try {
           await mkdir(dir, { recursive: true });
           const transcript = join(dir, 'transcript.txt');
@@ -206,12 +292,12 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     }
     if (lease) {
       lease.release();
-      live.delete(lease);
       log('lease released');
     }
+    if (ownScope) await scope.release();
     result.durationMs = performance.now() - t0;
-    if (opts.outDir) {
-      const dir = join(opts.outDir, safeName(t.name));
+    if (outFolder) {
+      const dir = outFolder;
       try {
         await mkdir(dir, { recursive: true });
         const logFile = join(dir, 'log.txt');
@@ -232,7 +318,15 @@ export async function runBench(targets: BenchTarget[], scenarios: ScenarioDefini
     if (names.has(t.name)) throw new HilError(`device name '${t.name}' appears twice`, ExitCode.USAGE);
     names.add(t.name);
   }
-  const shared = { ...opts, images: opts.images ?? new Map<string, Promise<ScenarioImage>>(), flashPlans: opts.flashPlans ?? new Map<string, TransferPlan>() };
-  const devices = await Promise.all(targets.map((t) => runOnTarget(t, scenarios, shared)));
-  return makeRunResult(devices, started, opts.notes ?? []);
+  // One board listed twice, or two spellings of one board: refused before anything starts (exit 2).
+  const keys = opts.open ? targets.map((t) => `test/${t.name}`) : await boardKeys(targets);
+  const outNames = outDirNames(targets.map((t) => t.name));
+  const scope = opts.scope ?? new Scope();
+  const shared = { ...opts, scope, images: opts.images ?? new Map<string, Promise<ScenarioImage>>(), flashPlans: opts.flashPlans ?? new Map<string, TransferPlan>() };
+  try {
+    const devices = await Promise.all(targets.map((t, i) => runOnTarget(t, scenarios, { ...shared, leaseKey: keys[i], outName: outNames.get(t.name) })));
+    return makeRunResult(devices, started, opts.notes ?? []);
+  } finally {
+    if (!opts.scope) await scope.release();
+  }
 }

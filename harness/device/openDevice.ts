@@ -4,10 +4,11 @@
  * profile the board contradicts stops here (exit 2, before any check or write); without a profile
  * the one matching profile is chosen (device.profileDetected says so).
  */
-import { existsSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { Scope } from '../lifecycle/scope.js';
+import { makeTempDir } from '../lifecycle/tempDir.js';
 import { loadAllProfiles, loadProfile, type BoardProfile, type FirmwareApi } from '../profile/profile.js';
 import { UsageError } from '../errors.js';
 import { chooseProfile, readIdentity } from './identify.js';
@@ -40,6 +41,10 @@ export interface OpenDeviceOptions {
   readyTimeoutMs?: number;
   /** Default deadline of each operation (ms). */
   timeoutMs?: number;
+  /** The command's scope: QEMU / the simulated board and their temp folders are released with it (signals, any exit). */
+  scope?: Scope;
+  /** Called with the device as soon as it exists, before it connects (its transcript is there when the connect fails). */
+  onDevice?: (device: Device) => void;
 }
 
 export async function openDevice(opts: OpenDeviceOptions & Record<string, unknown>): Promise<Device> {
@@ -75,19 +80,19 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       case 'qemu': {
         let imagePath: string | undefined;
         if (opts.image instanceof Uint8Array) {
-          const dir = mkdtempSync(join(tmpdir(), 'hil-qemu-'));
+          const dir = opts.scope ? opts.scope.tempDir('hil-qemu-') : makeTempDir('hil-qemu-');
           imagePath = join(dir, 'romfs.img');
           writeFileSync(imagePath, opts.image);
           cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
         } else imagePath = opts.image;
         const qemuProfile = profile!;
-        let q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: imagePath });
+        let q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: imagePath, scope: opts.scope });
         cleanups.push(() => q.stop());
         // The pty changes when QEMU restarts (qemu-loader flashing): look it up each time.
         transport = new SerialTransport(async () => q.ptyPath, `qemu ${qemuProfile.qemu?.machine ?? ''} pty`.trim());
         qemuRestart = async (newImage: string, addr: number) => {
           await q.stop();
-          q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: newImage, addr });
+          q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: newImage, addr, scope: opts.scope });
         };
         readyTimeoutMs = Math.max(readyTimeoutMs, 20000);
         break;
@@ -98,7 +103,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         const image = typeof opts.image === 'string' ? new Uint8Array((await import('node:fs')).readFileSync(opts.image)) : opts.image;
         // The pty link is made by socat; without it the board is reached over TCP (nothing to install).
         const link = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0 ? 'pty' : 'tcp';
-        const sim = await startSim({ profile: simProfile, link, image, firmwareApi: opts.simFirmwareApi });
+        const sim = await startSim({ profile: simProfile, link, image, firmwareApi: opts.simFirmwareApi, scope: opts.scope });
         profile ??= simProfile; // the board hil simulates is the profile asked for
         cleanups.push(() => sim.stop());
         const tcp = link === 'tcp' ? parseConnection(sim.connection) : null;
@@ -117,6 +122,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       onClose: cleanup,
       qemuRestart,
     });
+    opts.onDevice?.(device);
     await device.connect(readyTimeoutMs);
     // One sealed query; before anything else is run or written.
     const identity = await readIdentity(device, { timeoutMs: opts.timeoutMs });

@@ -5,6 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { InfraError, UsageError } from '../errors.js';
+import { guardChild } from '../lifecycle/guardChild.js';
+import type { Scope } from '../lifecycle/scope.js';
 import type { BoardProfile } from '../profile/profile.js';
 import { LinkGoneError, LinkTimeoutError } from '../transport/errors.js';
 
@@ -17,6 +19,8 @@ export interface QemuOptions {
   timeoutMs?: number;
   /** Load address of the image (default: the profile's partition origin). */
   addr?: number;
+  /** The command's scope: QEMU is stopped when it is released (signals, any exit). */
+  scope?: Scope;
 }
 
 export class QemuBoard {
@@ -63,6 +67,9 @@ export class QemuBoard {
     const bin = o.binary ?? 'qemu-system-arm';
     const args = QemuBoard.commandLine(o, firmware);
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // QEMU must not outlive hil, however hil ends (SIGKILL included): a watchdog holds a pipe from us.
+    guardChild(child);
+    o.scope?.child(child, 'qemu-system-arm');
     const timeoutMs = o.timeoutMs ?? 10000;
     let text = '';
     const pty = await new Promise<string>((resolve, reject) => {

@@ -76,19 +76,30 @@ export function validateModuleResults(raw: unknown, name: string, path: string, 
   return out;
 }
 
+class CheckDeadline extends Error {}
+
 async function runModuleCheck(ctx: CheckContext, name: string, path: string, options: Record<string, unknown>): Promise<CheckResult[]> {
   const t0 = performance.now();
   const mod = (await import(pathToFileURL(path).href)) as { check?: unknown; default?: unknown };
   const fn = (typeof mod.check === 'function' ? mod.check : mod.default) as ((c: CheckContext, o: Record<string, unknown>) => Promise<unknown>) | undefined;
   if (typeof fn !== 'function') throw new HilError(`${path}: a check module must export a function 'check(ctx, options)'`, ExitCode.USAGE);
   let r: unknown;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    r = await fn(ctx, options);
+    // The check's deadline (checkTimeoutMs) holds for a custom check too: one that never resolves
+    // is ended as an error, not waited for forever.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CheckDeadline(`${path}: check did not finish within ${ctx.timeoutMs} ms (checkTimeoutMs)`)), ctx.timeoutMs);
+    });
+    r = await Promise.race([fn(ctx, options), deadline]);
   } catch (e) {
+    if (e instanceof CheckDeadline) return [{ name, status: 'error', reason: e.message, durationMs: performance.now() - t0, details: [] }];
     // hil's own errors (a link fault in a board round trip) keep their meaning; anything else
     // the module threw is that check's error, naming the module: the other checks still run.
     if (e instanceof HilError) throw e;
     return [{ name, status: 'error', reason: `${path}: check threw ${e instanceof Error ? `${e.name}: ${oneLine(e)}` : oneLine(e)}`, durationMs: performance.now() - t0, details: [] }];
+  } finally {
+    clearTimeout(timer);
   }
   return validateModuleResults(r, name, path, performance.now() - t0);
 }

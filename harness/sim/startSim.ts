@@ -6,9 +6,10 @@
  * resets), and harness/board/sim/*.py (the board's Python: common shims and one module per port).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { makeTempDir } from '../lifecycle/tempDir.js';
+import type { Scope } from '../lifecycle/scope.js';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { loadProfile, FIRMWARE_APIS, MPY_ARCHS, type BoardProfile, type FirmwareApi, type PartitionSpec } from '../profile/profile.js';
@@ -45,6 +46,8 @@ export interface StartSimOptions {
   resetDelayMs?: number;
   /** Deadline for the board to come up (default 20 s). */
   timeoutMs?: number;
+  /** The command's scope: the board's processes and temp folder are released with it (signals, any exit). */
+  scope?: Scope;
 }
 
 export interface SimBoard {
@@ -83,7 +86,20 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
   const profile = typeof opts.profile === 'string' ? loadProfile(opts.profile) : opts.profile;
   const link = opts.link ?? 'pty';
   const ownDir = !opts.workDir;
-  const workDir = opts.workDir ? resolve(opts.workDir) : mkdtempSync(join(tmpdir(), 'hil-sim-'));
+  // A folder of our own carries an owner file, so one a killed hil left is reclaimed by the next.
+  const workDir = opts.workDir ? resolve(opts.workDir) : makeTempDir('hil-sim-');
+  const removeOwnDir = () => {
+    if (ownDir) rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    return await startIn(opts, profile, link, workDir, ownDir, removeOwnDir);
+  } catch (e) {
+    removeOwnDir(); // a failed start leaves nothing behind
+    throw e;
+  }
+}
+
+async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty' | 'tcp', workDir: string, ownDir: boolean, removeOwnDir: () => void): Promise<SimBoard> {
   const api = opts.firmwareApi ?? profile.firmware.api;
   if (!(FIRMWARE_APIS as readonly string[]).includes(api)) {
     throw new SimError(`simulated ${profile.name}: firmware API '${api}' is not one of ${FIRMWARE_APIS.join(', ')}`);
@@ -138,7 +154,15 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
   });
   child.unref();
   (child.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
-  const connection = await waitReady(child, opts.timeoutMs ?? 20000, profile.name);
+  const held = opts.scope?.child(child, `simulated ${profile.name}`);
+  if (ownDir) opts.scope?.defer(`temp folder ${workDir}`, removeOwnDir, removeOwnDir);
+  let connection: string;
+  try {
+    connection = await waitReady(child, opts.timeoutMs ?? 20000, profile.name);
+  } catch (e) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw e;
+  }
 
   let stopped = false;
   return {
@@ -164,7 +188,8 @@ export async function startSim(opts: StartSimOptions): Promise<SimBoard> {
       if (stopped) return;
       stopped = true;
       await stopChild(child);
-      if (ownDir) rmSync(workDir, { recursive: true, force: true });
+      await held?.release();
+      removeOwnDir();
     },
   };
 }

@@ -1,13 +1,15 @@
 /** `hil exec --device D [--profile P] CODE`: run Python on a board; its stdout to stdout, traceback to stderr. */
 import type { Argv, CommandModule } from 'yargs';
-import { ExitCode, InfraError } from '../../errors.js';
+import { ExitCode, InfraError, UsageError } from '../../errors.js';
 import { provenNotRun } from '../../device/resend.js';
 import { resolveTargets } from '../../bench/targets.js';
-import { openTarget } from '../../bench/openTarget.js';
 import { noteDetectedProfile } from '../profileNote.js';
 import { checkNotEmpty, checkOutputPath, checkSeconds, checkSerialIds } from '../validate.js';
 import { readCode } from '../readCode.js';
 import { visibleControls } from '../../report/visible.js';
+import { takeBoard } from '../../bench/openTarget.js';
+import { scopeOf } from '../../lifecycle/scope.js';
+import type { Device } from '../../device/types.js';
 
 interface ExecArgs {
   code: string;
@@ -38,9 +40,11 @@ export const execCommand: CommandModule<object, ExecArgs> = {
     const { targets, notes } = resolveTargets({ device: args.device, profile: args.profile });
     await checkSerialIds(targets.map((t) => t.connection));
     for (const n of notes) process.stderr.write(`hil: ${n}\n`);
-    const dev = await openTarget(targets[0]!);
-    noteDetectedProfile(dev);
+    // The board's lease is held while we talk to it; everything is released with the scope.
+    let seen: Device | undefined;
+    let failed = false;
     try {
+      const dev = await takeBoard(targets[0]!, scopeOf(args), { what: 'hil exec', onDevice: (d) => (seen = d) });
       // Sent once: user code is never sent again after it may have started (device/resend.ts).
       const r = await dev.execRaw(code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {
         if (!(e instanceof InfraError)) throw e;
@@ -55,9 +59,21 @@ export const execCommand: CommandModule<object, ExecArgs> = {
         process.stderr.write(shown(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`, process.stderr));
         process.exitCode = ExitCode.CHECK_FAILED;
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
-      if (args.transcript) await dev.transcript.writeTo(args.transcript);
-      await dev.close();
+      // The transcript is written for a failed connect too (that is when it is needed), and a
+      // transcript that cannot be written never skips closing the board.
+      try {
+        if (args.transcript && seen) await seen.transcript.writeTo(args.transcript);
+      } catch (e) {
+        const why = `--transcript ${args.transcript}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        if (!failed) throw new UsageError(why);
+        process.stderr.write(`hil: ${why}\n`);
+      } finally {
+        await seen?.close();
+      }
     }
   },
 };

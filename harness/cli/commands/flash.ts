@@ -13,9 +13,10 @@ import { FLASH_STRATEGIES, type FlashStrategyName } from '../../profile/profile.
 import { flashImage, type FlashResult } from '../../flash/flashImage.js';
 import { createProgress, formatBytes, formatRate, silentProgress } from '../../flash/progress.js';
 import { resolveTargets } from '../../bench/targets.js';
-import { openTarget } from '../../bench/openTarget.js';
 import { noteDetectedProfile, profileJson } from '../profileNote.js';
 import { checkNotEmpty, checkSerialIds } from '../validate.js';
+import { takeBoard } from '../../bench/openTarget.js';
+import { scopeOf } from '../../lifecycle/scope.js';
 
 interface FlashArgs {
   target: string;
@@ -55,7 +56,8 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
     const { targets } = resolveTargets({ device: args.device, profile: args.profile });
     await checkSerialIds(targets.map((t) => t.connection));
-    const device = await openTarget(targets[0]!);
+    // Under the board's lease (a running hil run keeps its board); released with the scope.
+    const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}` });
     noteDetectedProfile(device);
     try {
       const result = await flashImage(device, {

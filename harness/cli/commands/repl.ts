@@ -7,6 +7,8 @@ import { TcpTransport } from '../../transport/tcpTransport.js';
 import { UsageError } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
 import { checkNotEmpty, checkSerialIds } from '../validate.js';
+import { leaseBoard } from '../../bench/openTarget.js';
+import { scopeOf } from '../../lifecycle/scope.js';
 
 interface ReplArgs {
   device?: string;
@@ -30,6 +32,9 @@ export const replCommand: CommandModule<object, ReplArgs> = {
     else if (conn.kind === 'serial-id') t = SerialTransport.bySerialNumber(conn.serial);
     else if (conn.kind === 'tcp') t = new TcpTransport(conn.host, conn.port);
     else throw new UsageError(`hil repl needs a serial or TCP connection (start the board with 'hil sim' first), not '${targets[0]!.connection}'`);
+    const scope = scopeOf(args);
+    await leaseBoard(targets[0]!, scope, { what: 'hil repl' });
+    scope.defer(`link ${t.description}`, () => t.close());
     await t.open(10000);
     process.stderr.write(`hil: connected to ${t.description}; Ctrl-] to exit\n`);
     t.onTraffic = (dir, data) => {
@@ -45,6 +50,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
         void t.write(d);
       });
       stdin.on('end', () => resolve());
+      scope.signal.addEventListener('abort', () => resolve(), { once: true });
       const poll = setInterval(() => {
         if (t.rx.closed) {
           clearInterval(poll);

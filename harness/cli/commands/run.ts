@@ -18,6 +18,7 @@ import { useColour, paint } from '../../report/colour.js';
 import { writeJUnit } from '../../report/junit.js';
 import { writeJsonReport } from '../../report/json.js';
 import type { FlashMode } from '../../scenario/definition.js';
+import { scopeOf } from '../../lifecycle/scope.js';
 
 interface RunArgs {
   scenario: string[];
@@ -106,6 +107,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       outDir: args.out,
       leaseWaitMs: args.leaseWait * 1000,
       onEvent,
+      // Leases, boards and children of this run; a signal aborts it and the reports below are
+      // written with what finished.
+      scope: scopeOf(args),
     });
     process.stdout.write(formatConsole(run, { colour, quiet: args.quiet, omitChecks: streamed && Boolean(process.stdout.isTTY) }));
     if (args.junit) {

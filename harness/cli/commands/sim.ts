@@ -12,6 +12,7 @@ import { FIRMWARE_APIS, type FirmwareApi } from '../../profile/profile.js';
 import { inspectImage } from '../../romfs/inspect.js';
 import { RomfsFormatError } from '../../romfs/errors.js';
 import { checkInputFile } from '../validate.js';
+import { scopeOf } from '../../lifecycle/scope.js';
 
 interface SimArgs {
   profile: string;
@@ -59,14 +60,13 @@ export const simCommand: CommandModule<object, SimArgs> = {
     }
     const sim = await startSim({
       profile: args.profile, link: args.link, port: args.port, romfsFile: args.romfs, image,
-      failWrites: args.failWrites, partitionSize: args.partitionSize, firmwareApi: args.firmwareApi,
+      failWrites: args.failWrites, partitionSize: args.partitionSize, firmwareApi: args.firmwareApi, scope: scopeOf(args),
     });
     process.stdout.write(`${sim.connection}\n`);
     process.stderr.write(`hil: simulated ${sim.profile.name} running (${sim.profile.firmware.port} firmware, ${sim.firmwareApi} rom_ioctl API; partition file${sim.segmentFiles.length > 1 ? 's' : ''} ${sim.segmentFiles.join(', ')}); Ctrl-C to stop\n`);
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // Ctrl-C, SIGTERM or SIGHUP (the CLI's scope aborts on each) stops the board.
+      scopeOf(args).signal.addEventListener('abort', () => resolve(), { once: true });
     });
     await sim.stop();
   },
