@@ -7,6 +7,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { readFileSync, existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
+import { scopeOf } from '../../lifecycle/scope.js';
 import { FaultProxy, parseRules } from '../../fault/index.js';
 
 interface FaultProxyArgs {
@@ -42,10 +43,10 @@ export const faultProxyCommand: CommandModule<object, FaultProxyArgs> = {
       for (const e of proxy.events.slice(shown)) process.stderr.write(`fault-proxy: conn ${e.conn} ${e.action} ${e.dir}${e.at === undefined ? '' : ` at byte ${e.at}`}\n`);
       shown = proxy.events.length;
     }, 100);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    // SIGINT, SIGTERM or SIGHUP (the CLI's scope aborts on each) stops the proxy.
+    const scope = scopeOf(args);
+    scope.defer('fault proxy', () => proxy.close());
+    await new Promise<void>((resolve) => scope.signal.addEventListener('abort', () => resolve(), { once: true }));
     clearInterval(timer);
     await proxy.close();
   },
