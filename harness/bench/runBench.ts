@@ -153,6 +153,8 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   opts.onEvent?.({ type: 'device-start', device: t.name, connection: t.connection });
   let lease: Lease | undefined;
   let device: Device | undefined;
+  /** The last device the device layer made, connected or not: its transcript is kept for a failed connect too. */
+  let seen: Device | undefined;
   const scope = opts.scope ?? new Scope();
   const ownScope = !opts.scope;
   const signal = scope.signal;
@@ -193,7 +195,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       const attempts = Math.max(1, opts.openAttempts ?? 2);
       for (let i = 1; ; i++) {
         try {
-          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage, scope }));
+          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage, scope, onDevice: (d) => (seen = d) }));
         } catch (e) {
           const err = errorOf(e);
           log(`open attempt ${i}/${attempts} failed: ${err.message}`);
@@ -272,18 +274,20 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       log(`device error: ${result.error.message}`);
     }
   } finally {
-    if (device) {
-      if (outFolder) {
-        const dir = outFolder;
-        try {
-          await mkdir(dir, { recursive: true });
-          const transcript = join(dir, 'transcript.txt');
-          await device.transcript.writeTo(transcript);
-          result.files = [transcript];
-        } catch (e) {
-          log(`could not write transcript: ${oneLine(e)}`);
-        }
+    const linked = device ?? seen;
+    if (linked && outFolder) {
+      // Written for a failed connect too: that is when it is needed.
+      const dir = outFolder;
+      try {
+        await mkdir(dir, { recursive: true });
+        const transcript = join(dir, 'transcript.txt');
+        await linked.transcript.writeTo(transcript);
+        result.files = [transcript];
+      } catch (e) {
+        log(`could not write transcript: ${oneLine(e)}`);
       }
+    }
+    if (device) {
       try {
         await device.close();
       } catch (e) {

@@ -82,7 +82,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
       throw err ?? new UsageError2(msg);
     });
   for (const c of commands) parser.command(c);
-  const work = parser.parseAsync(argv, { scope });
+  // A synchronous handler's throw becomes this promise's rejection (handled below like any error).
+  const work = (async () => parser.parseAsync(argv, { scope }))();
+  work.catch(() => undefined); // awaited below; never an unhandled rejection after a signal
   try {
     const first = await Promise.race([work.then(() => 'done' as const), interrupted.then(() => 'signal' as const)]);
     if (first === 'signal') {

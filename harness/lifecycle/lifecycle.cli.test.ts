@@ -308,6 +308,22 @@ describe('every exit path releases what it took', () => {
     expect(left(b.locks)).toEqual([]);
   }, 90_000);
 
+  maybe('hil run --out keeps the transcript of a failed connect, in a folder inside --out', async () => {
+    const b = box();
+    const srv = createServer((s) => s.destroy());
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const out = join(b.dir, 'out');
+    const h = hil(['run', join(root, 'scenarios/model-load'), '--device', `socket://127.0.0.1:${port}`, '--profile', 'openmv-h7', '--out', out, '--lease-wait', '0'], b);
+    const r = await exitWithin(h, 60_000, 'run on a closed port');
+    expect(r.code).toBe(3);
+    const dirs = readdirSync(out).filter((n) => n !== 'results.json');
+    expect(dirs).toHaveLength(1);
+    expect(existsSync(join(out, dirs[0]!, 'transcript.txt'))).toBe(true);
+    expect(left(b.locks)).toEqual([]);
+  }, 90_000);
+
   maybe('a custom check that never resolves is ended by the check deadline (checkTimeoutMs)', async () => {
     const b = box();
     const s = blockingScenario(b, 1500);

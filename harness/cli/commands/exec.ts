@@ -45,6 +45,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
     let failed = false;
     try {
       const dev = await takeBoard(targets[0]!, scopeOf(args), { what: 'hil exec', onDevice: (d) => (seen = d) });
+      noteDetectedProfile(dev);
       // Sent once: user code is never sent again after it may have started (device/resend.ts).
       const r = await dev.execRaw(code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {
         if (!(e instanceof InfraError)) throw e;
