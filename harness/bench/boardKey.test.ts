@@ -73,6 +73,8 @@ describe('--out device folders', () => {
     }
     expect(m.get('cam1')).toBe('cam1'); // a plain name is kept
     expect(m.get('a_b')).toBe('a_b');
+    expect(m.get('a/b')).not.toBe('a_b');
+    expect(outDirNames(['sim:openmv-h7']).get('sim:openmv-h7')).toBe('sim_openmv-h7'); // readable when nothing collides
   });
 });
 

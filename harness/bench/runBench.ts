@@ -90,25 +90,34 @@ export type BenchEvent =
 export const leaseKey = boardKey;
 
 /**
- * Folder names under --out, one per device: a name that is already a plain file name is kept;
- * any other (`..`, `a/b`, a leading dot, `results.json`) becomes a safe name plus a short hash of
- * the original, so no device writes outside --out and `a/b` and `a_b` never share a folder.
+ * Folder names under --out, one per device: a plain file name is kept; any other name has every
+ * run of other characters made `_` (`sim:openmv-h7` -> `sim_openmv-h7`). A name that would still
+ * be unsafe (empty, `.`, `..`, a leading dot, `results.json`) or that lands on another device's
+ * folder (`a/b` next to `a_b`) gets a short hash of the original as well, so no device writes
+ * outside --out and no two share a folder.
  */
 export function outDirNames(names: readonly string[]): Map<string, string> {
   const plain = (n: string) => /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(n) && n !== 'results.json';
+  const hashed = (n: string, base: string) => `${base.replace(/^[._]+/, '').slice(0, 60) || 'device'}-${createHash('sha256').update(n).digest('hex').slice(0, 8)}`;
+  const first = new Map<string, string>();
+  for (const n of names) {
+    if (plain(n)) first.set(n, n);
+    else {
+      const base = n.replace(/[^A-Za-z0-9._-]+/g, '_');
+      first.set(n, plain(base) && !n.startsWith('.') ? base : hashed(n, base));
+    }
+  }
+  const count = new Map<string, number>();
+  for (const v of first.values()) count.set(v, (count.get(v) ?? 0) + 1);
   const out = new Map<string, string>();
   const used = new Set<string>();
   for (const n of names) if (plain(n)) used.add(n);
   for (const n of names) {
-    if (plain(n)) {
-      out.set(n, n);
-      continue;
-    }
-    const base = n.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'device';
-    let cand = `${base}-${createHash('sha256').update(n).digest('hex').slice(0, 8)}`;
-    for (let i = 2; used.has(cand); i++) cand = `${base}-${createHash('sha256').update(n).digest('hex').slice(0, 8)}-${i}`;
-    used.add(cand);
-    out.set(n, cand);
+    let v = first.get(n)!;
+    if (!plain(n) && (count.get(v)! > 1 || (used.has(v) && v !== n))) v = hashed(n, v);
+    for (let i = 2; !plain(n) && used.has(v); i++) v = `${hashed(n, first.get(n)!)}-${i}`;
+    used.add(v);
+    out.set(n, v);
   }
   return out;
 }
