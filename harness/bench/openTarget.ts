@@ -1,5 +1,7 @@
 /** Open a bench target through the device layer (which starts QEMU or the simulated board for `qemu` / `sim` connections). */
+import { accessSync, constants } from 'node:fs';
 import { openDevice } from '../device/index.js';
+import { parseConnection } from '../device/connection.js';
 import type { Device } from '../device/types.js';
 import type { Scope } from '../lifecycle/scope.js';
 import type { BenchTarget } from './inventory.js';
@@ -54,6 +56,17 @@ export async function leaseBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOp
 
 /** Lease the board, then open it (both released with the scope). */
 export async function takeBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions & Omit<OpenTargetOptions, 'scope'> = {}): Promise<Device> {
-  await leaseBoard(t, scope, opts);
+  // A tty this user cannot open (missing, no permission) is nobody's board to own: the device
+  // layer says why (exit 2) without a lease being taken first.
+  const c = parseConnection(t.connection);
+  let reachable = true;
+  if (c.kind === 'serial') {
+    try {
+      accessSync(c.path, constants.R_OK | constants.W_OK);
+    } catch {
+      reachable = false;
+    }
+  }
+  if (reachable) await leaseBoard(t, scope, opts);
   return openTarget(t, { ...opts, scope });
 }
