@@ -21,7 +21,9 @@ const reason = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !haveQemu ? 'qemu-sy
 if (reason) process.stdout.write(`skipping romfs QEMU mount test: ${reason}\n`);
 
 const F = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'hil-romfs-qemu-'));
+// Made only when the tests run: Jest runs no afterAll in a file whose tests are all skipped,
+// so a folder made for skipped tests would be left behind.
+const tmp = reason ? join(tmpdir(), 'hil-romfs-qemu-skipped') : mkdtempSync(join(tmpdir(), 'hil-romfs-qemu-'));
 let qemu: ChildProcess | undefined;
 afterAll(() => {
   qemu?.kill('SIGKILL');

@@ -16,7 +16,9 @@ const why = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ?
 if (why) console.log(`run.qemu.test: skipped: ${why}`);
 const d = why ? describe.skip : describe;
 
-const tmp = mkdtempSync(join(tmpdir(), 'hil-run-qemu-'));
+// Made only when the tests run: Jest runs no afterAll in a file whose tests are all skipped,
+// so a folder made for skipped tests would be left behind.
+const tmp = why ? join(tmpdir(), 'hil-run-qemu-skipped') : mkdtempSync(join(tmpdir(), 'hil-run-qemu-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const statuses = (r: RunResult) => Object.fromEntries(r.devices[0]!.scenarios[0]!.checks.map((c) => [c.name, c.status]));
 const modelLoad = join(root, 'scenarios/model-load');

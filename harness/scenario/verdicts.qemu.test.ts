@@ -22,7 +22,9 @@ const why = !firmware ? 'HIL_QEMU_FIRMWARE is not set' : !existsSync(firmware) ?
 if (why) console.log(`verdicts.qemu.test: skipped: ${why}`);
 const d = why ? describe.skip : describe;
 
-const tmp = mkdtempSync(join(tmpdir(), 'hil-verdicts-qemu-'));
+// Made only when the tests run: Jest runs no afterAll in a file whose tests are all skipped,
+// so a folder made for skipped tests would be left behind.
+const tmp = why ? join(tmpdir(), 'hil-verdicts-qemu-skipped') : mkdtempSync(join(tmpdir(), 'hil-verdicts-qemu-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const model = new Uint8Array(readFileSync(join(root, 'images/demo/model.tflite')));
 const profile = 'qemu-mps2-an385';
