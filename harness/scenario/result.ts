@@ -10,6 +10,15 @@ import type { BoardIdentity } from '../device/identify.js';
 export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'simulated' | 'error';
 export const CHECK_STATUSES: readonly CheckStatus[] = ['passed', 'failed', 'skipped', 'simulated', 'error'];
 
+/**
+ * Why a check did not pass, as the history and the reports sort it (issue 13): `product` (the
+ * check itself failed: a finding about the image or firmware), `link` (cable, port, transfer),
+ * `board` (hung, reset, no answer, crashed outside a check's own verdict), `config` (bad input),
+ * `harness` (a hil bug).
+ */
+export type FailureClass = 'product' | 'link' | 'board' | 'config' | 'harness';
+export const FAILURE_CLASSES: readonly FailureClass[] = ['product', 'link', 'board', 'config', 'harness'];
+
 export interface CheckResult {
   /** e.g. `listing`, `imports`, `models.placement`, `models.inference`. */
   name: string;
@@ -21,6 +30,22 @@ export interface CheckResult {
   details: string[];
   /** Structured findings for --json consumers (shape depends on the check). */
   data?: unknown;
+  /** Set on `failed` and `error` results: what kind of failure it was. */
+  failureClass?: FailureClass;
+}
+
+/** One earlier attempt of a scenario that was run again after an infrastructure error. */
+export interface AttemptEvidence {
+  /** 1-based; the ScenarioResult itself is the last attempt. */
+  attempt: number;
+  /** Why it was not the final one (the error that made hil try again). */
+  reason: string;
+  failureClass?: FailureClass;
+  checks: CheckResult[];
+  error?: { message: string; exitCode: number; phase?: string };
+  /** Transcript file of that attempt, when one was written. */
+  transcript?: string;
+  durationMs: number;
 }
 
 export interface FlashSummary {
@@ -54,6 +79,8 @@ export interface ScenarioResult {
   durationMs: number;
   /** Set when the scenario had to be run more than once after infrastructure errors. */
   attempts?: number;
+  /** Every earlier attempt with its evidence, oldest first (never overwritten by the retry). */
+  previousAttempts?: AttemptEvidence[];
   /** Set when the scenario stopped on an error before or between checks. */
   error?: { message: string; exitCode: number; phase?: string };
 }
