@@ -217,6 +217,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     if (opened === ABORTED) throw new Interrupted();
     device = opened;
     result.profile = device.profile.name;
+    result.firmware = { ...device.profile.firmware };
     if (device.identity) {
       result.identity = device.identity;
       result.profileDetected = device.profileDetected ?? false;

@@ -42,7 +42,7 @@ export interface AttemptEvidence {
   reason: string;
   failureClass?: FailureClass;
   checks: CheckResult[];
-  error?: { message: string; exitCode: number; phase?: string };
+  error?: { message: string; exitCode: number; phase?: string; failureClass?: FailureClass };
   /** Transcript file of that attempt, when one was written. */
   transcript?: string;
   durationMs: number;
@@ -65,6 +65,8 @@ export interface ImageSummary {
   bytes: number;
   sha256: string;
   files: number;
+  /** sha256 of each file in the image, by its path in the image (the history keeps them). */
+  fileSha256?: Record<string, string>;
 }
 
 export interface ScenarioResult {
@@ -82,7 +84,7 @@ export interface ScenarioResult {
   /** Every earlier attempt with its evidence, oldest first (never overwritten by the retry). */
   previousAttempts?: AttemptEvidence[];
   /** Set when the scenario stopped on an error before or between checks. */
-  error?: { message: string; exitCode: number; phase?: string };
+  error?: { message: string; exitCode: number; phase?: string; failureClass?: FailureClass };
 }
 
 export interface DeviceRunResult {
@@ -94,12 +96,14 @@ export interface DeviceRunResult {
   profileDetected?: boolean;
   /** What the board reported about itself on connect (harness/device/identify.ts). */
   identity?: BoardIdentity;
+  /** The firmware personality of the profile it was driven with (MicroPython port, ROM-ioctl API). */
+  firmware?: { port: string; api: string };
   /** The board is the simulated one (started by hil or named `sim`). */
   simulated: boolean;
   scenarios: ScenarioResult[];
   durationMs: number;
   /** Device-level failure (lease, open, link) that stopped every scenario on it. */
-  error?: { message: string; exitCode: number; phase?: string };
+  error?: { message: string; exitCode: number; phase?: string; failureClass?: FailureClass };
   /** Files written under --out for this device. */
   files?: string[];
 }

@@ -118,7 +118,10 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
   try {
     const spec = opts.image ? imageSpecFor(resolve(opts.image)) : def.image;
     image = await (opts.resolveImage ?? resolveImage)(spec, device.profile);
-    result.image = { source: image.source, kind: image.kind, bytes: image.bytes.length, sha256: image.sha256, files: image.files.length };
+    result.image = {
+      source: image.source, kind: image.kind, bytes: image.bytes.length, sha256: image.sha256, files: image.files.length,
+      fileSha256: Object.fromEntries(image.files.map((f) => [f.path, f.sha256])),
+    };
     log(`image ${image.source}: ${image.bytes.length} bytes, ${image.files.length} files, sha256 ${image.sha256}`);
   } catch (e) {
     result.error = { ...errorOf(e), phase: 'image' };

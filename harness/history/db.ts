@@ -1,0 +1,30 @@
+/**
+ * The one SQL surface the history store uses, over SQLite (better-sqlite3) and PostgreSQL (pg).
+ * SQL is written once with `?` placeholders (turned into `$1..$n` for PostgreSQL); values are
+ * strings, numbers and null only (JSON travels as TEXT, times as ISO-8601 UTC TEXT), so both
+ * engines store and compare them alike.
+ */
+export type SqlValue = string | number | null;
+
+export interface Db {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Rows of a SELECT. */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** A statement without rows (INSERT, UPDATE, DDL). */
+  run(sql: string, params?: readonly SqlValue[]): Promise<void>;
+  /** INSERT one row into a table with an `id` key; returns the new id. */
+  insertId(sql: string, params: readonly SqlValue[]): Promise<number>;
+  /** Many rows into `table` (columns in order); `conflict` is appended (e.g. `ON CONFLICT DO NOTHING`). */
+  insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][], conflict?: string): Promise<void>;
+  /** Several statements of DDL at once. */
+  exec(sql: string): Promise<void>;
+  /** `fn` inside one transaction (committed when it resolves, rolled back when it throws). */
+  tx<T>(fn: () => Promise<T>, opts?: { lockKey?: number }): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `?` placeholders to PostgreSQL's `$n` (hil's SQL holds no `?` inside literals). */
+export function toPgParams(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

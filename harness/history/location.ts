@@ -1,0 +1,42 @@
+/**
+ * Where the history lives: `--history PATH|postgres://...`, else $HIL_HISTORY, else
+ * `$XDG_STATE_HOME/hil/history.sqlite` (fallback `~/.local/state/hil/history.sqlite`).
+ * `--no-history`, or HIL_HISTORY set to `off`, records nothing.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export type HistoryLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string } | { kind: 'off' };
+
+export function defaultHistoryFile(env: NodeJS.ProcessEnv = process.env): string {
+  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
+  return join(state, 'hil', 'history.sqlite');
+}
+
+export const isPostgresUrl = (s: string) => /^postgres(ql)?:\/\//i.test(s);
+
+/** `flag`: the --history value; `off`: --no-history was given. */
+export function resolveHistoryLocation(opts: { flag?: string; off?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {}): HistoryLocation {
+  const env = opts.env ?? process.env;
+  if (opts.off) return { kind: 'off' };
+  const v = opts.flag ?? (env.HIL_HISTORY && env.HIL_HISTORY.length ? env.HIL_HISTORY : undefined);
+  if (v === undefined) return { kind: 'sqlite', file: defaultHistoryFile(env) };
+  if (v === 'off') return { kind: 'off' };
+  if (isPostgresUrl(v)) return { kind: 'postgres', url: v };
+  return { kind: 'sqlite', file: resolve(opts.cwd ?? process.cwd(), v) };
+}
+
+/** A postgres:// URL with its password hidden (for messages). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
+export function describeLocation(l: HistoryLocation): string {
+  return l.kind === 'sqlite' ? l.file : l.kind === 'postgres' ? redactUrl(l.url) : 'off';
+}

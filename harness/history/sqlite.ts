@@ -1,0 +1,109 @@
+/**
+ * The embedded history database: one SQLite file through better-sqlite3 (synchronous, so each
+ * call resolves at once). WAL journal and a busy timeout let several hil processes on one host
+ * record into the same file. A file that is not a readable database is set aside (renamed with a
+ * `.corrupt-<time>` suffix, never deleted) and a new one is started, with a warning.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Db, SqlValue } from './db.js';
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+class SqliteDb implements Db {
+  readonly kind = 'sqlite' as const;
+  private readonly stmts = new Map<string, Stmt>();
+  constructor(private readonly db: Database.Database) {}
+
+  private stmt(sql: string): Stmt {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<void> {
+    this.stmt(sql).run(...params);
+  }
+
+  async insertId(sql: string, params: readonly SqlValue[]): Promise<number> {
+    return Number(this.stmt(sql).run(...params).lastInsertRowid);
+  }
+
+  async insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][], conflict = ''): Promise<void> {
+    if (rows.length === 0) return;
+    const s = this.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
+    for (const r of rows) s.run(...r);
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.db.exec(sql);
+  }
+
+  async tx<T>(fn: () => Promise<T>): Promise<T> {
+    // IMMEDIATE: take the write lock first, so two processes never both read-then-upgrade.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const v = await fn();
+      this.db.exec('COMMIT');
+      return v;
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** SQLite's answer for a file that is not (or no longer) a database. */
+export function isCorruptionError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+}
+
+function openChecked(file: string): Database.Database {
+  const db = new Database(file, { timeout: 10_000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Reads the schema: a file that is not a database fails here, not halfway through a write.
+    const ok = db.pragma('quick_check', { simple: true });
+    if (ok !== 'ok') throw Object.assign(new Error(`quick_check: ${String(ok)}`), { code: 'SQLITE_CORRUPT' });
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+export interface OpenedSqlite {
+  db: Db;
+  /** Set when a corrupt file was moved out of the way: where it now is. */
+  setAside?: string;
+}
+
+/** Opens (creating folder and file if needed) the SQLite history at `file`. */
+export function openSqlite(file: string, now: () => Date = () => new Date()): OpenedSqlite {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  try {
+    return { db: new SqliteDb(openChecked(file)) };
+  } catch (e) {
+    if (!isCorruptionError(e) || file === ':memory:') throw e;
+    const aside = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(file, aside);
+    // The journal files belong to the corrupt database: they go with it.
+    for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+    return { db: new SqliteDb(openChecked(file)), setAside: aside };
+  }
+}
