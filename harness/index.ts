@@ -25,6 +25,7 @@ export { runScenario, type RunScenarioOptions } from './scenario/runScenario.js'
 export { resolveImage, describeImage } from './scenario/resolveImage.js';
 export type { ScenarioDefinition, CheckSpec, ImageSpec, FlashMode, ListingOptions, ImportsOptions, ModelsOptions, EntryPoint } from './scenario/definition.js';
 export type { CheckContext, CheckFn, ScenarioImage, ImageFile } from './scenario/context.js';
+export type { ModuleCheckContext, QueryOptions as CheckQueryOptions } from './scenario/module/moduleContext.js';
 export { countChecks, exitCodeFor, type CheckResult, type CheckStatus, type ScenarioResult, type DeviceRunResult, type RunResult, type RunCounts } from './scenario/result.js';
 export { ScenarioConfigError } from './scenario/errors.js';
 export { runScenarios, type RunScenariosOptions } from './bench/runScenarios.js';

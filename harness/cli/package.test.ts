@@ -24,7 +24,7 @@ describe('the npm package', () => {
       mkdirSync(pkg, { recursive: true });
       execFileSync('tar', ['-xzf', join(T, tgz), '-C', pkg, '--strip-components=1']);
       const files = execFileSync('tar', ['-tzf', join(T, tgz)], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-      for (const need of ['bin/hil.js', 'dist/harness/cli/main.js', 'dist/harness/index.js', 'devices/profiles/openmv-h7.yaml', 'scenarios/model-load/scenario.yaml', 'images/demo/model.tflite', 'harness/board/device/sealed.py', 'README.md']) expect(files).toContain(need);
+      for (const need of ['bin/hil.js', 'dist/harness/cli/main.js', 'dist/harness/index.js', 'devices/profiles/openmv-h7.yaml', 'scenarios/model-load/scenario.yaml', 'images/demo/model.tflite', 'harness/board/device/sealed.py', 'README.md', 'LICENSE', 'scenarios/custom-check/config-on-board.ts', 'scenarios/custom-check/board/read_json.py']) expect(files).toContain(need);
       expect(files.filter((f) => /(^|\/)test\/|\.test\.|fixtures\//.test(f) || f.startsWith('harness/') && !f.endsWith('.py'))).toEqual([]);
       // Dependencies as an install puts them: beside the package (the repo's, linked).
       for (const dep of readdirSync(join(root, 'node_modules'))) symlinkSync(join(root, 'node_modules', dep), join(T, 'app', 'node_modules', dep));

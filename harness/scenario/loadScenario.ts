@@ -138,6 +138,13 @@ function parseEntryPoint(f: Fields, v: unknown, path: string): EntryPoint {
   return 'expect' in v ? { call, expect: v.expect } : { call };
 }
 
+/** A check module's file must exist and be JavaScript or TypeScript: known before any board is touched. */
+function moduleFile(f: Fields, file: string, path: string): string {
+  if (!/\.(m?js|m?ts)$/.test(file)) throw f.err(path, `must name a .js, .mjs, .ts or .mts file (got ${file})`);
+  if (!existsSync(file) || !statSync(file).isFile()) throw f.err(path, `names ${file}, which does not exist`);
+  return file;
+}
+
 function parseCheck(f: Fields, v: unknown, i: number): CheckSpec {
   const path = `checks[${i}]`;
   let kind: string;
@@ -147,12 +154,12 @@ function parseCheck(f: Fields, v: unknown, i: number): CheckSpec {
     kind = Object.keys(v)[0]!;
     const o = v[kind];
     if (kind === 'module') {
-      if (typeof o === 'string') return { kind: 'module', path: resolve(dirname(f.file), o), options: {} };
+      if (typeof o === 'string') return { kind: 'module', path: moduleFile(f, resolve(dirname(f.file), o), `${path}.module`), options: {} };
       if (!isObj(o)) throw f.err(`${path}.module`, 'must be a path or {path: FILE, options: {...}}');
       f.known(o, ['path', 'options'], `${path}.module`);
       const opt = o.options ?? {};
       if (!isObj(opt)) throw f.err(`${path}.module.options`, 'must be a mapping');
-      return { kind: 'module', path: resolve(dirname(f.file), f.str(o, 'path', `${path}.module.path`)), options: opt };
+      return { kind: 'module', path: moduleFile(f, resolve(dirname(f.file), f.str(o, 'path', `${path}.module.path`)), `${path}.module.path`), options: opt };
     }
     if (o !== null && o !== undefined && !isObj(o)) throw f.err(`${path}.${kind}`, 'must be a mapping of options');
     opts = (o as Obj) ?? {};

@@ -4,7 +4,6 @@
  * Never throws for a board or check problem: everything lands in the ScenarioResult (a check that
  * hits an infrastructure error is `error`, the checks after it are not attempted).
  */
-import { pathToFileURL } from 'node:url';
 import type { Device } from '../device/types.js';
 import { HilError, ExitCode, oneLine } from '../errors.js';
 import { flashImage } from '../flash/flashImage.js';
@@ -17,6 +16,8 @@ import { CHECK_STATUSES, type CheckResult, type CheckStatus, type FlashSummary, 
 import { listingCheck } from './checks/listing.js';
 import { importsCheck } from './checks/imports.js';
 import { modelsCheck } from './checks/models.js';
+import { importCheckModule } from './module/importCheck.js';
+import { moduleContext, type ModuleCheckContext } from './module/moduleContext.js';
 import { resolve } from 'node:path';
 
 export interface RunScenarioOptions {
@@ -80,8 +81,8 @@ class CheckDeadline extends Error {}
 
 async function runModuleCheck(ctx: CheckContext, name: string, path: string, options: Record<string, unknown>): Promise<CheckResult[]> {
   const t0 = performance.now();
-  const mod = (await import(pathToFileURL(path).href)) as { check?: unknown; default?: unknown };
-  const fn = (typeof mod.check === 'function' ? mod.check : mod.default) as ((c: CheckContext, o: Record<string, unknown>) => Promise<unknown>) | undefined;
+  const mod = await importCheckModule(path);
+  const fn = (typeof mod.check === 'function' ? mod.check : mod.default) as ((c: ModuleCheckContext, o: Record<string, unknown>) => Promise<unknown>) | undefined;
   if (typeof fn !== 'function') throw new HilError(`${path}: a check module must export a function 'check(ctx, options)'`, ExitCode.USAGE);
   let r: unknown;
   let timer: NodeJS.Timeout | undefined;
@@ -91,7 +92,7 @@ async function runModuleCheck(ctx: CheckContext, name: string, path: string, opt
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CheckDeadline(`${path}: check did not finish within ${ctx.timeoutMs} ms (checkTimeoutMs)`)), ctx.timeoutMs);
     });
-    r = await Promise.race([fn(ctx, options), deadline]);
+    r = await Promise.race([fn(moduleContext(ctx, path), options), deadline]);
   } catch (e) {
     if (e instanceof CheckDeadline) return [{ name, status: 'error', reason: e.message, durationMs: performance.now() - t0, details: [] }];
     // hil's own errors (a link fault in a board round trip) keep their meaning; anything else

@@ -26,6 +26,8 @@ beforeAll(() => {
   writeFileSync(join(T, 'typo-bench.yaml'), 'devices:\n  cam: { profile: openmv-h7, connection: "socket://127.0.0.1:1", readyTimeout: 5000 }\n');
   mkdirSync(join(T, 'typo-scenario'));
   writeFileSync(join(T, 'typo-scenario', 'scenario.yaml'), 'name: typo\nimage: { source: ../../images/demo }\nflsh: never\nchecks: [listing]\n');
+  mkdirSync(join(T, 'nomodule-scenario'));
+  writeFileSync(join(T, 'nomodule-scenario', 'scenario.yaml'), 'name: nomodule\nimage: { source: ../../images/demo }\nchecks: [listing, { module: ./my_check.ts }]\n');
   // An existing file in place of QEMU firmware (never run: the QEMU binary is missing), and a
   // PATH folder holding node only.
   writeFileSync(join(T, 'firmware.elf'), 'placeholder: not firmware\n');
