@@ -22,6 +22,12 @@ describe('hil exec past its --timeout', () => {
     expect(lines[0]).toMatch(/^hil: sim openmv-h7: board program still running after 5 s /);
     expect(lines[0]).not.toMatch(/no answer|\/tmp\/|\/dev\/pts/);
   }, 60_000);
+
+  it('holds for a busy loop that never yields on the simulated board (it acknowledges the code before running it)', async () => {
+    const r = await hil(['exec', '--device', 'sim', '--timeout', '3', 'while True: pass']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^hil: sim openmv-h7: board program still running after 3 s /);
+  }, 60_000);
 });
 
 describe('a closed stdout (hil ... | head -1)', () => {

@@ -125,6 +125,7 @@ const rawPaste = new RawPaste({
     return ring.take(1)[0]!;
   },
   write: (b) => outBytes(b),
+  flush,
 });
 
 // ---- the ROMFS segments and /rom ------------------------------------------------------------

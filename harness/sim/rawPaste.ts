@@ -45,6 +45,8 @@ export interface RawPasteLink {
   readByte(): number;
   /** Bytes to the host. */
   write(b: Uint8Array | string): void;
+  /** Send what was written so far now (before the board goes off to run code). */
+  flush(): void;
 }
 
 /** The wasm REPL: one byte in, its result (PYEXEC_FORCED_EXIT means soft reset). */
@@ -128,7 +130,11 @@ export class RawPaste {
         remain = w;
       }
     }
+    // The board acknowledges the end of the code before compiling and running it (pyexec.c):
+    // a host sees that `\x04` even while the code then runs forever (a busy loop is a program
+    // still running, not a silent link).
     this.link.write('\x04');
+    this.link.flush();
     for (const c of code) {
       if (c === CTRL_A || c === CTRL_B) {
         // Those bytes would act on the wasm REPL's line instead of joining it. Their escape reads
