@@ -90,9 +90,16 @@ export function parseIdentity(raw: unknown): BoardIdentity {
   };
 }
 
+/**
+ * Deadline of the identity query when the caller gives none: it is a few kilobytes out and one line back
+ * (well under a second at 115200 baud), so a board that entered the raw REPL but runs nothing is
+ * found out in seconds, not after the 30 s a user program may take.
+ */
+export const IDENTIFY_TIMEOUT_MS = 10_000;
+
 /** Reads the board's identity: one sealed query (reads only, so a damaged answer is asked again). */
 export async function readIdentity(device: Device, opts: { timeoutMs?: number } = {}): Promise<BoardIdentity> {
-  const { value } = await querySealed<unknown>(device, boardProgram('device/identify'), { phase: 'identify', idempotent: true, timeoutMs: opts.timeoutMs });
+  const { value } = await querySealed<unknown>(device, boardProgram('device/identify'), { phase: 'identify', idempotent: true, timeoutMs: opts.timeoutMs ?? IDENTIFY_TIMEOUT_MS });
   return parseIdentity(value);
 }
 

@@ -64,6 +64,11 @@ export interface ResendOptions {
   backoffMs?: number;
   /** Told before each re-send. */
   onResend?: (error: unknown, why: 'not-run' | 'repeatable', sendsLeft: number) => void;
+  /**
+   * The whole operation's deadline (a `performance.now()` time): no send starts after it, so a
+   * board that never answers costs one deadline, not one per send.
+   */
+  deadlineAt?: number;
 }
 
 /** Runs `send` (one send of a program and the reading of its result), again only where allowed. */
@@ -74,7 +79,7 @@ export async function sendWithResend<T>(send: (n: number) => Promise<T>, o: Rese
       return await send(n);
     } catch (e) {
       const why = mayResend(e, o.repeatable ?? false, n, maxSends);
-      if (!why) throw e;
+      if (!why || (o.deadlineAt !== undefined && performance.now() >= o.deadlineAt)) throw e;
       o.onResend?.(e, why, maxSends - n);
       const pause = why === 'repeatable' || !(e instanceof NotRunError) ? Math.min(2000, (o.backoffMs ?? 0) * 2 ** (n - 1)) : 0;
       if (pause > 0) await new Promise((r) => setTimeout(r, pause));

@@ -167,22 +167,27 @@ export interface SealedRun<T> {
  * proved damaged is sent again, as decided by resend.ts.
  */
 export async function runSealed<T>(device: SealedTarget, code: string, opts: QueryOptions): Promise<SealedRun<T>> {
+  // `timeoutMs` bounds the whole query, every send and every asking-again included: each send
+  // gets what is left of it (at least MIN_SEND_MS, so a late resend is not doomed from its start).
+  const deadlineAt = opts.timeoutMs === undefined ? undefined : performance.now() + opts.timeoutMs;
+  const left = () => (deadlineAt === undefined ? undefined : Math.max(MIN_SEND_MS, Math.round(deadlineAt - performance.now())));
   return sendWithResend(
     async () => {
       const req = sealRequest(code);
       let p: AnswerParse<T>;
       let again = false;
       try {
-        p = parseAnswer<T>(await device.execRaw(req.program, { timeoutMs: opts.timeoutMs }), req);
+        p = parseAnswer<T>(await device.execRaw(req.program, { timeoutMs: left() }), req);
       } catch (e) {
         // The link failed after the code went out: the board may hold the frame of a run that ended.
         if (!(e instanceof InfraError) || provenNotRun(e)) throw e;
-        const a = await askAgain<T>(device, req, opts.timeoutMs);
+        if (deadlineAt !== undefined && performance.now() >= deadlineAt) throw e;
+        const a = await askAgain<T>(device, req, left, deadlineAt);
         if (!a) throw e;
         [p, again] = [a, true];
       }
       if (p.kind === 'damaged-answer') {
-        const a = await askAgain<T>(device, req, opts.timeoutMs);
+        const a = await askAgain<T>(device, req, left, deadlineAt);
         if (a) [p, again] = [a, true];
       }
       if (p.kind === 'answer') return { answered: true, value: p.answer.value, printed: again ? '' : p.answer.printed, stderr: p.answer.stderr, ...(again ? { outputLost: true } : {}) };
@@ -190,9 +195,12 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
       if (p.kind === 'damaged-request') throw new NotRunError(`${device.name}: the ${opts.phase} program kept arriving damaged (checksum mismatch on the board): link fault`, opts.phase);
       throw new AnswerIntegrityError(`${device.name}: the ${opts.phase} answer arrived damaged (${p.why}): link fault`, opts.phase);
     },
-    { repeatable: opts.idempotent ?? false, backoffMs: 100 },
+    { repeatable: opts.idempotent ?? false, backoffMs: 100, deadlineAt },
   );
 }
+
+/** The least time a send of a sealed query is given, however little of its deadline is left. */
+const MIN_SEND_MS = 1000;
 
 /**
  * Asks the board for the frame it kept of send `req` (sealed_again.py: it only reads, so it is
@@ -200,13 +208,13 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
  * without raising (the board's traceback would be lost), or the board's damaged-request proof;
  * undefined otherwise, and the caller keeps its own error. The code is never run again here.
  */
-async function askAgain<T>(device: SealedTarget, req: SealedRequest, timeoutMs?: number): Promise<AnswerParse<T> | undefined> {
+async function askAgain<T>(device: SealedTarget, req: SealedRequest, left: () => number | undefined, deadlineAt?: number): Promise<AnswerParse<T> | undefined> {
   try {
     const p = await sendWithResend(
       async () => {
         let r: ExecResult;
         try {
-          r = await device.execRaw(boardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs });
+          r = await device.execRaw(boardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs: left() });
         } catch (e) {
           if (provenNotRun(e)) return undefined; // the link did not come back: keep the first error
           throw e;
@@ -216,7 +224,7 @@ async function askAgain<T>(device: SealedTarget, req: SealedRequest, timeoutMs?:
         if (a.kind === 'damaged-answer') throw new AnswerIntegrityError(`${device.name}: ${a.why}`, 'answer-again');
         return a;
       },
-      { repeatable: true, maxSends: 2, backoffMs: 100 },
+      { repeatable: true, maxSends: 2, backoffMs: 100, deadlineAt },
     );
     if (!p || ((p.kind === 'answer' || p.kind === 'no-answer') && p.raised)) return undefined;
     return p;
