@@ -1,6 +1,6 @@
 /**
  * `hil run <scenario...> [--device D | --bench FILE] [--image X] [--profile P] [--flash MODE]
- *  [--junit FILE] [--json FILE] [--out DIR] [--lease-wait S]`: the main job.
+ *  [--junit FILE] [--ctrf FILE] [--json FILE] [--out DIR] [--lease-wait S]`: the main job.
  * Without --device/--bench and with no default device in devices/bench.yaml, a simulated board is
  * started for the run (and the run says so).
  */
@@ -17,6 +17,8 @@ import { formatCheckLine, formatConsole } from '../../report/console.js';
 import { useColour, paint } from '../../report/colour.js';
 import { writeJUnit } from '../../report/junit.js';
 import { writeJsonReport } from '../../report/json.js';
+import { writeCtrf } from '../../report/ctrf.js';
+import { hilVersion } from '../../report/version.js';
 import type { FlashMode } from '../../scenario/definition.js';
 import { scopeOf } from '../../lifecycle/scope.js';
 
@@ -28,6 +30,7 @@ interface RunArgs {
   profile?: string;
   flash?: string;
   junit?: string;
+  ctrf?: string;
   json?: string;
   out?: string;
   leaseWait: number;
@@ -43,7 +46,10 @@ export const RUN_EPILOG = `Exit codes:
 
 Check statuses: PASS, FAIL, SKIP (could not run here, with the reason, e.g. no ml module),
 SIM (simulated board: placement and format checked, network not run; never a pass), ERR.
-In --junit, SKIP and SIM are <skipped message="..."/> (SIM messages start with "simulated:").
+In --junit, SKIP and SIM are <skipped message="..."/> (SIM messages start with "simulated:");
+each testcase carries properties (failure.class, attempts, device, device.uniqueId, firmware,
+image.sha256) and earlier attempts as Surefire's flakyFailure/flakyError/rerunFailure/rerunError.
+In --ctrf, SIM is status "other" and ERR "failed" (rawStatus says which).
 
 Without --device or --bench, hil uses the 'default' device of devices/bench.yaml; if none is
 configured it starts a simulated board (profile openmv-h7 unless --profile) and says so.`;
@@ -64,6 +70,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile (name or YAML path); without it a real board\'s is chosen from what it reports; for the simulated board default openmv-h7' })
       .option('flash', { type: 'string', choices: ['auto', 'always', 'never'], describe: "override the scenario's flash mode (auto: only when the board does not hold the image)" })
       .option('junit', { type: 'string', describe: 'write JUnit XML here (one testsuite per device, one testcase per check)' })
+      .option('ctrf', { type: 'string', describe: 'write a CTRF JSON report here (one test per check, retried attempts kept)' })
       .option('json', { type: 'string', describe: 'write the full results as JSON here' })
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
@@ -75,6 +82,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     checkNotEmpty('--device', args.device);
     checkNotEmpty('--bench', args.bench);
     checkOutputPath('--junit', args.junit);
+    checkOutputPath('--ctrf', args.ctrf);
     checkOutputPath('--json', args.json);
     checkOutputPath('--out', args.out, 'folder');
     checkBenchKeys(resolve(args.bench ?? DEFAULT_BENCH_FILE));
@@ -115,6 +123,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (args.junit) {
       await ensureParent(args.junit);
       await writeJUnit(args.junit, run);
+    }
+    if (args.ctrf) {
+      await ensureParent(args.ctrf);
+      await writeCtrf(args.ctrf, run, { hilVersion: hilVersion() });
     }
     if (args.json) {
       await ensureParent(args.json);
