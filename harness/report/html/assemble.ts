@@ -1,0 +1,285 @@
+/**
+ * From plain history rows (what the query module read from the store) to the ReportData the page
+ * shows: the grid of the last N runs, what changed since the previous run, device health, flaky
+ * checks with their evidence, and the trend series. Pure: no I/O, so it is tested with
+ * constructed rows.
+ */
+import type { CheckStatus, FailureClass } from '../../scenario/result.js';
+import { FAILING, type DeviceState, type FlakyEvidence, type ReportAttempt, type ReportCell, type ReportChange, type ReportChanges, type ReportChart, type ReportData, type ReportDevice, type ReportFlaky, type ReportRow, type ReportRun } from './data.js';
+
+/** One check result of one attempt, as recorded. */
+export interface HistoryCheckRow {
+  runId: string;
+  device: string;
+  scenario: string;
+  check: string;
+  status: CheckStatus;
+  reason?: string;
+  failureClass?: FailureClass;
+  durationMs?: number;
+  /** 1-based; the highest attempt of (run, device, scenario) is the verdict. */
+  attempt: number;
+  transcript?: string;
+  imageSha?: string;
+  firmware?: string;
+  /** The check's structured findings (models.inference: per-model first-inference latency). */
+  data?: unknown;
+}
+
+/** One attempt of a scenario on a device (evidence of an attempt that stopped before some checks). */
+export interface HistoryAttemptRow {
+  runId: string;
+  device: string;
+  scenario: string;
+  attempt: number;
+  reason?: string;
+  failureClass?: FailureClass;
+  transcript?: string;
+}
+
+export interface HistoryFlashRow {
+  runId: string;
+  device: string;
+  bytes: number;
+  durationMs: number;
+  /** False when the board already held the image (nothing written: no throughput). */
+  written: boolean;
+}
+
+export interface HistoryDeviceRow {
+  name: string;
+  state: DeviceState;
+  reason?: string;
+  since?: string;
+  profile?: string;
+  uniqueId?: string;
+  firmware?: string;
+}
+
+export interface ReportInput {
+  title?: string;
+  generatedAt: string;
+  hilVersion: string;
+  source: string;
+  /** Runs to consider (any order): the grid shows the newest `gridRuns`; flaky and trends use all. */
+  runs: ReportRun[];
+  checks: HistoryCheckRow[];
+  attempts?: HistoryAttemptRow[];
+  flashes?: HistoryFlashRow[];
+  devices?: HistoryDeviceRow[];
+  gridRuns: number;
+}
+
+const INFRA: readonly (FailureClass | undefined)[] = ['link', 'board'];
+const isFailing = (s: CheckStatus | undefined | null) => s !== undefined && s !== null && (FAILING as readonly string[]).includes(s);
+const key = (...p: string[]) => p.join('\u0000');
+const byStart = (a: ReportRun, b: ReportRun) => Date.parse(a.startedAt) - Date.parse(b.startedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Groups the rows of one (run, device, scenario, check) into the verdict and its earlier attempts. */
+function cellsOf(input: ReportInput): Map<string, ReportCell> {
+  const groups = new Map<string, HistoryCheckRow[]>();
+  for (const r of input.checks) {
+    const k = key(r.runId, r.device, r.scenario, r.check);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(r);
+  }
+  // The highest attempt per (run, device, scenario), and the evidence of every attempt.
+  const lastAttempt = new Map<string, number>();
+  const attemptInfo = new Map<string, HistoryAttemptRow>();
+  for (const a of input.attempts ?? []) {
+    const k = key(a.runId, a.device, a.scenario);
+    lastAttempt.set(k, Math.max(lastAttempt.get(k) ?? 0, a.attempt));
+    attemptInfo.set(key(k, String(a.attempt)), a);
+  }
+  for (const r of input.checks) {
+    const k = key(r.runId, r.device, r.scenario);
+    lastAttempt.set(k, Math.max(lastAttempt.get(k) ?? 0, r.attempt));
+  }
+  const cells = new Map<string, ReportCell>();
+  for (const [k, rows] of groups) {
+    rows.sort((a, b) => a.attempt - b.attempt);
+    const v = rows[rows.length - 1]!;
+    const sk = key(v.runId, v.device, v.scenario);
+    const total = Math.max(lastAttempt.get(sk) ?? v.attempt, v.attempt);
+    const earlier: ReportAttempt[] = [];
+    for (let n = 1; n < v.attempt; n++) {
+      const row = rows.find((r) => r.attempt === n);
+      const info = attemptInfo.get(key(sk, String(n)));
+      if (row) {
+        earlier.push({ attempt: n, status: row.status, reason: row.reason, failureClass: row.failureClass, transcript: row.transcript ?? info?.transcript });
+      } else {
+        // That attempt stopped before this check gave a verdict.
+        earlier.push({ attempt: n, status: 'error', reason: `attempt ${n} stopped before this check${info?.reason ? `: ${info.reason}` : ''}`, failureClass: info?.failureClass, transcript: info?.transcript });
+      }
+    }
+    cells.set(k, {
+      status: v.status, reason: v.reason, failureClass: v.failureClass, durationMs: v.durationMs, attempts: total,
+      transcript: v.transcript ?? attemptInfo.get(key(sk, String(v.attempt)))?.transcript, earlier, imageSha: v.imageSha, firmware: v.firmware,
+    });
+  }
+  return cells;
+}
+
+function changesOf(runs: ReportRun[], rows: ReportRow[], devices: HistoryDeviceRow[]): ReportChanges {
+  const n = runs.length;
+  const current = runs[n - 1];
+  const previous = n >= 2 ? runs[n - 2] : undefined;
+  const out: ReportChanges = { current, previous, newFailures: [], fixed: [], stillFailing: [], devicesGoneBad: [] };
+  if (current) {
+    for (const r of rows) {
+      const after = r.cells[n - 1];
+      if (!after) continue;
+      const before = previous ? r.cells[n - 2] ?? null : null;
+      const changed: string[] = [];
+      if (before?.imageSha && after.imageSha && before.imageSha !== after.imageSha) changed.push(`image ${before.imageSha.slice(0, 12)} -> ${after.imageSha.slice(0, 12)}`);
+      if (before?.firmware && after.firmware && before.firmware !== after.firmware) changed.push(`firmware ${before.firmware} -> ${after.firmware}`);
+      if (before && previous?.hilVersion && current.hilVersion && previous.hilVersion !== current.hilVersion) changed.push(`hil ${previous.hilVersion} -> ${current.hilVersion}`);
+      const c: ReportChange = { device: r.device, scenario: r.scenario, check: r.check, before: before?.status ?? null, after: after.status, reason: after.reason ?? before?.reason, failureClass: after.failureClass, transcript: after.transcript ?? before?.transcript, changed };
+      if (isFailing(after.status)) (isFailing(before?.status) ? out.stillFailing : out.newFailures).push(c);
+      else if (isFailing(before?.status)) out.fixed.push(c);
+    }
+  }
+  const prevStart = previous ? Date.parse(previous.startedAt) : -Infinity;
+  for (const d of devices) {
+    if (d.state !== 'bad') continue;
+    const since = d.since ? Date.parse(d.since) : NaN;
+    // Gone bad since the previous run (or when it went bad is not known: shown rather than hidden).
+    if (Number.isNaN(since) || since >= prevStart) out.devicesGoneBad.push({ device: d.name, since: d.since, reason: d.reason });
+  }
+  return out;
+}
+
+function flakyOf(input: ReportInput, runsById: Map<string, ReportRun>): ReportFlaky[] {
+  const groups = new Map<string, { f: ReportFlaky; ev: FlakyEvidence[] }>();
+  for (const r of input.checks) {
+    const run = runsById.get(r.runId);
+    if (!run) continue;
+    // Infrastructure errors are the device's, not the check's: kept apart (device health).
+    if (r.status !== 'passed' && r.status !== 'failed') continue;
+    const k = key(r.device, r.scenario, r.check, r.imageSha ?? '', r.firmware ?? '');
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { f: { device: r.device, scenario: r.scenario, check: r.check, imageSha: r.imageSha, firmware: r.firmware, passed: 0, failed: 0, evidence: [] }, ev: [] }));
+    if (r.status === 'passed') g.f.passed++;
+    else {
+      g.f.failed++;
+      g.ev.push({ runId: r.runId, startedAt: run.startedAt, status: r.status, reason: r.reason, transcript: r.transcript });
+    }
+  }
+  const out: ReportFlaky[] = [];
+  for (const { f, ev } of groups.values()) {
+    if (f.passed === 0 || f.failed === 0) continue;
+    f.evidence = ev.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+    out.push(f);
+  }
+  return out.sort((a, b) => b.failed / (b.passed + b.failed) - a.failed / (a.passed + a.failed) || key(a.device, a.scenario, a.check).localeCompare(key(b.device, b.scenario, b.check)));
+}
+
+/** Per-model first-inference latency in a models.inference result's data (ms), where reported. */
+export function inferenceLatencies(data: unknown): { model: string; ms: number }[] {
+  const list = Array.isArray(data) ? data : data && typeof data === 'object' && Array.isArray((data as { models?: unknown }).models) ? (data as { models: unknown[] }).models : [];
+  const out: { model: string; ms: number }[] = [];
+  for (const m of list) {
+    if (!m || typeof m !== 'object') continue;
+    const o = m as Record<string, unknown>;
+    const ms = [o.firstInferenceMs, o.latencyMs, o.inferenceMs].find((v) => typeof v === 'number' && Number.isFinite(v)) as number | undefined;
+    const model = typeof o.path === 'string' ? o.path : typeof o.model === 'string' ? o.model : undefined;
+    if (model !== undefined && ms !== undefined) out.push({ model, ms });
+  }
+  return out;
+}
+
+function chartsOf(input: ReportInput, runs: ReportRun[], finals: HistoryCheckRow[]): ReportChart[] {
+  const x = runs.map((r) => Math.round(Date.parse(r.startedAt) / 1000));
+  const index = new Map(runs.map((r, i) => [r.id, i]));
+  const aligned = (buckets: Map<string, number[][]>, label: (k: string) => string = (k) => k) =>
+    [...buckets.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, per]) => ({ label: label(k), values: per.map((xs) => median(xs)) }));
+  const bucket = (m: Map<string, number[][]>, k: string, runId: string, v: number) => {
+    const i = index.get(runId);
+    if (i === undefined || !Number.isFinite(v)) return;
+    let per = m.get(k);
+    if (!per) m.set(k, (per = runs.map(() => [])));
+    per[i]!.push(v);
+  };
+  const flash = new Map<string, number[][]>();
+  for (const f of input.flashes ?? []) if (f.written && f.durationMs > 0) bucket(flash, f.device, f.runId, f.bytes / 1024 / (f.durationMs / 1000));
+  const durations = new Map<string, number[][]>();
+  const latency = new Map<string, number[][]>();
+  for (const r of finals) {
+    if (r.status === 'passed' && typeof r.durationMs === 'number') bucket(durations, `${r.scenario}/${r.check}`, r.runId, r.durationMs);
+    if (r.check === 'models.inference') for (const l of inferenceLatencies(r.data)) bucket(latency, l.model, r.runId, l.ms);
+  }
+  return [
+    { id: 'flash-throughput', title: 'Flash throughput per device', unit: 'KiB/s', x, series: aligned(flash) },
+    { id: 'check-durations', title: 'Check durations (median over devices, passed checks)', unit: 'ms', x, series: aligned(durations) },
+    { id: 'first-inference', title: 'First-inference latency per model (median over devices)', unit: 'ms', x, series: aligned(latency) },
+  ];
+}
+
+export function assembleReport(input: ReportInput): ReportData {
+  const all = [...input.runs].sort(byStart);
+  const runsById = new Map(all.map((r) => [r.id, r]));
+  const shown = all.slice(Math.max(0, all.length - Math.max(1, input.gridRuns)));
+  const cells = cellsOf(input);
+  // Rows: every (device, scenario, check) seen in the shown runs, sorted.
+  const rowKeys = new Map<string, { device: string; scenario: string; check: string }>();
+  const shownIds = new Set(shown.map((r) => r.id));
+  for (const r of input.checks) if (shownIds.has(r.runId)) rowKeys.set(key(r.device, r.scenario, r.check), { device: r.device, scenario: r.scenario, check: r.check });
+  const rows: ReportRow[] = [...rowKeys.values()]
+    .sort((a, b) => a.device.localeCompare(b.device) || a.scenario.localeCompare(b.scenario) || a.check.localeCompare(b.check))
+    .map((r) => ({ ...r, cells: shown.map((run) => cells.get(key(run.id, r.device, r.scenario, r.check)) ?? null) }));
+  const deviceRows = input.devices ?? [];
+  const names = new Set([...deviceRows.map((d) => d.name), ...rows.map((r) => r.device)]);
+  const devices: ReportDevice[] = [...names].sort().map((name) => {
+    const d = deviceRows.find((x) => x.name === name);
+    // Attempts (run, scenario, attempt number) on this device in the shown runs, and those that
+    // ended in a link or board error (on any of their checks).
+    const attempts = new Set<string>();
+    const infra = new Set<string>();
+    let latest: ReportCell | undefined;
+    for (const r of rows) {
+      if (r.device !== name) continue;
+      r.cells.forEach((c, i) => {
+        if (!c) return;
+        if (c.firmware) latest = c;
+        const all = [...c.earlier, { attempt: c.earlier.length + 1, status: c.status, failureClass: c.failureClass }];
+        for (const a of all) {
+          const k = key(String(i), r.scenario, String(a.attempt));
+          attempts.add(k);
+          if (a.status === 'error' && INFRA.includes(a.failureClass)) infra.add(k);
+        }
+      });
+    }
+    return {
+      name, state: d?.state ?? 'unknown', reason: d?.reason, since: d?.since, profile: d?.profile, uniqueId: d?.uniqueId, firmware: d?.firmware ?? latest?.firmware,
+      infraErrors: infra.size, attempts: attempts.size,
+    };
+  });
+  // Final attempts of every considered run (trends use all of them).
+  const top = new Map<string, HistoryCheckRow>();
+  for (const r of input.checks) {
+    const k = key(r.runId, r.device, r.scenario, r.check);
+    const t = top.get(k);
+    if (!t || r.attempt > t.attempt) top.set(k, r);
+  }
+  const finals = [...top.values()];
+  return {
+    title: input.title ?? 'hil nightly report',
+    generatedAt: input.generatedAt,
+    hilVersion: input.hilVersion,
+    source: input.source,
+    runs: shown,
+    rows,
+    devices,
+    changes: changesOf(shown, rows, deviceRows),
+    flaky: flakyOf(input, runsById),
+    charts: chartsOf(input, all, finals),
+  };
+}
