@@ -136,12 +136,13 @@ function withScenarioError(checks: readonly CheckResult[], error: ScenarioResult
 const RESULT_SELECT = `SELECT r.id AS run_id, r.started_at, r.hil_version, r.host, r.ci,
   a.device, a.connection, a.simulated, a.scenario, a.scenario_path, a.scenario_hash, a.attempt, a.final,
   a.reason AS attempt_reason, a.failure_class AS attempt_class, a.transcript, a.profile, a.firmware, a.firmware_version,
-  a.board_id, b.identity, a.image_sha256, a.image_source,
+  a.board_id, b.identity, a.image_sha256, a.image_source, i.bytes AS image_bytes, a.flash,
   x.check_name, x.status, x.failure_class, x.reason, x.duration_ms, x.details, x.data
 FROM hil_results x
 JOIN hil_attempts a ON a.run_id = x.run_id AND a.seq = x.attempt_seq
 JOIN hil_runs r ON r.id = x.run_id
-LEFT JOIN hil_boards b ON b.key = a.board_key`;
+LEFT JOIN hil_boards b ON b.key = a.board_key
+LEFT JOIN hil_images i ON i.sha256 = a.image_sha256`;
 
 function toResultRow(r: Record<string, unknown>): ResultRow {
   return {
@@ -152,6 +153,7 @@ function toResultRow(r: Record<string, unknown>): ResultRow {
     attemptFailureClass: strOrNull(r.attempt_class) as FailureClass | null, transcript: strOrNull(r.transcript),
     profile: strOrNull(r.profile), firmware: strOrNull(r.firmware), firmwareVersion: strOrNull(r.firmware_version),
     boardId: strOrNull(r.board_id), identity: parse(r.identity, null), imageSha256: strOrNull(r.image_sha256), imageSource: strOrNull(r.image_source),
+    imageBytes: r.image_bytes === null || r.image_bytes === undefined ? null : num(r.image_bytes), flash: parse(r.flash, null),
     check: String(r.check_name), status: String(r.status) as ResultRow['status'], failureClass: strOrNull(r.failure_class) as FailureClass | null,
     reason: strOrNull(r.reason), durationMs: num(r.duration_ms), details: parse(r.details, [] as string[]), data: parse(r.data, null),
   };

@@ -1,6 +1,6 @@
 /** Row types the history store returns (its read API: harness/history/index.ts). */
 import type { BoardIdentity } from '../device/identify.js';
-import type { CheckStatus, FailureClass, RunCounts } from '../scenario/result.js';
+import type { CheckStatus, FailureClass, FlashSummary, RunCounts } from '../scenario/result.js';
 import type { CiJob } from './provenance.js';
 
 /** One recorded `hil run`. */
@@ -53,6 +53,10 @@ export interface ResultRow {
   identity: BoardIdentity | null;
   imageSha256: string | null;
   imageSource: string | null;
+  /** The image's size in bytes (as recorded with it). */
+  imageBytes: number | null;
+  /** The attempt's flash summary (null: not flashed in this attempt, or an earlier attempt). */
+  flash: FlashSummary | null;
   /** The check (`listing`, `imports`, `models.placement`...; `(scenario)` for a scenario that stopped before its checks, `(device)` for a device that was never reached). */
   check: string;
   status: CheckStatus;

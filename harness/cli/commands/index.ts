@@ -7,6 +7,7 @@ import { devicesCommand } from './devices.js';
 import { execCommand } from './exec.js';
 import { replCommand } from './repl.js';
 import { faultProxyCommand } from './faultProxy.js';
+import { reportCommand } from './report.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,4 +20,5 @@ export const commands: CommandModule<any, any>[] = [
   execCommand,
   replCommand,
   faultProxyCommand,
+  reportCommand,
 ];
