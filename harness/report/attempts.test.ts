@@ -105,6 +105,12 @@ describe('JUnit: per-testcase properties and Surefire reruns', () => {
     expect(failedLater.flakyFailure).toBeUndefined();
   });
 
+  it('gives a failed check made without a class the history\'s default (product)', () => {
+    const c = cases0(toJUnit(makeRunResult([dev([check('mine', 'failed', { reason: 'custom check said no' })], [])], new Date())));
+    expect(props(c)['failure.class']).toBe('product');
+    expect(c.failure.type).toBe('product');
+  });
+
   it('counts by the verdict only (a flaky pass is not a failure)', () => {
     const s = parser.parse(xml).testsuites.testsuite[0];
     expect([s.tests, s.failures, s.errors, s.skipped]).toEqual(['3', '1', '0', '0']);

@@ -18,6 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { hostname, platform, release } from 'node:os';
 import type { AttemptEvidence, CheckResult, CheckStatus, DeviceRunResult, RunResult, ScenarioResult } from '../scenario/result.js';
 import { firmwareOf } from './junit.js';
+import { defaultClass } from '../history/store.js';
 
 export const CTRF_SPEC_VERSION = '1.0.0';
 
@@ -112,7 +113,8 @@ function testOf(c: CheckResult, d: DeviceRunResult, s: ScenarioResult, transcrip
   if (message) t.message = message;
   if (Array.isArray(c.details) && c.details.length) t.trace = c.details.join('\n');
   const extra = shared(d, s);
-  if (c.failureClass) extra.failureClass = c.failureClass;
+  const cls = c.failureClass ?? defaultClass(c.status);
+  if (cls) extra.failureClass = cls;
   t.extra = extra;
   if (transcript) t.attachments = [TRANSCRIPT(transcript)];
   const earlier = s.previousAttempts ?? [];

@@ -23,6 +23,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { AttemptEvidence, CheckResult, DeviceRunResult, RunResult, ScenarioResult } from '../scenario/result.js';
+import { defaultClass } from '../history/store.js';
 
 export function xmlEscape(s: string): string {
   // Characters XML 1.0 forbids (control characters other than tab, LF, CR) are dropped.
@@ -89,7 +90,7 @@ function rerunsOf(name: string, attempts: readonly AttemptEvidence[]): Rerun[] {
       out.push({
         kind: c.status === 'failed' ? 'failure' : 'error',
         message: c.reason ?? c.status,
-        type: c.failureClass ?? a.failureClass ?? c.status,
+        type: c.failureClass ?? a.failureClass ?? defaultClass(c.status) ?? c.status,
         trace: [c.reason ?? c.status, ...(Array.isArray(c.details) ? c.details : [])].join('\n'),
         out: where,
       });
@@ -105,12 +106,14 @@ function rerunsOf(name: string, attempts: readonly AttemptEvidence[]): Rerun[] {
 function caseOf(c: CheckResult, classname: string, shared: [string, string][], attempts: readonly AttemptEvidence[]): Case {
   const body = Array.isArray(c.details) ? c.details.join('\n') : '';
   const props: [string, string][] = [...shared];
-  if ((c.status === 'failed' || c.status === 'error') && c.failureClass) props.unshift(['failure.class', c.failureClass]);
+  // A result made without a class (an older producer, a custom check) gets the history's default.
+  const cls = c.failureClass ?? defaultClass(c.status) ?? undefined;
+  if ((c.status === 'failed' || c.status === 'error') && cls) props.unshift(['failure.class', cls]);
   const base = { name: c.name, classname, ms: c.durationMs, body, props, reruns: rerunsOf(c.name, attempts) };
   switch (c.status) {
     case 'passed': return { ...base, kind: 'pass' };
-    case 'failed': return { ...base, kind: 'failure', type: c.failureClass ?? 'failure', message: c.reason ?? 'failed' };
-    case 'error': return { ...base, kind: 'error', type: c.failureClass ?? 'error', message: c.reason ?? 'error' };
+    case 'failed': return { ...base, kind: 'failure', type: cls ?? 'failure', message: c.reason ?? 'failed' };
+    case 'error': return { ...base, kind: 'error', type: cls ?? 'error', message: c.reason ?? 'error' };
     case 'skipped': return { ...base, kind: 'skipped', message: c.reason ?? 'skipped' };
     case 'simulated': return { ...base, kind: 'skipped', message: `simulated: ${c.reason ?? 'ran on the simulated board'}` };
     // A status hil does not know (results are validated where they are made) is an error.
