@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.js';
 import { resolveHistoryLocation } from '../../history/index.js';
 import { generateReport } from '../../report/html/generate.js';
 import { DEFAULT_GRID_RUNS, DEFAULT_WINDOW_RUNS } from '../../report/html/query.js';
-import { hilVersion } from '../../report/version.js';
+import { hilVersion } from '../../history/provenance.js';
 import { checkOutputPath } from '../validate.js';
 
 interface ReportArgs {

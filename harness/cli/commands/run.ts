@@ -18,7 +18,7 @@ import { useColour, paint } from '../../report/colour.js';
 import { writeJUnit } from '../../report/junit.js';
 import { writeJsonReport } from '../../report/json.js';
 import { writeCtrf } from '../../report/ctrf.js';
-import { hilVersion } from '../../report/version.js';
+import { hilVersion } from '../../history/provenance.js';
 import type { FlashMode } from '../../scenario/definition.js';
 import { scopeOf } from '../../lifecycle/scope.js';
 
