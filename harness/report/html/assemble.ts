@@ -72,7 +72,7 @@ export interface ReportInput {
 
 const INFRA: readonly (FailureClass | undefined)[] = ['link', 'board'];
 const isFailing = (s: CheckStatus | undefined | null) => s !== undefined && s !== null && (FAILING as readonly string[]).includes(s);
-const key = (...p: string[]) => p.join('\u0000');
+const key = (a: string, b: string, c = '', d = '', e = '') => `${a}\u0000${b}\u0000${c}\u0000${d}\u0000${e}`;
 const byStart = (a: ReportRun, b: ReportRun) => Date.parse(a.startedAt) - Date.parse(b.startedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function median(xs: number[]): number | null {
