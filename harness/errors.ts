@@ -9,6 +9,8 @@
  *   3 infrastructure: the link or the board did not respond as required, after retries
  *   4 flash verification mismatch: the board's bytes do not hash to the image
  *   5 the board refused an operation (negative errno from vfs.rom_ioctl, no writable strategy)
+ *   6 `hil run --bench`: everything that ran passed, but a bench device is `bad` and was not run
+ *     (harness/health); 1, 2 and 3 win over it
  */
 export const ExitCode = {
   OK: 0,
@@ -17,6 +19,7 @@ export const ExitCode = {
   INFRA: 3,
   VERIFY_MISMATCH: 4,
   BOARD_REFUSED: 5,
+  DEVICE_BAD: 6,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

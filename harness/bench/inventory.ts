@@ -7,6 +7,10 @@
  *   cam1: { profile: openmv-h7, connection: /dev/serial/by-id/usb-OpenMV_...-if00 }
  *   qemu: { profile: qemu-mps2-an385, connection: qemu }
  *   sim1: { profile: openmv-h7, connection: sim }
+ *   cam2:                        # optional power: the USB hub port the board hangs off (uhubctl)
+ *     profile: openmv-h7
+ *     connection: id:3A0F...
+ *     power: { uhubctl: { location: "1-1", port: 2 } }   # optional delay: seconds off (default 2)
  * ```
  * Profiles are names from devices/profiles or paths (relative to the bench file).
  */
@@ -25,6 +29,51 @@ export interface BenchTarget {
   simulated: boolean;
   /** Extra fields from the bench file, passed to the device layer as given. */
   extra: Record<string, unknown>;
+  /** How hil can power-cycle the board (the recovery ladder's last step); absent: it cannot. */
+  power?: PowerSpec;
+}
+
+/**
+ * A board's power switch: a port of a USB hub with per-port power control, driven by Debian's
+ * `uhubctl` (github.com/mvp/uhubctl: `uhubctl -l LOCATION -p PORT -a cycle -d DELAY`).
+ */
+export interface PowerSpec {
+  uhubctl: {
+    /** Hub location as uhubctl prints it: `BUS` or `BUS-PORT[.PORT...]`, e.g. `1-1`, `2-1.4`. */
+    location: string;
+    /** The hub port the board is plugged into (1..14, uhubctl's MAX_HUB_PORTS). */
+    port: number;
+    /** Seconds the port stays off during the cycle (uhubctl -d; its default is 2). */
+    delay?: number;
+  };
+}
+
+const POWER_KEYS = ['uhubctl'];
+const UHUBCTL_KEYS = ['location', 'port', 'delay'];
+/** uhubctl.c: MAX_HUB_PORTS. */
+const MAX_HUB_PORTS = 14;
+
+/** The `power:` field of a bench device, checked; every problem is one line naming file and field. */
+export function parsePowerSpec(file: string, at: string, v: unknown): PowerSpec {
+  const field = (k: string) => `${file}: field '${at}.${k}'`;
+  const mapping = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (!mapping(v)) throw new ConfigError(`${file}: field '${at}' must be a mapping such as { uhubctl: { location: "1-1", port: 2 } }`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!POWER_KEYS.includes(k)) throw new ConfigError(`${field(k)} is not a known field (known: ${POWER_KEYS.join(', ')})`);
+  if (o.uhubctl === undefined) throw new ConfigError(`${file}: field '${at}' names no power switch (known: ${POWER_KEYS.join(', ')})`);
+  if (!mapping(o.uhubctl)) throw new ConfigError(`${field('uhubctl')} must be a mapping with location and port`);
+  const u = o.uhubctl as Record<string, unknown>;
+  for (const k of Object.keys(u)) if (!UHUBCTL_KEYS.includes(k)) throw new ConfigError(`${field(`uhubctl.${k}`)} is not a known field (known: ${UHUBCTL_KEYS.join(', ')})`);
+  if (typeof u.location !== 'string' || !/^\d+(-\d+(\.\d+)*)?$/.test(u.location)) {
+    throw new ConfigError(`${field('uhubctl.location')} must be a hub location as uhubctl prints it, e.g. "1-1" or "2-1.4" (got ${JSON.stringify(u.location)})`);
+  }
+  if (typeof u.port !== 'number' || !Number.isInteger(u.port) || u.port < 1 || u.port > MAX_HUB_PORTS) {
+    throw new ConfigError(`${field('uhubctl.port')} must be a hub port number from 1 to ${MAX_HUB_PORTS} (got ${JSON.stringify(u.port)})`);
+  }
+  if (u.delay !== undefined && (typeof u.delay !== 'number' || !Number.isFinite(u.delay) || u.delay <= 0 || u.delay > 60)) {
+    throw new ConfigError(`${field('uhubctl.delay')} must be a number of seconds above 0 and at most 60 (got ${JSON.stringify(u.delay)})`);
+  }
+  return { uhubctl: { location: u.location, port: u.port, ...(u.delay !== undefined ? { delay: u.delay as number } : {}) } };
 }
 
 export interface BenchFile {
@@ -64,8 +113,9 @@ export function readBenchFile(file: string): BenchFile {
     } catch (e) {
       throw new ConfigError(`${file}: field 'devices.${name}.profile': ${(e as Error).message}`);
     }
-    const { connection, profile: _p, ...extra } = d;
-    targets.push({ name, connection: connection as string, profile, simulated: isSimConnection(connection as string), extra });
+    const { connection, profile: _p, power: powerField, ...extra } = d;
+    const power = powerField === undefined ? undefined : parsePowerSpec(file, `devices.${name}.power`, powerField);
+    targets.push({ name, connection: connection as string, profile, simulated: isSimConnection(connection as string), extra, ...(power ? { power } : {}) });
   }
   if (targets.length === 0) throw new ConfigError(`${file}: field 'devices' lists no device`);
   let dflt: string | undefined;

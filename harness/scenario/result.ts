@@ -106,6 +106,22 @@ export interface DeviceRunResult {
   error?: { message: string; exitCode: number; phase?: string; failureClass?: FailureClass };
   /** Files written under --out for this device. */
   files?: string[];
+  /** Bench devices: the device's health after this run, and the recovery ladder's steps when it ran (harness/health). */
+  health?: DeviceHealthSummary;
+}
+
+/** What harness/health says about a bench device after a run. */
+export interface DeviceHealthSummary {
+  state: 'ok' | 'suspect' | 'bad';
+  /** When it entered that state (ISO 8601 UTC). */
+  since: string;
+  reason?: string;
+  /** Consecutive failures so far. */
+  failures: number;
+  /** True when the device was not run because it is bad. */
+  notScheduled?: boolean;
+  /** The recovery ladder, when the run ended with an infrastructure error on this device. */
+  recovery?: { recovered: boolean; by?: string; steps: { step: string; outcome: 'recovered' | 'failed' | 'skipped'; detail?: string; durationMs: number }[] };
 }
 
 export interface RunCounts {
@@ -144,10 +160,17 @@ export function countChecks(devices: readonly DeviceRunResult[]): RunCounts {
 
 /**
  * Exit code of a run: 1 when any check failed (a finding about the product wins: it is what the
- * run is for), else 3 when a device, scenario or check hit an infrastructure error, else 0
- * (skipped and simulated checks do not fail a run; they are reported as such).
+ * run is for), else 3 when a device, scenario or check hit an infrastructure error, else 6 when a
+ * bad bench device was not run, else 0 (skipped and simulated checks do not fail a run; they are
+ * reported as such).
  */
 export function exitCodeFor(devices: readonly DeviceRunResult[]): number {
+  // A bad bench device that was not run (harness/health) is exit 6 when all else passed.
+  const notRun = devices.filter((d) => d.error?.exitCode === 6);
+  if (notRun.length > 0) {
+    const rest = exitCodeFor(devices.filter((d) => !notRun.includes(d)));
+    return rest === 0 ? 6 : rest;
+  }
   const c = countChecks(devices);
   if (c.failed > 0) return 1;
   const usage = devices.find((d) => d.error?.exitCode === 2) ?? undefined;
