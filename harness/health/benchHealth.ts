@@ -20,7 +20,7 @@ import { Scope } from '../lifecycle/scope.js';
 import { loadScenario } from '../scenario/loadScenario.js';
 import type { ScenarioDefinition } from '../scenario/definition.js';
 import { makeRunResult, type DeviceHealthSummary, type DeviceRunResult, type RunResult } from '../scenario/result.js';
-import { describeLadder, runLadder, type LadderResult, type LadderStep } from './ladder.js';
+import { briefLadder, runLadder, type LadderResult, type LadderStep } from './ladder.js';
 import { recoverySteps, type RecoverOptions } from './recover.js';
 import { nextState, notScheduledReason, type DeviceState, type DeviceStateStore, type HealthEvent } from './state.js';
 
@@ -125,7 +125,7 @@ export async function settleHealth(targets: readonly BenchTarget[], devices: Dev
         await held.release();
       }
       if (scope.aborted) return;
-      event = ladder.recovered ? { kind: 'recovered', error, by: ladder.by! } : { kind: 'not-recovered', error, steps: describeLadder(ladder) };
+      event = ladder.recovered ? { kind: 'recovered', error, by: ladder.by! } : { kind: 'not-recovered', error, steps: briefLadder(ladder) };
     }
     const next = nextState(prev, t.name, event, { badAfter: opts.badAfter, now: now() });
     await opts.store.setDeviceState(next);

@@ -69,3 +69,8 @@ export async function runLadder(steps: readonly LadderStep[], log: (line: string
 export function describeLadder(r: LadderResult): string {
   return r.steps.map((s) => (s.outcome === 'recovered' ? `${s.step} recovered it` : `${s.step} ${s.outcome}: ${s.detail}`)).join('; ');
 }
+
+/** Shorter, for a state's reason: `soft-reset failed, hard-reset failed, power-cycle skipped (no power: ...)`. */
+export function briefLadder(r: LadderResult): string {
+  return r.steps.map((s) => (s.outcome === 'skipped' ? `${s.step} skipped (${s.detail})` : `${s.step} ${s.outcome}`)).join(', ');
+}

@@ -47,7 +47,9 @@ export function switchPower(spec: PowerSpec, action: PowerAction, opts: UhubctlO
     let out = '';
     let err = '';
     let settled = false;
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // env given explicitly: this process's environment as it is now (a test runner's sandbox
+    // included), which is where PATH says which uhubctl runs.
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     const finish = (e: Error | null, v = '') => {
       if (settled) return;
       settled = true;

@@ -8,6 +8,7 @@ import { execCommand } from './exec.js';
 import { replCommand } from './repl.js';
 import { faultProxyCommand } from './faultProxy.js';
 import { reportCommand } from './report.js';
+import { deviceCommand } from './device.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,4 +22,5 @@ export const commands: CommandModule<any, any>[] = [
   replCommand,
   faultProxyCommand,
   reportCommand,
+  deviceCommand,
 ];

@@ -11,7 +11,9 @@ import { UsageError } from '../../errors.js';
 import { resolveTargets } from '../../bench/targets.js';
 import { DEFAULT_BENCH_FILE } from '../../bench/inventory.js';
 import { checkBenchKeys, checkNotEmpty, checkOutputPath, checkSerialIds } from '../validate.js';
-import { runScenarios } from '../../bench/runScenarios.js';
+import { runScenariosWithHealth } from '../../health/benchHealth.js';
+import { openDeviceStates } from '../../health/historyStore.js';
+import { DEFAULT_BAD_AFTER } from '../../health/state.js';
 import type { BenchEvent } from '../../bench/runBench.js';
 import { formatCheckLine, formatConsole } from '../../report/console.js';
 import { useColour, paint } from '../../report/colour.js';
@@ -35,6 +37,8 @@ interface RunArgs {
   out?: string;
   leaseWait: number;
   quiet: boolean;
+  history?: string | false;
+  badAfter?: number;
 }
 
 export const RUN_EPILOG = `Exit codes:
@@ -43,6 +47,7 @@ export const RUN_EPILOG = `Exit codes:
   2  usage or configuration error (bad scenario, bench file, profile, image, a board its profile
      does not fit; nothing written)
   3  infrastructure error: lease not obtained, link or board failed, after retries
+  6  --bench: everything that ran passed, but a bench device is bad and was not run (1, 2, 3 win)
 
 Check statuses: PASS, FAIL, SKIP (could not run here, with the reason, e.g. no ml module),
 SIM (simulated board: placement and format checked, network not run; never a pass), ERR.
@@ -50,6 +55,12 @@ In --junit, SKIP and SIM are <skipped message="..."/> (SIM messages start with "
 each testcase carries properties (failure.class, attempts, device, device.uniqueId, firmware,
 image.sha256) and earlier attempts as Surefire's flakyFailure/flakyError/rerunFailure/rerunError.
 In --ctrf, SIM is status "other" and ERR "failed" (rawStatus says which).
+
+With --bench, each device has a health state (ok, suspect, bad) kept in the history store: a bad
+device is not run (reported with the reason and since when); a device that ends the run with an
+infrastructure error goes through the recovery ladder (soft reset, machine.reset(), power cycle
+when the bench file names its hub port) and is bad after --bad-after failed recoveries in a row.
+See 'hil device --help'.
 
 Without --device or --bench, hil uses the 'default' device of devices/bench.yaml; if none is
 configured it starts a simulated board (profile openmv-h7 unless --profile) and says so.`;
@@ -75,9 +86,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
+      .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://... (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite); --no-history: nothing recorded, bench device states not read or kept' })
+      .option('bad-after', { type: 'number', describe: `--bench: a device is bad after this many failed recoveries in a row (default ${DEFAULT_BAD_AFTER})` })
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
+    if (args.badAfter !== undefined && !(Number.isInteger(args.badAfter) && args.badAfter >= 1)) throw new UsageError(`--bad-after must be a whole number of failures >= 1 (got ${args.badAfter})`);
     // Everything that can be refused is refused before a board is touched (harness/cli/validate.ts).
     checkNotEmpty('--device', args.device);
     checkNotEmpty('--bench', args.bench);
@@ -104,21 +118,32 @@ export const runCommand: CommandModule<object, RunArgs> = {
         err.write(`hil: ${e.device} done: ${bad ? p.red(`${bad} problem${bad > 1 ? 's' : ''}`) : 'ok'}\n`);
       }
     };
-    const run = await runScenarios({
-      scenarios: args.scenario,
-      device: args.device,
-      bench: args.bench,
-      profile: args.profile,
-      onNote: (n) => err.write(`hil: ${n}\n`),
-      image: args.image,
-      flash: args.flash as FlashMode | undefined,
-      outDir: args.out,
-      leaseWaitMs: args.leaseWait * 1000,
-      onEvent,
-      // Leases, boards and children of this run; a signal aborts it and the reports below are
-      // written with what finished.
-      scope: scopeOf(args),
-    });
+    // --bench: device health (harness/health), the states kept in the history store.
+    const states = args.bench ? await openDeviceStates(args.history, { onWarning: (l) => err.write(`hil: ${l}\n`) }) : undefined;
+    if (states && args.history === false && !args.quiet) err.write('hil: --no-history: device states are not read or kept (no device is skipped as bad)\n');
+    let run;
+    try {
+      run = await runScenariosWithHealth({
+        health: states
+          ? { store: states.store, badAfter: args.badAfter, onNote: (n) => { if (!args.quiet) err.write(`hil: ${n}\n`); } }
+          : undefined,
+        scenarios: args.scenario,
+        device: args.device,
+        bench: args.bench,
+        profile: args.profile,
+        onNote: (n) => err.write(`hil: ${n}\n`),
+        image: args.image,
+        flash: args.flash as FlashMode | undefined,
+        outDir: args.out,
+        leaseWaitMs: args.leaseWait * 1000,
+        onEvent,
+        // Leases, boards and children of this run; a signal aborts it and the reports below are
+        // written with what finished.
+        scope: scopeOf(args),
+      });
+    } finally {
+      await states?.close();
+    }
     process.stdout.write(formatConsole(run, { colour, quiet: args.quiet, omitChecks: streamed && Boolean(process.stdout.isTTY) }));
     if (args.junit) {
       await ensureParent(args.junit);
