@@ -17,6 +17,7 @@ export const EPILOG = `Exit codes:
   3  infrastructure error: link or board, after retries (the error ends with [phase: P])
   4  flash verification mismatch (board bytes do not hash to the image)
   5  the board refused an operation (negative errno, no writable strategy)
+  6  hil run --bench: everything that ran passed, but a bad bench device was not run
   129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (children stopped, temp folders
      removed, leases released; hil run writes its reports with what finished)`;
 
