@@ -86,7 +86,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
-      .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://... (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite); --no-history: nothing recorded, bench device states not read or kept' })
+      .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://... (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite); --no-history: not used (bench device states are not read or kept)' })
       .option('bad-after', { type: 'number', describe: `--bench: a device is bad after this many failed recoveries in a row (default ${DEFAULT_BAD_AFTER})` })
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
