@@ -11,7 +11,7 @@ import { FlashInputError } from './errors.js';
 import { chooseStrategy, type StrategyChoice } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import { cachedPlan, type TransferPlan } from './planTransfer.js';
-import { preflight } from './preflight.js';
+import { firmwareFaultMessage, preflight } from './preflight.js';
 import { prepareImage, type ImageInput, type PreparedImage } from './prepareImage.js';
 import { probeBoard, type BoardFacts } from './probeBoard.js';
 import { createProgress, silentProgress, type ProgressReporter } from './progress.js';
@@ -38,6 +38,8 @@ export interface FlashOptions {
   force?: boolean;
   /** Flash images whose models are not aligned for the profile (reported as a warning). */
   allowMisaligned?: boolean;
+  /** Flash an image the firmware would not read as written (reported as a warning; scenarios that judge it). */
+  allowFirmwareFaults?: boolean;
   /** Use this strategy (it must be in the profile's list and the board must support it); default auto. */
   strategy?: FlashStrategyName | 'auto';
   /** Compress: undefined = when it pays, false = never, true = always (board needs deflate). */
@@ -113,8 +115,10 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   }
 
   const img: PreparedImage = await prepareImage(imageInput(opts), profile);
+  // Refused before the board is touched (preflight repeats it for callers that probe themselves).
+  if (img.firmwareFault && !opts.allowFirmwareFaults) throw new FlashInputError(firmwareFaultMessage(img, device.name));
   const facts: BoardFacts = await retryLinkFault('probe', () => probeBoard(device, partition, opts.force ? 0 : img.length), progress);
-  const checked = preflight(img, facts, profile, device.name, { partition, allowMisaligned: opts.allowMisaligned });
+  const checked = preflight(img, facts, profile, device.name, { partition, allowMisaligned: opts.allowMisaligned, allowFirmwareFaults: opts.allowFirmwareFaults });
   for (const w of checked.warnings) progress.note(`warning: ${w}`);
   const choice = chooseStrategy(
     { profile, facts, partition, segment, qemuLoaderAvailable: qemuLoaderHook(device) !== undefined, requested: opts.strategy === 'auto' ? undefined : opts.strategy },

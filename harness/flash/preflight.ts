@@ -15,6 +15,8 @@ import { archNumber, decodeBoardMpy, decodeMpyHeader, mpyIncompatibility, type M
 export interface PreflightOptions {
   partition: number;
   allowMisaligned?: boolean;
+  /** Flash an image the firmware would read differently from what it holds (warning instead). */
+  allowFirmwareFaults?: boolean;
 }
 
 export interface PreflightResult {
@@ -48,6 +50,16 @@ export function boardMpyFeatures(facts: Pick<BoardFacts, 'mpy'>, profile: BoardP
   return { version: profile.mpy.version, arch: archNumber(profile.mpy.arch) };
 }
 
+/** What is wrong with an image the firmware would not read as written. */
+function firmwareFaultFinding(img: PreparedImage, device: string): string {
+  return `image ${img.name} for device ${device}: the firmware would not read this image as written: ${img.firmwareFault}`;
+}
+
+/** The refusal of such an image (made before the board is touched). */
+export function firmwareFaultMessage(img: PreparedImage, device: string): string {
+  return `${firmwareFaultFinding(img, device)}; \`hil image verify\` says more`;
+}
+
 export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardProfile, device: string, opts: PreflightOptions): PreflightResult {
   const where = `image ${img.name} for device ${device}`;
   if (typeof facts.partitionErrno === 'number') {
@@ -62,9 +74,10 @@ export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardP
       `${where}: image is ${img.length} bytes, larger than partition ${opts.partition} (${partitionSize} bytes${facts.partitionSize !== null ? ' as the board reports it' : ' per profile ' + profile.name})`,
     );
   }
+  if (img.firmwareFault && !opts.allowFirmwareFaults) throw new FlashInputError(firmwareFaultMessage(img, device));
   const origin = facts.origin ?? segment.origin;
   const files = img.entries.filter((e): e is RomfsFileEntry => e.type === 'file');
-  const warnings: string[] = [];
+  const warnings: string[] = img.firmwareFault ? [firmwareFaultFinding(img, device)] : [];
   const bad = misalignedModels(files, profile, origin, img.bytes);
   if (bad.length > 0) {
     const first = bad[0]!;

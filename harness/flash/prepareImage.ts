@@ -23,6 +23,12 @@ export interface PreparedImage {
   sha256: string;
   /** True when built from a source directory. */
   built: boolean;
+  /**
+   * Set when the firmware would not read the image as written (a file record without data, a
+   * varuint a 32-bit board reads differently, ...): what the strict parse said. Such an image is
+   * flashed only on request (a scenario that must FAIL naming the file); `hil flash` refuses it.
+   */
+  firmwareFault?: string;
 }
 
 export type ImageInput = { image: Uint8Array; name?: string } | { imagePath: string } | { sourceDir: string };
@@ -40,8 +46,15 @@ export function checkImageBytes(bytes: Uint8Array, name: string, built = false):
     if (e instanceof RomfsFormatError) throw new FlashInputError(`image ${name}: not a valid ROMFS image: ${e.message}`);
     throw e;
   }
+  let firmwareFault: string | undefined;
+  try {
+    parseRomfs(bytes);
+  } catch (e) {
+    if (!(e instanceof RomfsFormatError)) throw e;
+    firmwareFault = e.message;
+  }
   const img = bytes.subarray(0, parsed.imageLength);
-  return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built };
+  return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built, ...(firmwareFault ? { firmwareFault } : {}) };
 }
 
 

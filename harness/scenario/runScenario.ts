@@ -139,6 +139,8 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
         force: mode === 'always',
         // The scenario's checks report misplaced models precisely; flashing must not stop them.
         allowMisaligned: true,
+        // Likewise an image the firmware reads differently: listing FAILs naming the file.
+        allowFirmwareFaults: true,
         onProgress: false,
         planCache: opts.flashPlans,
       });

@@ -6,11 +6,13 @@
  * HilError mapping (2 bad input, 3 link, 4 verify mismatch, 5 board refused).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { FlashInputError } from '../../flash/errors.js';
 import { FLASH_STRATEGIES, type FlashStrategyName } from '../../profile/profile.js';
 import { flashImage, type FlashResult } from '../../flash/flashImage.js';
+import { checkImageBytes } from '../../flash/prepareImage.js';
+import { firmwareFaultMessage } from '../../flash/preflight.js';
 import { createProgress, formatBytes, formatRate, silentProgress } from '../../flash/progress.js';
 import { resolveTargets } from '../../bench/targets.js';
 import { noteDetectedProfile, profileJson } from '../profileNote.js';
@@ -56,6 +58,12 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
     const { targets } = resolveTargets({ device: args.device, profile: args.profile });
     await checkSerialIds(targets.map((t) => t.connection));
+    // An image file is judged before any board is touched: malformed (exit 2), or one the
+    // firmware would not read as written (a file record without data, ...).
+    if (statSync(args.target).isFile()) {
+      const img = checkImageBytes(new Uint8Array(readFileSync(args.target)), args.target);
+      if (img.firmwareFault) throw new FlashInputError(firmwareFaultMessage(img, targets[0]!.name));
+    }
     // Under the board's lease (a running hil run keeps its board); released with the scope.
     const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}` });
     noteDetectedProfile(device);
