@@ -61,6 +61,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
   let plainPauseMs: number | undefined;
   let readyTimeoutMs = opts.readyTimeoutMs ?? 15000;
   let qemuRestart: ((imagePath: string, addr: number) => Promise<void>) | undefined;
+  let powerCycle: (() => Promise<void>) | undefined;
   let device: ReplDevice | undefined;
   try {
     switch (conn.kind) {
@@ -90,9 +91,17 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         cleanups.push(() => q.stop());
         // The pty changes when QEMU restarts (qemu-loader flashing): look it up each time.
         transport = new SerialTransport(async () => q.ptyPath, `qemu ${qemuProfile.qemu?.machine ?? ''} pty`.trim());
+        let loaded = { image: imagePath, addr: undefined as number | undefined };
         qemuRestart = async (newImage: string, addr: number) => {
           await q.stop();
           q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: newImage, addr, scope: opts.scope });
+          loaded = { image: newImage, addr };
+        };
+        // A crashed board is brought back as by a power cycle: QEMU started again with the image
+        // file it was last loaded with (an image written into its RAM since is gone, as on a cam).
+        powerCycle = async () => {
+          await q.stop();
+          q = await QemuBoard.start({ profile: qemuProfile, firmware: opts.firmware, image: loaded.image, addr: loaded.addr, scope: opts.scope });
         };
         readyTimeoutMs = Math.max(readyTimeoutMs, 20000);
         break;
@@ -106,6 +115,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         const sim = await startSim({ profile: simProfile, link, image, firmwareApi: opts.simFirmwareApi, scope: opts.scope });
         profile ??= simProfile; // the board hil simulates is the profile asked for
         cleanups.push(() => sim.stop());
+        powerCycle = () => sim.powerCycle();
         const tcp = link === 'tcp' ? parseConnection(sim.connection) : null;
         transport = tcp?.kind === 'tcp' ? new TcpTransport(tcp.host, tcp.port) : new SerialTransport(async () => sim.connection, `sim ${simProfile.name}`); // named as the user gave it, not by its temporary pty
         plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed
@@ -121,6 +131,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       defaultTimeoutMs: opts.timeoutMs,
       onClose: cleanup,
       qemuRestart,
+      powerCycle,
     });
     opts.onDevice?.(device);
     await device.connect(readyTimeoutMs);

@@ -34,6 +34,8 @@ export interface ReplDeviceOptions {
   retries?: number;
   /** For boards hil runs under QEMU: restart QEMU with an image loaded at `addr`. */
   qemuRestart?: (imagePath: string, addr: number) => Promise<void>;
+  /** Where hil controls the board's power (QEMU it started, its simulated board): cut it and restore it. */
+  powerCycle?: () => Promise<void>;
 }
 
 export class ReplDevice implements Device {
@@ -55,6 +57,8 @@ export class ReplDevice implements Device {
    */
   private flushBytes = 0;
   private closed = false;
+  /** See Device.powerCycle: only where the board's power is hil's to cut. */
+  readonly powerCycle?: (opts?: ExecOptions) => Promise<void>;
 
   constructor(private readonly o: ReplDeviceOptions) {
     this.name = o.name;
@@ -75,6 +79,22 @@ export class ReplDevice implements Device {
           await restart(imagePath, addr);
           await this.connect(opts.timeoutMs ?? 30000);
         });
+    }
+    const power = o.powerCycle;
+    if (power) {
+      this.powerCycle = async (opts: ExecOptions = {}) => {
+        this.transcript.note('power cycle');
+        // Not queued behind the operation in progress (a crashed board never ends it): closing
+        // the link ends that wait with a link error, then the board is brought back.
+        await this.transport.close().catch(() => undefined);
+        await power();
+        await this.serial(async () => {
+          await this.transport.close().catch(() => undefined);
+          this.repl.inRaw = false;
+          this.repl.rawPaste = null;
+          await this.connect(opts.timeoutMs ?? 30000);
+        });
+      };
     }
   }
 

@@ -73,6 +73,13 @@ export interface Device {
   softReset(opts?: ExecOptions): Promise<void>;
   /** machine.reset(), then reconnect by identity and re-enter the raw REPL. */
   hardReset(opts?: ExecOptions): Promise<void>;
+  /**
+   * Present only where hil can cut the board's power itself (a QEMU board it started: QEMU
+   * restarted with the same image; its simulated board): brings back a board that no longer
+   * answers (crashed in a HardFault), then reconnects and re-enters the raw REPL. It does not
+   * wait for the operation in progress: that one ends with a link error.
+   */
+  powerCycle?(opts?: ExecOptions): Promise<void>;
   /** The byte-exact transcript of both directions. */
   readonly transcript: Transcript;
   close(): Promise<void>;

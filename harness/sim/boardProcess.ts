@@ -73,6 +73,24 @@ function exitOnEof(): never {
   process.exit(0);
 }
 
+/**
+ * The board crashed (a HardFault in the firmware): print what its fault handler prints, then
+ * never answer again. Everything the host sends is read and dropped (Ctrl-C, Ctrl-D included),
+ * as by a core spinning in its fault loop, until the board is reset from outside (power cycle:
+ * the supervisor kills and restarts this process) or the link closes.
+ */
+function crashNow(text: string): never {
+  outBytes(text);
+  flush();
+  for (;;) {
+    if (!ring.waitForData(1000)) {
+      if (ring.eof()) exitOnEof();
+      continue;
+    }
+    ring.take(ring.available());
+  }
+}
+
 /** Blocking read of exactly n bytes; null when Ctrl-C interrupted (kbd_intr enabled). */
 function readBlocking(n: number): string | null {
   const parts: Buffer[] = [];
@@ -244,13 +262,15 @@ class RomMounts {
 const romMounts = new RomMounts();
 
 /** The board's Python modules: the common half with its parameters, and the personality modules. */
-const BOARD_MODULES = ['segment', 'romvfs', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
+const BOARD_MODULES = ['ml', 'segment', 'romvfs', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
 const boardParams = {
   identity: cfg.identity,
   port: cfg.firmware.port,
   api: cfg.firmware.api,
   segments: cfg.segments,
   alignModels: cfg.alignModels,
+  npu: cfg.npu ?? null,
+  mlFault: cfg.mlFault ?? null,
   uid: createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
 };
 
@@ -295,6 +315,7 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
     soft_reset: () => { softResetRequested = true; return 0; },
     model_io_at: (i: number, off: number, n: number) => JSON.stringify(readModelIo(segments[i]!.bytes.subarray(off, off + n))),
     model_io_hex: (hex: string) => JSON.stringify(readModelIo(Buffer.from(hex, 'hex'))),
+    crash: (text: string) => crashNow(text),
   });
   for (const m of BOARD_MODULES) mp.FS.writeFile(`/.sim/_sim_${m}.py`, boardSource(`sim/${m}`));
   mp.FS.writeFile('/.sim/_simboard.py', paramsLine(boardParams) + boardSource('sim/board'));

@@ -13,6 +13,9 @@ export interface SimIdentity {
   uname: boolean;
 }
 
+export type SimNpu = 'ethos-u' | 'stai';
+export type SimMlFault = 'stale';
+
 export interface BoardConfig {
   name: string;
   banner: string;
@@ -24,6 +27,13 @@ export interface BoardConfig {
   segmentFiles: string[];
   alignModels: number;
   modelFormat: ModelFormat;
+  /**
+   * The NPU runtime the board's `ml` has: `ethos-u` (the AE3's Ethos-U55: a misaligned Ethos-U
+   * model fails to invoke), `stai` (the N6's ST Edge AI runtime: NBIN only, aligned), or none.
+   */
+  npu?: SimNpu;
+  /** A test-only fault of the simulated ml: `stale` runs the previously loaded model's network (openmv PR 3276). */
+  mlFault?: SimMlFault;
   /** While this file exists, erase and write fail (-EIO; OSError on a block device). */
   failWritesFlag: string;
   mainPy?: string;

@@ -95,7 +95,7 @@ describe('simulated board', () => {
     expect(r).toEqual([1, -22, -22, 0x5a]);
   });
 
-  it('runs the first inference only in simulation: aligned model predicts, misaligned fails like Ethos-U', async () => {
+  it('runs the first inference only in simulation: aligned model predicts; not 4-aligned with per-channel convolutions, the board HardFaults and stays dead', async () => {
     const [, l] = await board({ profile: 'openmv-h7', partitionSize: 1 << 20, image: flat });
     const r = await l.json<{ s: string; sim: boolean; in: number[][]; out: number[][] }>(
       "import ml\nm = ml.Model('/rom/person_detect.tflite')\nr = m.predict([lambda b, s, d: None])\nprint(json.dumps({'s': str(m), 'sim': m.simulated, 'in': m.input_shape, 'out': [list(o.shape) for o in r]}))",
@@ -107,9 +107,20 @@ describe('simulated board', () => {
     await l.close();
     links.pop();
     await boards.pop()!.stop();
-    const [, l2] = await board({ profile: 'openmv-h7', image: demo }); // model.tflite at offset 482
-    const [, err] = await l2.exec("import ml\nm = ml.Model('/rom/model.tflite')\nm.predict([lambda b, s, d: None])");
-    expect(err).toMatch(/ValueError: Invoke failed/);
+    const [b2, l2] = await board({ profile: 'openmv-h7', image: demo }); // model.tflite at offset 482: 2 mod 4
+    l2.send("import ml\nm = ml.Model('/rom/model.tflite')\x04");
+    expect((await l2.until('CFSR  01000000\r\n')).toString()).toMatch(/HardFault\r\nR0    081e01e2\r\n/);
+    // dead: Ctrl-C and a new raw REPL get nothing, until the board is power-cycled
+    l2.send('\x03\x03\x01');
+    await expect(l2.until('raw REPL', 1500)).rejects.toThrow();
+    await l2.close();
+    links.pop();
+    await b2.powerCycle();
+    await new Promise((r) => setTimeout(r, 1000)); // the link comes back after the reset delay
+    const l3 = await Link.serial(b2.connection);
+    links.push(l3);
+    await l3.enterRaw();
+    expect(await l3.exec('print("back")')).toEqual(['back\n', '']);
   });
 
   it('stops a running main.py on Ctrl-C so the host can enter the raw REPL', async () => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { loadProfile, FIRMWARE_APIS, MPY_ARCHS, type BoardProfile, type FirmwareApi, type PartitionSpec } from '../profile/profile.js';
 import { SimError } from './errors.js';
-import type { BoardConfig, SimIdentity } from './config.js';
+import type { BoardConfig, SimIdentity, SimMlFault, SimNpu } from './config.js';
 import type { SupervisorConfig } from './supervisor.js';
 
 export interface StartSimOptions {
@@ -34,6 +34,11 @@ export interface StartSimOptions {
   firmwareApi?: FirmwareApi;
   /** rom_ioctl erase and write return -EIO (a board that cannot write). */
   failWrites?: boolean;
+  /**
+   * Test-only: make the simulated `ml` misbehave like a known firmware defect. `stale`: a model
+   * runs the network of the model loaded before it (the stale-cache class of openmv PR 3276).
+   */
+  mlFault?: SimMlFault;
   /** Python run at power-on, like main.py (e.g. a loop that prints, to exercise Ctrl-C). */
   mainPy?: string;
   /** Override the profile's partition size (bytes). */
@@ -62,6 +67,11 @@ export interface SimBoard {
   readonly workDir: string;
   /** Make rom_ioctl erase/write fail (-EIO) or work again, while the board runs. */
   setFailWrites(on: boolean): Promise<void>;
+  /**
+   * Power cycle: the board process is killed and started again (the link drops and comes back,
+   * as a cam's USB does); flash keeps its bytes. What brings back a board that crashed.
+   */
+  powerCycle(): Promise<void>;
   /** Segment 0's current bytes (the file always holds what the board's flash holds). */
   readPartition(): Uint8Array;
   /** A segment's current bytes. */
@@ -132,6 +142,8 @@ async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty'
     segmentFiles,
     alignModels: profile.align.models,
     modelFormat: profile.modelFormat,
+    npu: simNpu(profile),
+    mlFault: opts.mlFault,
     failWritesFlag,
     mainPy: opts.mainPy,
     heapSize: Math.min(total + 32 * 1024 * 1024, 512 * 1024 * 1024),
@@ -176,6 +188,19 @@ async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty'
       if (on) writeFileSync(failWritesFlag, '1');
       else if (existsSync(failWritesFlag)) unlinkSync(failWritesFlag);
     },
+    async powerCycle() {
+      await new Promise<void>((res, rej) => {
+        if (!child.connected) return rej(new SimError(`simulated ${profile.name}: its supervisor is gone`));
+        const onMsg = (m: unknown) => {
+          if ((m as { powered?: boolean }).powered) {
+            child.off('message', onMsg);
+            res();
+          }
+        };
+        child.on('message', onMsg);
+        child.send({ power: 'cycle' });
+      });
+    },
     readPartition() {
       return new Uint8Array(readFileSync(romfsFile));
     },
@@ -192,6 +217,16 @@ async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty'
       removeOwnDir();
     },
   };
+}
+
+/**
+ * The NPU runtime of the profile's board: the N6 runs ST NBIN networks (ST Edge AI), the AE3
+ * (alif port) has an Ethos-U55; the others run TensorFlow Lite Micro on the CPU.
+ */
+export function simNpu(profile: BoardProfile): SimNpu | undefined {
+  if (profile.modelFormat === 'nbin') return 'stai';
+  if (profile.firmware.port === 'alif') return 'ethos-u';
+  return undefined;
 }
 
 /** What the profile's board reports (sys.platform, _machine, _mpy), for the simulated board to report. */

@@ -155,6 +155,19 @@ function shutdown(code = 0): void {
   process.exitCode = code;
 }
 
+// A power cycle asked for by the host that started us: the board is killed as by a reset and
+// comes back (link dropped, then back); the answer is sent once the board is gone.
+process.on('message', (m: { power?: string }) => {
+  if (m?.power !== 'cycle') return;
+  const b = board;
+  if (!b) {
+    process.send?.({ powered: true });
+    return;
+  }
+  b.once('exit', () => process.send?.({ powered: true }));
+  b.kill('SIGKILL');
+});
+
 process.on('SIGTERM', () => { shutdown(0); setTimeout(() => process.exit(0), 50); });
 process.on('SIGINT', () => { shutdown(0); setTimeout(() => process.exit(0), 50); });
 // If the process that started us goes away, do not linger.

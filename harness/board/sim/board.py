@@ -3,8 +3,8 @@
 # MicroPython interpreter (WebAssembly port) what an OpenMV cam has and the wasm port lacks:
 # `sys.stdin`/`sys.stdout` on the serial line, `machine`, `vfs.rom_ioctl` from the board's
 # firmware personality over its ROMFS segments (one module per port/medium, next to this file),
-# `uctypes` addresses in flash, /rom, and a simulated `ml` that checks placement and format but
-# says it does not run the network. Host services come from the JS module `_simhw`.
+# `uctypes` addresses in flash, /rom, and a simulated `ml` (ml.py) that gives the outcomes a cam
+# gives for a model's bytes and address but says it does not run the network. Host services come from the JS module `_simhw`.
 import sys as _sys, builtins as _b, binascii as _ba, json as _json
 import vfs as _vfs, uctypes as _uc, micropython as _mpy, time as _time, _simhw as _hw
 import _sim_segment, _sim_romvfs
@@ -319,105 +319,9 @@ class _Machine:
 _sys.modules['machine'] = _Machine()
 
 
-# --- ml: placement and format checked, the network is not run ------------------------------
-class _Array:
-    def __init__(self, shape, dtype, nbytes):
-        self.shape = tuple(shape)
-        self.dtype = dtype
-        self._data = bytearray(nbytes)
-
-    def __len__(self):
-        return self.shape[0] if self.shape else 0
-
-    def __repr__(self):
-        return 'simulated_array(shape=%r, dtype=%r, zeros)' % (self.shape, self.dtype)
-
-    def tobytes(self):
-        return bytes(self._data)
-
-
-class _Model:
-    simulated = True
-
-    def __init__(self, path, load_to_fb=False):
-        f = open(path, 'rb')
-        try:
-            head = f.read(8)
-            where = None
-            if isinstance(f, _RomFile):
-                # from /rom the model runs in place (its flash address); otherwise a heap copy
-                self.model_addr = f._faddr
-                self.in_place = True
-                for s in _segs:
-                    if s.origin <= f._faddr and f._faddr + f._size <= s.origin + s.size:
-                        where = (s.index, f._faddr - s.origin, f._size)
-            else:
-                self.model_addr = None
-                self.in_place = False
-            if where is None:
-                f.seek(0)
-                data = f.read()
-        finally:
-            f.close()
-        if len(head) >= 8 and head[4:8] == b'TFL3':
-            self.format = 'tflite'
-        elif head[:4] == b'NBIN':
-            self.format = 'nbin'
-        else:
-            raise ValueError('Unsupported model schema')
-        align = _P['alignModels']
-        self.aligned = (not self.in_place) or (self.model_addr % align == 0)
-        self._align = align
-        if self.format != 'tflite':
-            io = {'inputs': [], 'outputs': []}
-        elif where is not None:
-            io = _json.loads(_hw.model_io_at(*where))
-        else:
-            io = _json.loads(_hw.model_io_hex(_ba.hexlify(data).decode()))
-        self._in = io['inputs']
-        self._out = io['outputs']
-        self.input_shape = [tuple(t['shape']) for t in self._in]
-        self.input_dtype = [t['dtype'] for t in self._in]
-        self.input_scale = [1.0 for t in self._in]
-        self.input_zero_point = [0 for t in self._in]
-        self.output_shape = [tuple(t['shape']) for t in self._out]
-        self.output_dtype = [t['dtype'] for t in self._out]
-        self.output_scale = [1.0 for t in self._out]
-        self.output_zero_point = [0 for t in self._out]
-        try:
-            self.labels = [l.strip() for l in _open(path.split('.')[0] + '.txt').read().split('\n') if l.strip()]
-        except OSError:
-            self.labels = None
-
-    def predict(self, inputs, **kw):
-        if not self.aligned:
-            # What the Ethos-U driver does with a misaligned in-place model.
-            raise ValueError('Invoke failed')
-        if len(inputs) != len(self._in):
-            raise ValueError('expected %d inputs, got %d' % (len(self._in), len(inputs)))
-        for item, t in zip(inputs, self._in):
-            if callable(item):
-                item(bytearray(t['bytes']), tuple(t['shape']), t['dtype'])
-            elif len(memoryview(item)) < 1:
-                raise ValueError('empty input')
-        return [_Array(t['shape'], t['dtype'], t['bytes']) for t in self._out]
-
-    def __str__(self):
-        addr = 'heap copy' if self.model_addr is None else '0x%08x' % self.model_addr
-        return ('{model_addr: %s, aligned: %s (required %d), format: %s, input_shape: %r, output_shape: %r, '
-                'simulated: placement and format checked, network not run}'
-                % (addr, self.aligned, self._align, self.format, self.input_shape, self.output_shape))
-
-    __repr__ = __str__
-
-
-class _Ml:
-    __name__ = 'ml'
-    Model = _Model
-    simulated = True
-
-
-_sys.modules['ml'] = _Ml()
+# --- ml: outcomes of the model's bytes and address, the network is not run (ml.py) ----------
+import _sim_ml
+_sys.modules['ml'] = _sim_ml.make(_P, _segs, _RomFile, _board_open)
 
 
 # --- mount /rom and the search path as the firmware does at boot ---------------------------
