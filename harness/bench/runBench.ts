@@ -56,6 +56,8 @@ export interface RunBenchOptions {
   leaseKey?: string;
   /** The device's folder under outDir (runBench makes them safe and unique). */
   outName?: string;
+  /** `hil run --record-golden`: the models check records golden outputs (one trusted board). */
+  recordGolden?: boolean;
 }
 
 const buildQueue = new WeakMap<Map<string, Promise<ScenarioImage>>, Promise<unknown>>();
@@ -234,6 +236,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
           image: opts.image,
           flash: opts.flash,
           simulatedBoard: t.simulated,
+          recordGolden: opts.recordGolden,
           resolveImage: opts.images ? sharedImages(opts.images) : undefined,
           flashPlans: opts.flashPlans,
           log,

@@ -30,6 +30,8 @@ export interface CheckContext {
   scenario: ScenarioDefinition;
   /** The board is hil's simulated board: a model check can at best be `simulated`, never `passed`. */
   simulatedBoard: boolean;
+  /** `hil run --record-golden`: the models check writes golden outputs instead of comparing. */
+  recordGolden?: boolean;
   /** Deadline for each board round trip of the check. */
   timeoutMs: number;
   /** Append a line to this device's log (kept under --out). */

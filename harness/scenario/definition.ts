@@ -47,9 +47,34 @@ export interface ImportsOptions {
   fileUnder: string;
 }
 
+/**
+ * The input a model is fed: zeros (the default), a seeded byte pattern (float tensors: values in
+ * [0, 1)), a raw tensor file from the image (exactly the tensor's bytes), or an image file from
+ * the image fed through OpenMV's `image` module and ml.preprocessing.Normalization (where the
+ * firmware has them).
+ */
+export type ModelInput =
+  | { kind: 'zeros' }
+  | { kind: 'pattern'; seed: number }
+  | { kind: 'file'; path: string }
+  | { kind: 'image'; path: string };
+
 export interface ModelsOptions {
-  /** Run the first inference (ml.Model + one predict on a zero input); default true. */
+  /** Run the inference (ml.Model + predict on a deterministic input); default true. */
   inference: boolean;
+  /** Inputs by model path (image path under /rom); models not named get zeros. */
+  inputs: Record<string, ModelInput>;
+  /**
+   * Largest absolute difference allowed between an output value and the golden one, by model
+   * path (default exact). For float outputs or another firmware.
+   */
+  tolerance: Record<string, number>;
+  /** Golden outputs folder (absolute; default `golden/` in the scenario folder): `<model>.json` each. */
+  goldenDir: string;
+  /** Then all models again in reverse order; an output that differs between the passes FAILs (default true). */
+  sequence: boolean;
+  /** Predicts after the first one, timed for the steady latency (default 3). */
+  runs: number;
   /** Expected output shapes by model path (else the model's own `output_shape` is expected). */
   outputShapes: Record<string, number[][]>;
   /** Require at least one model in the image (default true). */

@@ -8,7 +8,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import type {
-  CheckSpec, EntryPoint, FlashMode, ImageSpec, ImportsOptions, ListingOptions, ModelsOptions, ScenarioDefinition,
+  CheckSpec, EntryPoint, FlashMode, ImageSpec, ImportsOptions, ListingOptions, ModelInput, ModelsOptions, ScenarioDefinition,
 } from './definition.js';
 import { ScenarioConfigError } from './errors.js';
 
@@ -145,6 +145,51 @@ function moduleFile(f: Fields, file: string, path: string): string {
   return file;
 }
 
+/** A path inside the image: relative, no `..` (what the board opens under /rom). */
+function imagePath(f: Fields, v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.startsWith('/') || v.split('/').includes('..')) {
+    throw f.err(path, `must be a file's path inside the image, e.g. inputs/x.bin (got ${JSON.stringify(v)})`);
+  }
+  return v;
+}
+
+function parseInputs(f: Fields, v: unknown, path: string): Record<string, ModelInput> {
+  if (v === undefined) return {};
+  if (!isObj(v)) throw f.err(path, 'must map model paths to an input: zeros, {pattern: SEED}, {file: PATH}, {image: PATH}');
+  const out: Record<string, ModelInput> = {};
+  for (const [model, spec] of Object.entries(v)) {
+    const p = `${path}.${model}`;
+    if (spec === 'zeros') {
+      out[model] = { kind: 'zeros' };
+      continue;
+    }
+    if (!isObj(spec) || Object.keys(spec).length !== 1) throw f.err(p, 'must be one of zeros, {pattern: SEED}, {file: PATH}, {image: PATH}');
+    f.known(spec, ['pattern', 'file', 'image'], p);
+    if (spec.pattern !== undefined) {
+      const seed = spec.pattern;
+      if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0x7fffffff) throw f.err(`${p}.pattern`, `must be an integer seed from 0 to 2147483647 (got ${JSON.stringify(seed)})`);
+      out[model] = { kind: 'pattern', seed };
+    } else if (spec.file !== undefined) out[model] = { kind: 'file', path: imagePath(f, spec.file, `${p}.file`) };
+    else out[model] = { kind: 'image', path: imagePath(f, spec.image, `${p}.image`) };
+  }
+  return out;
+}
+
+function parseTolerance(f: Fields, v: unknown, path: string): Record<string, number> {
+  if (v === undefined) return {};
+  if (!isObj(v)) throw f.err(path, 'must map model paths to the largest absolute difference allowed, e.g. {model.tflite: 0.01}');
+  for (const [k, t] of Object.entries(v)) {
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw f.err(`${path}.${k}`, `must be a number >= 0 (got ${JSON.stringify(t)})`);
+  }
+  return v as Record<string, number>;
+}
+
+function parseRuns(f: Fields, v: unknown, path: string): number {
+  if (v === undefined) return 3;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1000) throw f.err(path, `must be an integer from 0 to 1000 (got ${JSON.stringify(v)})`);
+  return v;
+}
+
 function parseCheck(f: Fields, v: unknown, i: number): CheckSpec {
   const path = `checks[${i}]`;
   let kind: string;
@@ -185,7 +230,7 @@ function parseCheck(f: Fields, v: unknown, i: number): CheckSpec {
       return { kind, options };
     }
     case 'models': {
-      f.known(opts, ['inference', 'outputShapes', 'requireModels'], p);
+      f.known(opts, ['inference', 'outputShapes', 'requireModels', 'inputs', 'tolerance', 'golden', 'sequence', 'runs'], p);
       const shapes = opts.outputShapes ?? {};
       if (!isObj(shapes)) throw f.err(`${p}.outputShapes`, 'must map model paths to lists of shapes');
       for (const [k, s] of Object.entries(shapes)) {
@@ -197,6 +242,11 @@ function parseCheck(f: Fields, v: unknown, i: number): CheckSpec {
         inference: f.bool(opts, 'inference', `${p}.inference`, true),
         outputShapes: shapes as Record<string, number[][]>,
         requireModels: f.bool(opts, 'requireModels', `${p}.requireModels`, true),
+        inputs: parseInputs(f, opts.inputs, `${p}.inputs`),
+        tolerance: parseTolerance(f, opts.tolerance, `${p}.tolerance`),
+        goldenDir: resolve(dirname(f.file), f.str(opts, 'golden', `${p}.golden`, 'golden')),
+        sequence: f.bool(opts, 'sequence', `${p}.sequence`, true),
+        runs: parseRuns(f, opts.runs, `${p}.runs`),
       };
       return { kind, options };
     }

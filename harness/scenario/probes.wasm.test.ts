@@ -11,7 +11,8 @@ import { WasmBoard } from '../../test/doubles/wasmBoard.js';
 import { loadProfile } from '../profile/profile.js';
 import { listingProbe, diffListing, decodeListing, type RawListingEntry, type ExpectedEntry } from './checks/listing.js';
 import { importsProbe, entryProbe, judgeImports, discoverModules, type ImportsProgramAnswer, type EntryAnswer } from './checks/imports.js';
-import { placementProbe, inferenceProbe, judgePlacement } from './checks/models.js';
+import { placementProbe, judgePlacement } from './checks/models.js';
+import { inferenceProbe } from './checks/inference.js';
 import { runProbe } from './probe.js';
 import type { ImportsOptions } from './definition.js';
 
@@ -186,7 +187,7 @@ describe('models probes on MicroPython', () => {
   });
 
   it('answers "no ml module" on firmware without OpenMV ml', async () => {
-    const { value } = await runProbe<{ ml: boolean; why?: string }>(board.asDevice(), inferenceProbe(['model.tflite']), 'inference', 5000);
+    const { value } = await runProbe<{ ml: boolean; why?: string }>(board.asDevice(), inferenceProbe('model.tflite', { kind: 'zeros' }, 1), 'inference', 5000);
     expect(value.ml).toBe(false);
     expect(value.why).toMatch(/^no ml module on this firmware \(/);
   });

@@ -35,6 +35,8 @@ export interface RunScenarioOptions {
   log?: (line: string) => void;
   /** Called as each check finishes (for live console output). */
   onCheck?: (result: CheckResult) => void;
+  /** `--record-golden`: the models check records the board's outputs as golden (a trusted board). */
+  recordGolden?: boolean;
 }
 
 function errorOf(e: unknown): { message: string; exitCode: number; phase?: string } {
@@ -172,7 +174,7 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
   }
 
   const ctx: CheckContext = {
-    device, profile: device.profile, image, scenario: def, simulatedBoard: opts.simulatedBoard ?? false, timeoutMs: def.checkTimeoutMs, log,
+    device, profile: device.profile, image, scenario: def, simulatedBoard: opts.simulatedBoard ?? false, recordGolden: opts.recordGolden, timeoutMs: def.checkTimeoutMs, log,
   };
   let broken: string | undefined;
   for (const spec of def.checks) {

@@ -1,6 +1,6 @@
 /**
  * `hil run <scenario...> [--device D | --bench FILE] [--image X] [--profile P] [--flash MODE]
- *  [--junit FILE] [--ctrf FILE] [--json FILE] [--out DIR] [--lease-wait S]`: the main job.
+ *  [--junit FILE] [--ctrf FILE] [--json FILE] [--out DIR] [--lease-wait S] [--record-golden]`: the main job.
  * Without --device/--bench and with no default device in devices/bench.yaml, a simulated board is
  * started for the run (and the run says so).
  */
@@ -39,6 +39,7 @@ interface RunArgs {
   quiet: boolean;
   history?: string | false;
   badAfter?: number;
+  recordGolden: boolean;
 }
 
 export const RUN_EPILOG = `Exit codes:
@@ -88,6 +89,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
       .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://... (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite); --no-history: not used (bench device states are not read or kept)' })
       .option('bad-after', { type: 'number', describe: `--bench: a device is bad after this many failed recoveries in a row (default ${DEFAULT_BAD_AFTER})` })
+      .option('record-golden', { type: 'boolean', default: false, describe: "models check: write each model's outputs into the scenario's golden/<model>.json (one trusted real board) instead of comparing" })
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
@@ -100,7 +102,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     checkOutputPath('--json', args.json);
     checkOutputPath('--out', args.out, 'folder');
     checkBenchKeys(resolve(args.bench ?? DEFAULT_BENCH_FILE));
-    await checkSerialIds(resolveTargets({ device: args.device, bench: args.bench, profile: args.profile }).targets.map((t) => t.connection));
+    const planned = resolveTargets({ device: args.device, bench: args.bench, profile: args.profile }).targets;
+    await checkSerialIds(planned.map((t) => t.connection));
+    if (args.recordGolden) {
+      // Golden outputs come from one board that really runs the networks.
+      if (planned.length !== 1) throw new UsageError(`--record-golden: golden outputs are recorded from one trusted board; give one --device (the bench has ${planned.length})`);
+      if (planned[0]!.simulated) throw new UsageError(`--record-golden: ${planned[0]!.name} is a simulated board, which runs no network; record golden outputs on a real board (--device)`);
+    }
     const colour = useColour(process.stdout);
     const err = process.stderr;
     const p = paint(useColour(err));
@@ -136,6 +144,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         flash: args.flash as FlashMode | undefined,
         outDir: args.out,
         leaseWaitMs: args.leaseWait * 1000,
+        recordGolden: args.recordGolden,
         onEvent,
         // Leases, boards and children of this run; a signal aborts it and the reports below are
         // written with what finished.

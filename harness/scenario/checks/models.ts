@@ -3,18 +3,19 @@
  * aligned as the profile requires and the bytes there are the image's model; every model's format
  * (0 bytes, no model, or not the format the profile's firmware runs: NBIN on the N6, TFLite elsewhere)
  * is judged from the image whatever the board answers;
- * then the first inference: `ml.Model(p)` and one `predict` on a zero input of the model's input
- * shape, outputs of the expected shape. Two round trips, two results:
+ * then the inference of every model (checks/inference.ts: deterministic inputs, outputs against
+ * golden files, each model alone then all in reverse order, latency, a crash as a verdict).
+ * Two results:
  *   models.placement  passed | failed
  *   models.inference  passed | failed | skipped (no `ml`, or placement failed) | simulated (sim's ml)
  */
-import { isDeepStrictEqual } from 'node:util';
 import { isModelFile, modelFormatOf, MODEL_MAGIC_BYTES } from '../../romfs/models.js';
 import type { BoardProfile } from '../../profile/profile.js';
 import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelsOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
+import { inferenceCheck } from './inference.js';
 
 /** Bytes read from the start of each model on the board to prove which file sits there. */
 export const HEAD_BYTES = 16;
@@ -53,10 +54,6 @@ export function placementProbe(paths: string[], root = '/rom'): string {
   return scenarioProgram('placement', { root, paths, head: HEAD_BYTES });
 }
 
-export function inferenceProbe(paths: string[], root = '/rom'): string {
-  return scenarioProgram('inference', { root, paths });
-}
-
 export interface PlacementFinding {
   path: string;
   offset: number;
@@ -65,6 +62,8 @@ export interface PlacementFinding {
   /** Where the profile's partition says it should be (origin + offset). */
   expectedAddress: number;
   align: number;
+  /** The board opened the file in place and its first bytes are the image's model's. */
+  bytesOk: boolean;
   problems: string[];
 }
 
@@ -81,7 +80,7 @@ export function judgePlacement(
   return models.map((m) => {
     const expectedAddress = profile.partition.origin + m.offset;
     const got = answer.find((a) => a[0] === m.path);
-    const f: PlacementFinding = { path: m.path, offset: m.offset, address: null, expectedAddress, align, problems: [] };
+    const f: PlacementFinding = { path: m.path, offset: m.offset, address: null, expectedAddress, align, bytesOk: false, problems: [] };
     // The format is judged from the image whatever the board answers (a board without ml runs
     // no inference, so placement is the only check that sees a file that is no model).
     const format = formatProblem(m, image, profile);
@@ -102,21 +101,12 @@ export function judgePlacement(
     }
     const head = Buffer.from(headHex, 'hex');
     const want = image.subarray(m.offset, m.offset + head.length);
-    if (!Buffer.from(want).equals(head)) {
+    f.bytesOk = Buffer.from(want).equals(head);
+    if (!f.bytesOk) {
       f.problems.push(`${m.path}: the bytes at ${hex(address)} (${headHex.slice(0, 16)}…) are not the image's model (${Buffer.from(want).toString('hex').slice(0, 16)}…)`);
     }
     return f;
   });
-}
-
-export interface InferenceModel {
-  path: string;
-  repr?: string;
-  simulated?: boolean;
-  input?: number[][];
-  want?: number[][];
-  got?: number[][];
-  tb?: string;
 }
 
 export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promise<CheckResult[]> {
@@ -151,43 +141,20 @@ export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promi
       : { name: 'models.placement', status: 'passed', durationMs: placementMs, details, data };
   }
   if (!opts.inference) return [placement, { name: 'models.inference', status: 'skipped', reason: 'inference disabled in the scenario (models.inference: false)', durationMs: 0, details: [] }];
-  if (placement.status !== 'passed') {
+  // A model the board opened in place with the image's bytes is run even when it is misplaced
+  // (alignment stays placement's verdict; the inference shows what the board does with it: a
+  // crash, an NPU's error, or outputs).
+  const runnable = models.filter((m) => m.size > 0 && findings.some((f) => f.path === m.path && f.bytesOk));
+  if (runnable.length === 0) {
     return [placement, { name: 'models.inference', status: 'skipped', reason: 'not attempted: model placement failed', durationMs: 0, details: [] }];
   }
-  const t1 = performance.now();
-  const inf = await runProbe<{ ml: boolean; why?: string; models?: InferenceModel[] }>(device, inferenceProbe(paths), 'inference', ctx.timeoutMs);
-  const durationMs = performance.now() - t1;
-  if (!inf.value.ml) {
-    return [placement, { name: 'models.inference', status: 'skipped', reason: inf.value.why ?? 'no ml module', durationMs, details: [] }];
-  }
-  const results = inf.value.models ?? [];
-  const problems: string[] = [];
-  const details: string[] = [];
-  let simulated = false;
-  for (const m of results) {
-    if (m.simulated) simulated = true;
-    if (m.tb) {
-      problems.push(`${m.path}: first inference failed: ${m.tb.trimEnd().split(/\r?\n/).pop()}`);
-      details.push(`${m.path}:`, ...m.tb.trimEnd().split(/\r?\n/).map((l) => `  ${l}`));
-      continue;
-    }
-    const want = opts.outputShapes[m.path] ?? m.want;
-    if (!isDeepStrictEqual(m.got, want)) {
-      problems.push(`${m.path}: predict returned outputs of shape ${JSON.stringify(m.got)}, expected ${JSON.stringify(want)}`);
-      continue;
-    }
-    details.push(`${m.path}: input ${JSON.stringify(m.input)} -> output ${JSON.stringify(m.got)}${m.simulated ? ' (simulated)' : ''}${m.repr ? `; ${m.repr}` : ''}`);
-  }
-  for (const p of paths) if (!results.some((r) => r.path === p)) problems.push(`${p}: no inference answer`);
-  const data = results.map(({ tb: _t, ...r }) => r);
-  if (problems.length > 0) {
-    return [placement, { name: 'models.inference', status: 'failed', reason: problems[0]! + (problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''), durationMs, details: [...problems, ...details], data }];
-  }
-  if (simulated || ctx.simulatedBoard) {
-    return [placement, {
-      name: 'models.inference', status: 'simulated', durationMs, data, details,
-      reason: 'simulated board: placement and format checked, the network itself was not run',
-    }];
-  }
-  return [placement, { name: 'models.inference', status: 'passed', durationMs, details, data }];
+  const recheck = async (): Promise<string | undefined> => {
+    // After a power cycle: the board must still hold the image where it was (a QEMU board's RAM
+    // image is gone when QEMU restarts without it).
+    const again = await runProbe<{ models?: [string, number | null, string | null, string | null][]; error?: string }>(device, placementProbe(paths), 'models', ctx.timeoutMs);
+    if (!again.value.models) return again.value.error ?? 'no answer';
+    const bad = judgePlacement(runnable, again.value.models, image.bytes, profile).find((f) => !f.bytesOk);
+    return bad?.problems[bad.problems.length - 1];
+  };
+  return [placement, await inferenceCheck(ctx, opts, runnable, recheck)];
 }
