@@ -107,6 +107,11 @@ describe('hil run --bench with a bad device', () => {
     expect(await main(['run', join(root, 'scenarios/health'), '--bench', benchFile(BENCH), '--bad-after', '0'])).toBe(2);
     expect(stderr).toBe('hil: --bad-after must be a whole number of failures >= 1 (got 0)\n');
   });
+
+  it('refuses --bad-after without --bench', async () => {
+    expect(await main(['run', join(root, 'scenarios/health'), '--device', 'sim', '--bad-after', '2'])).toBe(2);
+    expect(stderr).toBe('hil: --bad-after applies to --bench runs (bench devices have health states)\n');
+  });
 });
 
 describe('hil device health / list', () => {

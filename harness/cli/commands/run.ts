@@ -94,6 +94,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
     if (args.badAfter !== undefined && !(Number.isInteger(args.badAfter) && args.badAfter >= 1)) throw new UsageError(`--bad-after must be a whole number of failures >= 1 (got ${args.badAfter})`);
+    if (args.badAfter !== undefined && !args.bench) throw new UsageError('--bad-after applies to --bench runs (bench devices have health states)');
     // Everything that can be refused is refused before a board is touched (harness/cli/validate.ts).
     checkNotEmpty('--device', args.device);
     checkNotEmpty('--bench', args.bench);
