@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { Device } from '../device/types.js';
 import { ExitCode, HilError, oneLine } from '../errors.js';
 import type { ScenarioDefinition } from '../scenario/definition.js';
-import { makeRunResult, type CheckResult, type DeviceRunResult, type RunResult, type ScenarioResult } from '../scenario/result.js';
+import { makeRunResult, type AttemptEvidence, type CheckResult, type DeviceRunResult, type FailureClass, type RunResult, type ScenarioResult } from '../scenario/result.js';
+import { classifyError } from '../scenario/failureClass.js';
 import { runScenario } from '../scenario/runScenario.js';
 import { resolveImage } from '../scenario/resolveImage.js';
 import type { ScenarioImage } from '../scenario/context.js';
@@ -146,13 +147,24 @@ function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | typeo
 
 class Interrupted extends Error {}
 
+/** A check stopped by a signal: the operator's doing, neither the board's nor the product's (class config). */
 function interruptedCheck(why: string): CheckResult {
-  return { name: 'interrupted', status: 'error', reason: why, durationMs: 0, details: [] };
+  return { name: 'interrupted', status: 'error', reason: why, durationMs: 0, details: [], failureClass: 'config' };
 }
 
-function errorOf(e: unknown): { message: string; exitCode: number; phase?: string } {
-  if (e instanceof HilError) return { message: oneLine(e), exitCode: e.exitCode, phase: (e as { phase?: string }).phase };
-  return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA };
+function errorOf(e: unknown): { message: string; exitCode: number; phase?: string; failureClass: FailureClass } {
+  if (e instanceof HilError) return { message: oneLine(e), exitCode: e.exitCode, phase: (e as { phase?: string }).phase, failureClass: classifyError(e) };
+  return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA, failureClass: 'harness' };
+}
+
+/** What made an attempt end in an infrastructure error: its scenario error, else its first error check. */
+function attemptEvidence(r: ScenarioResult, attempt: number, transcript: string | undefined): AttemptEvidence {
+  const c = r.checks.find((x) => x.status === 'error');
+  const reason = r.error ? `${r.error.message}${r.error.phase ? ` [phase: ${r.error.phase}]` : ''}` : `${c?.name}: ${c?.reason ?? 'error'}`;
+  const ev: AttemptEvidence = { attempt, reason, failureClass: r.error?.failureClass ?? c?.failureClass, checks: r.checks, durationMs: r.durationMs };
+  if (r.error) ev.error = r.error;
+  if (transcript) ev.transcript = transcript;
+  return ev;
 }
 
 
@@ -228,6 +240,8 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     if (device.profileDetected && device.identity) opts.onEvent?.({ type: 'profile-detected', device: t.name, profile: device.profile.name, note: detectedNote(t.name, device.profile, device.identity) });
     for (const s of scenarios) {
       const scenarioAttempts = Math.max(1, opts.scenarioAttempts ?? 2);
+      // Earlier attempts of this scenario, with their evidence: kept, never overwritten by the retry.
+      const earlier: AttemptEvidence[] = [];
       for (let attempt = 1; ; attempt++) {
         log(`scenario ${s.name} (${s.file})${attempt > 1 ? `, attempt ${attempt}/${scenarioAttempts}` : ''}`);
         const finished: CheckResult[] = [];
@@ -250,7 +264,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
           // What finished stays; the check in progress is marked as interrupted.
           const c = interruptedCheck(`${why()}: the check in progress and the ones after it did not finish`);
           opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c });
-          result.scenarios.push({ scenario: s.name, path: s.dir, device: t.name, profile: result.profile, checks: [...finished, c], durationMs: performance.now() - ts });
+          result.scenarios.push({
+            scenario: s.name, path: s.dir, device: t.name, profile: result.profile, checks: [...finished, c], durationMs: performance.now() - ts,
+            ...(earlier.length ? { attempts: attempt, previousAttempts: earlier } : {}),
+          });
           scenarioIndex++;
           throw new Interrupted();
         }
@@ -258,7 +275,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         if (r.error) log(`scenario ${s.name} stopped: ${r.error.message}`);
         const infra = r.error?.exitCode === ExitCode.INFRA || r.checks.some((c) => c.status === 'error');
         if (!infra || attempt >= scenarioAttempts) {
-          if (attempt > 1) r.attempts = attempt;
+          if (attempt > 1) {
+            r.attempts = attempt;
+            r.previousAttempts = earlier;
+          }
           result.scenarios.push(r);
           scenarioIndex++;
           break;
@@ -266,6 +286,20 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         if (signal.aborted) throw new Interrupted();
         // A link or board fault: reconnect and run the scenario again from the start.
         log(`infrastructure error; reopening ${t.connection} and retrying the scenario`);
+        // This attempt's transcript is written now, under its own name: the reopened link starts a new one.
+        let transcript: string | undefined;
+        if (outFolder) {
+          try {
+            await mkdir(outFolder, { recursive: true });
+            transcript = join(outFolder, `transcript.${s.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.attempt-${attempt}.txt`);
+            await device.transcript.writeTo(transcript);
+            result.files = [...(result.files ?? []), transcript];
+          } catch (e) {
+            log(`could not write the attempt's transcript: ${oneLine(e)}`);
+            transcript = undefined;
+          }
+        }
+        earlier.push(attemptEvidence(r, attempt, transcript));
         try {
           await device.close();
         } catch { /* the link is already gone */ }
@@ -295,7 +329,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         await mkdir(dir, { recursive: true });
         const transcript = join(dir, 'transcript.txt');
         await linked.transcript.writeTo(transcript);
-        result.files = [transcript];
+        result.files = [...(result.files ?? []), transcript];
       } catch (e) {
         log(`could not write transcript: ${oneLine(e)}`);
       }

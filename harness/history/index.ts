@@ -27,7 +27,7 @@ import { HistoryStore, type RecordOptions } from './store.js';
 
 export { HistoryStore, defaultClass, type RecordOptions } from './store.js';
 export type { RunRow, ResultRow, DeviceState, DeviceStateRow, DeviceHealthState, ResultFilter } from './types.js';
-export { resolveHistoryLocation, defaultHistoryFile, describeLocation, redactUrl, type HistoryLocation } from './location.js';
+export { resolveHistoryLocation, historyFlag, defaultHistoryFile, describeLocation, redactUrl, type HistoryLocation } from './location.js';
 export { runProvenance, ciJob, hashFolder, hilVersion, type RunProvenance, type CiJob } from './provenance.js';
 export { SCHEMA_VERSION, MIGRATIONS, HistorySchemaError } from './schema.js';
 
@@ -76,14 +76,29 @@ export interface RecordQuietlyOptions extends RecordOptions, OpenHistoryOptions 
 export async function recordRunQuietly(location: HistoryLocation, run: RunResult, opts: RecordQuietlyOptions = {}): Promise<number | undefined> {
   if (location.kind === 'off') return undefined;
   const warn = opts.onWarning ?? (() => {});
-  let store: HistoryStore | undefined;
-  try {
-    store = await openHistory(location, opts);
-    return await store.recordRun(run, opts);
-  } catch (e) {
-    warn(`history not recorded (${describeLocation(location)}): ${oneLine(e)}`);
-    return undefined;
-  } finally {
-    await store?.close().catch(() => undefined);
+  for (let tries = 1; ; tries++) {
+    let store: HistoryStore | undefined;
+    try {
+      store = await openHistory(location, opts);
+      return await store.recordRun(run, opts);
+    } catch (e) {
+      await store?.close().catch(() => undefined);
+      store = undefined;
+      if (location.kind === 'sqlite' && tries === 1) {
+        // Damage found while writing (the open only reads the schema): set aside, start anew, once.
+        const { isCorruptionError, setAside } = await import('./sqlite.js');
+        if (isCorruptionError(e)) {
+          try {
+            const aside = setAside(location.file);
+            warn(`history ${location.file} is damaged (${oneLine(e)}): set aside as ${aside}, started a new one`);
+            continue;
+          } catch { /* reported below */ }
+        }
+      }
+      warn(`history not recorded (${describeLocation(location)}): ${oneLine(e)}`);
+      return undefined;
+    } finally {
+      await store?.close().catch(() => undefined);
+    }
   }
 }

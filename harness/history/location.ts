@@ -40,3 +40,15 @@ export function redactUrl(url: string): string {
 export function describeLocation(l: HistoryLocation): string {
   return l.kind === 'sqlite' ? l.file : l.kind === 'postgres' ? redactUrl(l.url) : 'off';
 }
+
+/**
+ * The --history / --no-history option as yargs hands it over (a string, false, or a list when
+ * given more than once): one location, or a one-line reason for UsageError.
+ */
+export function historyFlag(v: unknown): { flag?: string; off?: boolean } | string {
+  if (v === undefined) return {};
+  if (Array.isArray(v)) return v.includes(false) ? 'give --history or --no-history, not both' : '--history given more than once';
+  if (v === false) return { off: true };
+  if (typeof v !== 'string' || v.trim() === '') return '--history needs a SQLite file or a postgres:// URL';
+  return { flag: v };
+}

@@ -78,8 +78,8 @@ function openChecked(file: string): Database.Database {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // Reads the schema: a file that is not a database fails here, not halfway through a write.
-    const ok = db.pragma('quick_check', { simple: true });
-    if (ok !== 'ok') throw Object.assign(new Error(`quick_check: ${String(ok)}`), { code: 'SQLITE_CORRUPT' });
+    // (Damage deeper in a file shows when it is written: recordRunQuietly sets it aside then.)
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
     return db;
   } catch (e) {
     db.close();
@@ -100,10 +100,17 @@ export function openSqlite(file: string, now: () => Date = () => new Date()): Op
     return { db: new SqliteDb(openChecked(file)) };
   } catch (e) {
     if (!isCorruptionError(e) || file === ':memory:') throw e;
-    const aside = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(file, aside);
-    // The journal files belong to the corrupt database: they go with it.
-    for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+    const aside = setAside(file, now);
     return { db: new SqliteDb(openChecked(file)), setAside: aside };
   }
+}
+
+/** Renames a damaged history (and its journal files) to `<file>.corrupt-<time>`; returns the new name. Never deletes. */
+export function setAside(file: string, now: () => Date = () => new Date()): string {
+  let aside = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
+  for (let i = 2; existsSync(aside); i++) aside = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}-${i}`;
+  renameSync(file, aside);
+  // The journal files belong to the damaged database: they go with it.
+  for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+  return aside;
 }

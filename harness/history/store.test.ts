@@ -176,6 +176,27 @@ describe('history that cannot be used', () => {
     db.close();
   });
 
+  it('damage found while writing (pages after the schema) sets the file aside too, and the run is recorded anew', async () => {
+    const dir = join(tmp, 'damaged');
+    mkdirSync(dir);
+    const file = join(dir, 'history.sqlite');
+    const s = await openHistory(file);
+    for (let i = 0; i < 20; i++) await s.recordRun(sampleRun(), { provenance: PROV });
+    await s.close();
+    const bytes = readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    // Page 1 (header and schema) stays; every other page becomes junk.
+    for (let o = pageSize; o < bytes.length; o++) bytes[o] = (o * 7) & 0xff;
+    writeFileSync(file, bytes);
+    const warnings: string[] = [];
+    const id = await recordRunQuietly(resolveHistoryLocation({ flag: file }), sampleRun(), { provenance: PROV, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([expect.stringMatching(/^history .*history\.sqlite is damaged \(.*\): set aside as .*\.corrupt-\S+, started a new one$/)]);
+    expect(id).toBe(1);
+    const aside = readdirSync(dir).filter((f) => f.includes('.corrupt-') && !/-(wal|shm)$/.test(f));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]!)).equals(bytes)).toBe(true);
+  });
+
   it('a history that cannot be opened is one warning, nothing thrown', async () => {
     const blocker = join(tmp, 'afile');
     writeFileSync(blocker, 'x');

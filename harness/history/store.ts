@@ -3,6 +3,7 @@
  * scenario, every check) and reads runs, results and device states back.
  */
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Db, SqlValue } from './db.js';
 import type { CheckResult, DeviceRunResult, FailureClass, RunResult, ScenarioResult } from '../scenario/result.js';
 import { hashFolder, runProvenance, type RunProvenance } from './provenance.js';
@@ -94,7 +95,8 @@ function flatten(run: RunResult, hashOf: (dir: string) => string | null): Flat {
         0, seq, common.device, common.connection, common.simulated, s.scenario, s.path, s.hash, attempt, final ? 1 : 0,
         common.profile, common.firmware, common.firmwareVersion, common.boardId, boardKey,
         extra.image?.sha256 ?? null, extra.image?.source ?? null, json(extra.flash), json(extra.error),
-        extra.reason ?? null, extra.failureClass ?? null, extra.transcript ?? null, extra.durationMs,
+        // Absolute: the report links to it from wherever it is written.
+        extra.reason ?? null, extra.failureClass ?? null, extra.transcript ? resolve(extra.transcript) : null, extra.durationMs,
       ]);
       return seq;
     };

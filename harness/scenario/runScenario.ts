@@ -12,13 +12,14 @@ import type { CheckContext, ScenarioImage } from './context.js';
 import type { FlashMode, ScenarioDefinition } from './definition.js';
 import { imageSpecFor, loadScenario } from './loadScenario.js';
 import { resolveImage } from './resolveImage.js';
-import { CHECK_STATUSES, type CheckResult, type CheckStatus, type FlashSummary, type ScenarioResult } from './result.js';
+import { CHECK_STATUSES, type CheckResult, type CheckStatus, type FailureClass, type FlashSummary, type ScenarioResult } from './result.js';
 import { listingCheck } from './checks/listing.js';
 import { importsCheck } from './checks/imports.js';
 import { modelsCheck } from './checks/models.js';
 import { importCheckModule } from './module/importCheck.js';
 import { moduleContext, type ModuleCheckContext } from './module/moduleContext.js';
 import { resolve } from 'node:path';
+import { classifyError, withFailureClass } from './failureClass.js';
 
 export interface RunScenarioOptions {
   /** Use this image instead of the scenario's (source dir, romfs_config.json or .img). */
@@ -39,9 +40,9 @@ export interface RunScenarioOptions {
   recordGolden?: boolean;
 }
 
-function errorOf(e: unknown): { message: string; exitCode: number; phase?: string } {
-  if (e instanceof HilError) return { message: oneLine(e), exitCode: e.exitCode, phase: (e as { phase?: string }).phase };
-  return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA };
+function errorOf(e: unknown): { message: string; exitCode: number; phase?: string; failureClass: FailureClass } {
+  if (e instanceof HilError) return { message: oneLine(e), exitCode: e.exitCode, phase: (e as { phase?: string }).phase, failureClass: classifyError(e) };
+  return { message: `internal error: ${oneLine(e)}`, exitCode: ExitCode.INFRA, failureClass: 'harness' };
 }
 
 /**
@@ -52,7 +53,7 @@ function errorOf(e: unknown): { message: string; exitCode: number; phase?: strin
  * `error` result naming the module and what was wrong: it is never counted as a pass.
  */
 export function validateModuleResults(raw: unknown, name: string, path: string, durationMs: number): CheckResult[] {
-  const bad = (why: string): CheckResult[] => [{ name, status: 'error', reason: `${path}: ${why}`, durationMs, details: [] }];
+  const bad = (why: string): CheckResult[] => [{ name, status: 'error', reason: `${path}: ${why}`, durationMs, details: [], failureClass: 'config' }];
   const list = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) return bad('check returned no results (an empty list)');
   const out: CheckResult[] = [];
@@ -96,11 +97,12 @@ async function runModuleCheck(ctx: CheckContext, name: string, path: string, opt
     });
     r = await Promise.race([fn(moduleContext(ctx, path), options), deadline]);
   } catch (e) {
-    if (e instanceof CheckDeadline) return [{ name, status: 'error', reason: e.message, durationMs: performance.now() - t0, details: [] }];
+    if (e instanceof CheckDeadline) return [{ name, status: 'error', reason: e.message, durationMs: performance.now() - t0, details: [], failureClass: 'board' }];
     // hil's own errors (a link fault in a board round trip) keep their meaning; anything else
     // the module threw is that check's error, naming the module: the other checks still run.
     if (e instanceof HilError) throw e;
-    return [{ name, status: 'error', reason: `${path}: check threw ${e instanceof Error ? `${e.name}: ${oneLine(e)}` : oneLine(e)}`, durationMs: performance.now() - t0, details: [] }];
+    // The check module's own bug (the team's code, not hil's, not the board's): config.
+    return [{ name, status: 'error', reason: `${path}: check threw ${e instanceof Error ? `${e.name}: ${oneLine(e)}` : oneLine(e)}`, durationMs: performance.now() - t0, details: [], failureClass: 'config' }];
   } finally {
     clearTimeout(timer);
   }
@@ -177,15 +179,17 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
     device, profile: device.profile, image, scenario: def, simulatedBoard: opts.simulatedBoard ?? false, recordGolden: opts.recordGolden, timeoutMs: def.checkTimeoutMs, log,
   };
   let broken: string | undefined;
+  let brokenClass: FailureClass = 'board';
   for (const spec of def.checks) {
     const name = spec.kind === 'module' ? `module:${spec.path.split(/[\\/]/).pop()}` : spec.kind;
     const add = (r: CheckResult) => {
-      result.checks.push(r);
+      // Every failed or error result leaves here with a failure class (a check's own, if valid).
+      result.checks.push(withFailureClass(r));
       log(`check ${r.name}: ${r.status}${r.reason ? ` (${r.reason})` : ''} in ${r.durationMs.toFixed(0)} ms`);
       opts.onCheck?.(r);
     };
     if (broken) {
-      add({ name, status: 'error', reason: `not attempted: ${broken}`, durationMs: 0, details: [] });
+      add({ name, status: 'error', reason: `not attempted: ${broken}`, durationMs: 0, details: [], failureClass: brokenClass });
       continue;
     }
     const tc = performance.now();
@@ -201,11 +205,12 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
     } catch (e) {
       const err = errorOf(e);
       if (err.exitCode === ExitCode.USAGE) {
-        add({ name, status: 'error', reason: err.message, durationMs: performance.now() - tc, details: [] });
+        add({ name, status: 'error', reason: err.message, durationMs: performance.now() - tc, details: [], failureClass: err.failureClass });
         continue;
       }
       broken = `an earlier check hit an infrastructure error (${err.message})`;
-      add({ name, status: 'error', reason: err.message, durationMs: performance.now() - tc, details: [], data: { exitCode: err.exitCode, phase: err.phase } });
+      brokenClass = err.failureClass;
+      add({ name, status: 'error', reason: err.message, durationMs: performance.now() - tc, details: [], data: { exitCode: err.exitCode, phase: err.phase }, failureClass: err.failureClass });
     }
   }
   return done();

@@ -9,6 +9,7 @@ import { replCommand } from './repl.js';
 import { faultProxyCommand } from './faultProxy.js';
 import { reportCommand } from './report.js';
 import { deviceCommand } from './device.js';
+import { historyCommand } from './history.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,4 +24,5 @@ export const commands: CommandModule<any, any>[] = [
   faultProxyCommand,
   reportCommand,
   deviceCommand,
+  historyCommand,
 ];

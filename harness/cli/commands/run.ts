@@ -23,6 +23,7 @@ import { writeCtrf } from '../../report/ctrf.js';
 import { hilVersion } from '../../history/provenance.js';
 import type { FlashMode } from '../../scenario/definition.js';
 import { scopeOf } from '../../lifecycle/scope.js';
+import { historyFlag, recordRunQuietly, resolveHistoryLocation } from '../../history/index.js';
 
 interface RunArgs {
   scenario: string[];
@@ -37,7 +38,8 @@ interface RunArgs {
   out?: string;
   leaseWait: number;
   quiet: boolean;
-  history?: string | false;
+  /** --history PATH|URL; false for --no-history (a list when given twice: refused). */
+  history?: unknown;
   badAfter?: number;
   recordGolden: boolean;
 }
@@ -63,6 +65,10 @@ infrastructure error goes through the recovery ladder (soft reset, machine.reset
 when the bench file names its hub port) and is bad after --bad-after failed recoveries in a row.
 See 'hil device --help'.
 
+History: every run is recorded (all attempts, with provenance) in $XDG_STATE_HOME/hil/history.sqlite
+(or --history PATH|postgres://..., or HIL_HISTORY; --no-history or HIL_HISTORY=off records
+nothing). A history that cannot be written is one warning; it never changes the exit code.
+
 Without --device or --bench, hil uses the 'default' device of devices/bench.yaml; if none is
 configured it starts a simulated board (profile openmv-h7 unless --profile) and says so.`;
 
@@ -87,7 +93,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
-      .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://... (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite); --no-history: not used (bench device states are not read or kept)' })
+      .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://user:pass@host/db[?schema=S] (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite): every run is recorded there, and --bench keeps device states there; --no-history: neither' })
       .option('bad-after', { type: 'number', describe: `--bench: a device is bad after this many failed recoveries in a row (default ${DEFAULT_BAD_AFTER})` })
       .option('record-golden', { type: 'boolean', default: false, describe: "models check: write each model's outputs into the scenario's golden/<model>.json (one trusted real board) instead of comparing" })
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
@@ -102,6 +108,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     checkOutputPath('--ctrf', args.ctrf);
     checkOutputPath('--json', args.json);
     checkOutputPath('--out', args.out, 'folder');
+    const historyArg = historyFlag(args.history);
+    if (typeof historyArg === 'string') throw new UsageError(historyArg);
+    const history = resolveHistoryLocation(historyArg);
     checkBenchKeys(resolve(args.bench ?? DEFAULT_BENCH_FILE));
     const planned = resolveTargets({ device: args.device, bench: args.bench, profile: args.profile }).targets;
     await checkSerialIds(planned.map((t) => t.connection));
@@ -128,8 +137,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       }
     };
     // --bench: device health (harness/health), the states kept in the history store.
-    const states = args.bench ? await openDeviceStates(args.history, { onWarning: (l) => err.write(`hil: ${l}\n`) }) : undefined;
-    if (states && args.history === false && !args.quiet) err.write('hil: --no-history: device states are not read or kept (no device is skipped as bad)\n');
+    const states = args.bench ? await openDeviceStates(historyArg.off ? false : historyArg.flag, { onWarning: (l) => err.write(`hil: ${l}\n`) }) : undefined;
+    if (states && historyArg.off && !args.quiet) err.write('hil: --no-history: device states are not read or kept (no device is skipped as bad)\n');
     let run;
     try {
       run = await runScenariosWithHealth({
@@ -171,6 +180,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       await mkdir(args.out, { recursive: true });
       await writeJsonReport(`${args.out}/results.json`, run);
     }
+    // After the reports: the run's own result stands whatever happens to its history.
+    await recordRunQuietly(history, run, { onWarning: (w) => err.write(`hil: warning: ${w}\n`) });
     process.exitCode = run.exitCode;
   },
 };
