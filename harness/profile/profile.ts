@@ -100,6 +100,14 @@ export interface BoardProfile {
   firmware: { port: FirmwarePort; api: FirmwareApi };
   /** The model format the board's `ml` runs (the N6: ST NBIN only; the others: TFLite). */
   modelFormat: ModelFormat;
+  /**
+   * Bytes of RAM the firmware can give `ml` for a TFLite tensor arena: the largest GC heap block
+   * (OMV_GC_BLOCKn_SIZE in OpenMV's boards/<BOARD>/board_config.h), since OpenMV's TFLM backend
+   * takes the largest free GC block as its arena (lib/tflm/tflm_backend.cc). An upper bound: the
+   * running program's objects and the GC's tables take part of it. Absent: not known, the arena
+   * check is skipped (harness/model/check.ts).
+   */
+  mlRam?: number;
   /** Present where the board has a DFU bootloader hil can drive (or an NXP loader it cannot). */
   dfu?: DfuSpec;
   identify: IdentifySpec;
@@ -213,6 +221,8 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
   const port = oneOf(file, fw.port, FIRMWARE_PORTS, 'firmware.port');
   const api = fw.api === undefined ? 'released' : oneOf(file, fw.api, FIRMWARE_APIS, 'firmware.api');
   const modelFormat = o.modelFormat === undefined ? 'tflite' : oneOf(file, o.modelFormat, MODEL_FORMATS, 'modelFormat');
+  const mlRam = num(file, o, 'mlRam', 'mlRam', true);
+  if (mlRam === 0) throw field(file, 'mlRam', 'must be greater than zero (leave it out when not known)');
   const dfu = o.dfu === undefined ? undefined : parseDfu(file, o.dfu);
   const identify = parseIdentify(file, o.identify);
   let qemu: BoardProfile['qemu'];
@@ -228,6 +238,7 @@ export function parseProfile(raw: unknown, file: string): BoardProfile {
     segments,
     firmware: { port, api },
     modelFormat,
+    ...(mlRam !== undefined ? { mlRam } : {}),
     dfu,
     identify,
     align,
