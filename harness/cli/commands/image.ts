@@ -1,8 +1,11 @@
 /**
  * `hil image build|inspect|verify`: the ROMFS image toolchain on the command line.
  *   build   <dir> | --config FILE   write an image (aligned per the board profile), print usage
- *   inspect <img> [--json]          tree with size, offset, achieved alignment, kind, sha256
+ *   inspect <img> [--json]          tree with size, offset, achieved alignment, kind, sha256, and
+ *                                   per model what it declares and (--profile) the model checks
  *   verify  <img> --profile P       release gate: one line per problem; exit 0 only when no errors
+ *                                   (the model checks of harness/model included, --firmware picks
+ *                                   the op table)
  * Errors are one line naming the file or field (exit 2); nothing is written when a build fails.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -17,6 +20,13 @@ import { inspectImage, formatInspection } from '../../romfs/inspect.js';
 import { verifyImage, formatProblem } from '../../romfs/verify.js';
 import { RomfsFormatError } from '../../romfs/errors.js';
 import { checkOutputPath } from '../validate.js';
+import { loadOpTable, listOpTables } from '../../model/opTable.js';
+import { inspectModels, formatModels, modelProblems } from '../imageModels.js';
+
+const firmwareOption = {
+  type: 'string' as const,
+  describe: `OpenMV firmware version whose op table the model checks use (devices/ops: ${listOpTables().map((t) => t.version).join(', ')}; default the newest)`,
+};
 
 function sizeArg(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -129,6 +139,8 @@ const buildCommand: CommandModule<object, BuildArgs> = {
 interface InspectArgs {
   image: string;
   json: boolean;
+  profile?: string;
+  firmware?: string;
 }
 
 const inspectCommand: CommandModule<object, InspectArgs> = {
@@ -137,8 +149,12 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
   builder: (y: Argv) =>
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'ROMFS image file' })
-      .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of a tree' }) as unknown as Argv<InspectArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of a tree (each model entry carries `model`: what it declares and the checks per profile: the given one, else every built-in profile)' })
+      .option('profile', { alias: 'p', type: 'string', describe: 'board profile to check the models against (text output shows its findings)' })
+      .option('firmware', firmwareOption) as unknown as Argv<InspectArgs>,
   handler: (args: ArgumentsCamelCase<InspectArgs>) => {
+    const table = loadOpTable(args.firmware);
+    const given = profileArg(args.profile);
     const bytes = readImageFile(args.image);
     let ins;
     try {
@@ -147,7 +163,18 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
       if (e instanceof RomfsFormatError) throw new UsageError(`${args.image}: not a valid ROMFS image: ${e.message}`);
       throw e;
     }
-    process.stdout.write(args.json ? `${JSON.stringify({ image: args.image, ...ins }, null, 2)}\n` : `${formatInspection(ins, basename(args.image))}\n`);
+    if (args.json) {
+      const profiles = given ? [given] : listProfiles().map((n) => loadProfile(n));
+      const models = new Map(inspectModels(bytes, ins, profiles, table).map((m) => [m.path, m]));
+      const entries = ins.entries.map((e) => {
+        const m = models.get(e.path);
+        return m ? { ...e, model: { ...m.facts, firmware: `${table.firmware} ${table.version}`, checks: m.checks } } : e;
+      });
+      process.stdout.write(`${JSON.stringify({ image: args.image, ...ins, entries }, null, 2)}\n`);
+      return;
+    }
+    const lines = formatModels(inspectModels(bytes, ins, given ? [given] : [], table), table);
+    process.stdout.write(`${formatInspection(ins, basename(args.image))}\n${lines.length ? `models${given ? ` (checked for ${given.name}, ${table.firmware} ${table.version})` : ''}:\n${lines.join('\n')}\n` : ''}`);
   },
 };
 
@@ -157,6 +184,7 @@ interface VerifyArgs {
   partitionSize?: string;
   segment?: number;
   json: boolean;
+  firmware?: string;
 }
 
 const verifyCommand: CommandModule<object, VerifyArgs> = {
@@ -169,14 +197,18 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('partition-size', { type: 'string', describe: 'partition size to enforce (error when exceeded); without it the profile size gives a warning' })
       .option('segment', { type: 'number', describe: "ROMFS segment of the profile the image is for (default 0; the AE3's 1 is MRAM at 0x8047E000, 1 MiB): its origin and size" })
       .option('json', { type: 'boolean', default: false, describe: 'print the problems as JSON' })
-      .epilog('Checks: strict parse compared with the firmware\'s own reading (files it cannot open or list, or reads differently), model alignment at origin + offset and model format, .mpy loadable by the firmware, every .py compiled, uncompiled .py (warning), empty files and empty images (warning), non-erased bytes after the image (warning; error when the image is empty), partition overflow.\nExit 0 when there are no errors, 1 when there are, 2 when the image or profile cannot be read.') as unknown as Argv<VerifyArgs>,
+      .option('firmware', firmwareOption)
+      .epilog('Checks: strict parse compared with the firmware\'s own reading (files it cannot open or list, or reads differently), model alignment at origin + offset and model format, .mpy loadable by the firmware, every .py compiled, uncompiled .py (warning), empty files and empty images (warning), non-erased bytes after the image (warning; error when the image is empty), partition overflow.\nModel checks (op table of --firmware): a model that does not parse, a schema version other than 3, operators the firmware does not register, input/output dtypes ml does not accept, an NBIN header the N6 runtime refuses (errors); a tensor arena estimate over the profile\'s mlRam, a model without the ethos-u op on an Ethos-U board (warnings).\nExit 0 when there are no errors, 1 when there are, 2 when the image, profile or op table cannot be read.') as unknown as Argv<VerifyArgs>,
   handler: async (args: ArgumentsCamelCase<VerifyArgs>) => {
     const profile = segmentOf(loadProfile(args.profile), args.segment);
+    const table = loadOpTable(args.firmware);
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
     const bytes = readImageFile(args.image);
     const problems = await verifyImage(bytes, profile, { partitionSize });
+    const models = modelProblems(bytes, profile, table, partitionSize);
+    problems.push(...models.problems);
     const errors = problems.filter((p) => p.severity === 'error').length;
-    if (args.json) process.stdout.write(`${JSON.stringify({ image: args.image, profile: profile.name, ok: errors === 0, problems }, null, 2)}\n`);
+    if (args.json) process.stdout.write(`${JSON.stringify({ image: args.image, profile: profile.name, firmware: `${table.firmware} ${table.version}`, ok: errors === 0, problems, models: models.checks }, null, 2)}\n`);
     else {
       for (const p of problems) process.stdout.write(`${formatProblem(p, args.image)}\n`);
       const warnings = problems.length - errors;
