@@ -14,6 +14,11 @@
  */
 import { ModelFormatError } from './errors.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export type ScalarKind = 'i32' | 'u32' | 'f32' | 'i64';
+const SCALAR_BYTES: Record<ScalarKind, number> = { i32: 4, u32: 4, f32: 4, i64: 8 };
+
 export class FlatBuffer {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
@@ -58,14 +63,14 @@ export class FlatBuffer {
     this.need(pos, 4, what);
     return this.view.getFloat32(pos, true);
   }
-  /** A 64-bit integer as a JS number (exact below 2^53; zero points and sizes are far smaller). */
+  /** A 64-bit integer as a JS number (exact below 2^53; zero points and sizes are far smaller), read as two words (no BigInt). */
   i64(pos: number, what: string): number {
     this.need(pos, 8, what);
-    return Number(this.view.getBigInt64(pos, true));
+    return this.view.getInt32(pos + 4, true) * 2 ** 32 + this.view.getUint32(pos, true);
   }
   u64(pos: number, what: string): number {
     this.need(pos, 8, what);
-    return Number(this.view.getBigUint64(pos, true));
+    return this.view.getUint32(pos + 4, true) * 2 ** 32 + this.view.getUint32(pos, true);
   }
 
   /** The target of the u32 offset stored at `pos` (relative to `pos`). */
@@ -102,9 +107,24 @@ export class FlatBuffer {
     return { start, count };
   }
 
+  /**
+   * `count` scalars of `kind` from `start`. The caller has checked the span with vector(), which
+   * guarantees count * size bytes from start lie inside the buffer; checked again here in one step.
+   */
+  scalarsAt(start: number, count: number, kind: ScalarKind, what: string): number[] {
+    const size = SCALAR_BYTES[kind];
+    this.need(start, count * size, what);
+    const v = this.view;
+    const out = new Array<number>(count);
+    for (let i = 0, p = start; i < count; i++, p += size) {
+      out[i] = kind === 'i32' ? v.getInt32(p, true) : kind === 'u32' ? v.getUint32(p, true) : kind === 'f32' ? v.getFloat32(p, true) : v.getInt32(p + 4, true) * 2 ** 32 + v.getUint32(p, true);
+    }
+    return out;
+  }
+
   string(pos: number, what: string): string {
     const { start, count } = this.vector(pos, 1, what);
-    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.subarray(start, start + count));
+    return utf8.decode(this.bytes.subarray(start, start + count));
   }
 }
 
@@ -169,14 +189,13 @@ export class Table {
     return p === undefined ? undefined : this.fb.table(p, `${this.what}.${name}`);
   }
 
-  /** Scalars of a vector field, read with `read` (element size `elem`). */
-  scalars(n: number, name: string, elem: number, read: (pos: number, what: string) => number): number[] {
+  /** Scalars of a vector field. */
+  scalars(n: number, name: string, kind: ScalarKind): number[] {
     const p = this.ref(n, name);
     if (p === undefined) return [];
-    const { start, count } = this.fb.vector(p, elem, `${this.what}.${name}`);
-    const out = new Array<number>(count);
-    for (let i = 0; i < count; i++) out[i] = read(start + i * elem, `${this.what}.${name}[${i}]`);
-    return out;
+    const what = `${this.what}.${name}`;
+    const { start, count } = this.fb.vector(p, SCALAR_BYTES[kind], what);
+    return this.fb.scalarsAt(start, count, kind, what);
   }
 
   /** Tables of a vector-of-tables field. */

@@ -122,7 +122,6 @@ function readOpcode(t: Table): TfliteOperatorCode {
 
 function readSubgraph(fb: FlatBuffer, sg: Table, index: number, bufferBytes: number[], opcodes: number): TfliteSubgraph {
   const S = F.subgraph;
-  const i32 = fb.i32.bind(fb);
   const tensors = sg.tables(S.tensors, 'tensors').map((t) => readTensor(fb, t, bufferBytes));
   const inRange = (list: number[], what: string, allowOptional: boolean) => {
     for (const [k, v] of list.entries()) {
@@ -131,8 +130,8 @@ function readSubgraph(fb: FlatBuffer, sg: Table, index: number, bufferBytes: num
     }
     return list;
   };
-  const inputs = inRange(sg.scalars(S.inputs, 'inputs', 4, i32), 'inputs', false);
-  const outputs = inRange(sg.scalars(S.outputs, 'outputs', 4, i32), 'outputs', false);
+  const inputs = inRange(sg.scalars(S.inputs, 'inputs', 'i32'), 'inputs', false);
+  const outputs = inRange(sg.scalars(S.outputs, 'outputs', 'i32'), 'outputs', false);
   const operators = sg.tables(S.operators, 'operators').map((op, k) => {
     const P = F.operator;
     const opcodeIndex = op.u32(P.opcodeIndex, 'opcode_index', 0);
@@ -140,8 +139,8 @@ function readSubgraph(fb: FlatBuffer, sg: Table, index: number, bufferBytes: num
     return {
       opcodeIndex,
       // Optional inputs are -1 (schema.fbs, Operator.inputs).
-      inputs: inRange(op.scalars(P.inputs, 'inputs', 4, i32), `operators[${k}].inputs`, true),
-      outputs: inRange(op.scalars(P.outputs, 'outputs', 4, i32), `operators[${k}].outputs`, true),
+      inputs: inRange(op.scalars(P.inputs, 'inputs', 'i32'), `operators[${k}].inputs`, true),
+      outputs: inRange(op.scalars(P.outputs, 'outputs', 'i32'), `operators[${k}].outputs`, true),
     };
   });
   return { name: sg.string(S.name, 'name') ?? '', tensors, inputs, outputs, operators };
@@ -149,7 +148,7 @@ function readSubgraph(fb: FlatBuffer, sg: Table, index: number, bufferBytes: num
 
 function readTensor(fb: FlatBuffer, t: Table, bufferBytes: number[]): TfliteTensor {
   const T = F.tensor;
-  const shape = t.scalars(T.shape, 'shape', 4, fb.i32.bind(fb));
+  const shape = t.scalars(T.shape, 'shape', 'i32');
   const dtypeCode = t.i8(T.type, 'type', 0);
   const buffer = t.u32(T.buffer, 'buffer', 0);
   if (buffer !== 0 && buffer >= bufferBytes.length) throw new ModelFormatError(`${t.what}.buffer ${buffer} names no buffer (the model has ${bufferBytes.length})`, t.pos);
@@ -160,8 +159,8 @@ function readTensor(fb: FlatBuffer, t: Table, bufferBytes: number[]): TfliteTens
   let quantization: TfliteQuantization | undefined;
   if (q) {
     const Q = F.quant;
-    const scale = q.scalars(Q.scale, 'scale', 4, fb.f32.bind(fb));
-    const zeroPoint = q.scalars(Q.zeroPoint, 'zero_point', 8, fb.i64.bind(fb));
+    const scale = q.scalars(Q.scale, 'scale', 'f32');
+    const zeroPoint = q.scalars(Q.zeroPoint, 'zero_point', 'i64');
     if (scale.length || zeroPoint.length) quantization = { scale, zeroPoint, quantizedDimension: q.i32(Q.quantizedDimension, 'quantized_dimension', 0) };
   }
   return {
