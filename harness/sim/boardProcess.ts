@@ -262,7 +262,7 @@ class RomMounts {
 const romMounts = new RomMounts();
 
 /** The board's Python modules: the common half with its parameters, and the personality modules. */
-const BOARD_MODULES = ['ml', 'segment', 'romvfs', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
+const BOARD_MODULES = ['ml', 'segment', 'nor', 'romvfs', 'romioctl', 'stm32_flash', 'stm32_qspi', 'stm32_xspi', 'alif', 'mimxrt', 'qemu'];
 const boardParams = {
   identity: cfg.identity,
   port: cfg.firmware.port,

@@ -1,37 +1,13 @@
 # alif port (OpenMV AE3): ROMFS0 in OSPI NOR flash, ROMFS1 in MRAM. rom_ioctl has the shape of
 # romioctl.py; the media are ports/alif/vfs_rom_ioctl.c's two branches.
-EIO = -5
+from _sim_nor import BlockErased, EIO
 
 
-class Ospi:
-    # ospi_flash_erase_sector() per 4 KiB from dest while dest < dest_max; answers 4.
-    def __init__(self, seg):
-        self.seg = seg
-
-    def valid(self, dest):
-        # ospi_is_valid_addr(): the OSPI XIP window is larger than the partition.
-        return dest >= 0
-
-    def erase(self, dest, dest_max):
-        seg = self.seg
-        eb = seg.eraseBlock
-        while dest < dest_max:
-            if seg.failing():
-                return EIO
-            seg.fill(dest - dest % eb, eb)
-            dest += eb
-        return seg.minWrite
-
-    def write(self, dest, data):
-        # ospi_flash_write(): NOR programming, only clears bits.
-        if self.seg.failing():
-            return EIO
-        self.seg.nor_program(dest, data)
-        return 0
-
-    def min_prepare(self):
-        # master: MICROPY_HW_FLASH_BLOCK_SIZE_BYTES
-        return self.seg.eraseBlock
+class Ospi(BlockErased):
+    # ospi_is_valid_addr() takes the whole OSPI XIP window; ospi_flash_erase_sector() per 4 KiB
+    # from dest while dest < dest_max, answering 4; ospi_flash_write() is NOR programming; master's
+    # min prepare is MICROPY_HW_FLASH_BLOCK_SIZE_BYTES. All of it is nor.py's BlockErased.
+    pass
 
 
 class Mram:

@@ -1,27 +1,15 @@
 # stm32 internal flash (OpenMV Cam H7: ROMFS0 is one 128 KiB sector at 0x081E0000).
 # ports/stm32/vfs_rom_ioctl.c and ports/stm32/flash.c (STM32H7 branch).
-EIO = -5
+from _sim_nor import BlockErased, EIO
 
 
-class Medium:
-    def __init__(self, seg):
-        self.seg = seg
-
+class Medium(BlockErased):
+    # erase: flash_erase(dest) erases the sector holding dest, then dest += sector size;
+    # answers 16 (the min write); master's min prepare is flash_get_max_sector_size(), the erase
+    # block: BlockErased's. Validity and writes differ.
     def valid(self, dest):
         # flash_is_valid_addr(): the partition ends where the internal flash does.
         return 0 <= dest < self.seg.size
-
-    def erase(self, dest, dest_max):
-        # flash_erase(dest) erases the sector holding dest, then dest += sector size; answers 16.
-        seg = self.seg
-        eb = seg.eraseBlock
-        while dest < dest_max:
-            if seg.failing():
-                return EIO
-            start = dest - dest % eb
-            seg.fill(start, eb)
-            dest += eb
-        return seg.minWrite
 
     def write(self, dest, data):
         # vfs_rom_ioctl.c calls flash_write(dest, buf, len // 4): a tail that is not a whole
@@ -52,7 +40,3 @@ class Medium:
         if done:
             seg.store(dest, b''.join(words[:done // unit]))
         return 0 if done == len(words) * unit else EIO
-
-    def min_prepare(self):
-        # master: flash_get_max_sector_size()
-        return self.seg.eraseBlock

@@ -1,16 +1,11 @@
 # stm32 XSPI NOR flash (OpenMV N6: ROMFS0 24 MiB at 0x70800000).
 # ports/stm32/vfs_rom_ioctl.c (MICROPY_HW_ROMFS_ENABLE_EXTERNAL_XSPI), ports/stm32/spibdev.c.
-EIO = -5
+from _sim_nor import BlockErased, EIO
 
 
-class Medium:
-    def __init__(self, seg):
-        self.seg = seg
-
-    def valid(self, dest):
-        # xspi_is_valid_addr(): the XSPI window is larger than the partition.
-        return dest >= 0
-
+class Medium(BlockErased):
+    # xspi_is_valid_addr() takes the whole XSPI window; writes go through spi_bdev_writeblocks_raw()
+    # -> mp_spiflash_write() (NOR programming): as BlockErased. Only the erase differs.
     def erase(self, dest, dest_max):
         # spi_bdev_eraseblocks_raw(bdev, dest // 4096, dest_max - dest + 4095): whole 4 KiB
         # blocks from the one holding dest, while at least a block's worth of bytes is left.
@@ -28,15 +23,3 @@ class Medium:
             blk += 1
             nbytes -= eb
         return seg.minWrite
-
-    def write(self, dest, data):
-        # spi_bdev_writeblocks_raw() -> mp_spiflash_write(): NOR programming, no error for
-        # bytes that were not erased.
-        if self.seg.failing():
-            return EIO
-        self.seg.nor_program(dest, data)
-        return 0
-
-    def min_prepare(self):
-        # master: MP_SPIFLASH_ERASE_BLOCK_SIZE
-        return self.seg.eraseBlock
