@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import { chooseProfile, readIdentity } from './identify.js';
 import { SerialTransport } from '../transport/serialTransport.js';
 import { TcpTransport } from '../transport/tcpTransport.js';
+import { Rfc2217Transport } from '../transport/rfc2217/index.js';
 import type { Transport } from '../transport/transport.js';
 import { NoSuchPortError } from '../transport/errors.js';
 import { parseConnection } from './connection.js';
@@ -24,7 +25,7 @@ import type { Device } from './types.js';
 export interface OpenDeviceOptions {
   connection: string;
   /**
-   * The board's profile. Optional for a real board (serial, id:, socket://): then it is chosen
+   * The board's profile. Optional for a real board (serial, id:, socket://, rfc2217://): then it is chosen
    * from the board's identity. Required for `qemu` (which machine to start); `sim:PROFILE` names its own.
    */
   profile?: BoardProfile | string;
@@ -76,7 +77,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         transport = SerialTransport.bySerialNumber(conn.serial);
         break;
       case 'tcp':
-        transport = new TcpTransport(conn.host, conn.port);
+        transport = conn.protocol === 'rfc2217' ? new Rfc2217Transport(conn.host, conn.port) : new TcpTransport(conn.host, conn.port);
         break;
       case 'qemu': {
         let imagePath: string | undefined;

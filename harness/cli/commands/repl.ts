@@ -4,6 +4,7 @@ import { resolveTargets } from '../../bench/targets.js';
 import { parseConnection } from '../../device/connection.js';
 import { SerialTransport } from '../../transport/serialTransport.js';
 import { TcpTransport } from '../../transport/tcpTransport.js';
+import { Rfc2217Transport } from '../../transport/rfc2217/index.js';
 import { UsageError } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
 import { checkNotEmpty, checkSerialIds } from '../validate.js';
@@ -20,7 +21,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
   describe: 'Interactive passthrough to a board (Ctrl-] exits)',
   builder: (y: Argv) =>
     y
-      .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port)' })
+      .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port, rfc2217://host:port)' })
       .option('profile', { alias: 'p', type: 'string' }) as unknown as Argv<ReplArgs>,
   handler: async (args) => {
     checkNotEmpty('--device', args.device);
@@ -30,7 +31,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
     let t: Transport;
     if (conn.kind === 'serial') t = SerialTransport.byPath(conn.path);
     else if (conn.kind === 'serial-id') t = SerialTransport.bySerialNumber(conn.serial);
-    else if (conn.kind === 'tcp') t = new TcpTransport(conn.host, conn.port);
+    else if (conn.kind === 'tcp') t = conn.protocol === 'rfc2217' ? new Rfc2217Transport(conn.host, conn.port) : new TcpTransport(conn.host, conn.port);
     else throw new UsageError(`hil repl needs a serial or TCP connection (start the board with 'hil sim' first), not '${targets[0]!.connection}'`);
     const scope = scopeOf(args);
     await leaseBoard(targets[0]!, scope, { what: 'hil repl' });

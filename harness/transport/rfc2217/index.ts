@@ -1,0 +1,1 @@
+export { Rfc2217Transport, type Rfc2217Options, type SerialLineControl } from './rfc2217Transport.js';
