@@ -50,6 +50,7 @@ export function runFlashMatrix(opts: FlashMatrixOptions): Promise<{ cells: Matri
     seed: opts.seed,
     watchdogMs: opts.watchdogMs,
     log: opts.log,
+    link: opts.link,
     trial: async ({ connection, romfsFile, signal }): Promise<TrialVerdict> => {
       const p = await runHil(hil, ['flash', imagePath, '--device', connection, '--profile', profileName, '--force', '--json'], signal);
       if (p.signal) return { result: 'hang', message: `killed (${p.signal})` };

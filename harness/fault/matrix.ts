@@ -13,6 +13,7 @@ import type { Action, FaultRule, Trigger } from './rule.js';
 import { seededRandom } from './rule.js';
 import type { BoardProfile } from '../profile/profile.js';
 import { startSim } from '../sim/index.js';
+import { startSer2net } from '../transport/rfc2217/ser2net.js';
 
 export interface MatrixPhase {
   name: string;
@@ -81,6 +82,11 @@ export interface MatrixOptions {
   /** The command that is `hil` (default: node bin/hil.js of this checkout, which runs dist/). */
   hil?: string[];
   log?: (line: string) => void;
+  /**
+   * What the proxy relays to: `tcp` (default) the sim's TCP link, hil on socket://; `rfc2217` the
+   * sim's pty exported by ser2net (harness/transport/rfc2217/ser2net.ts), hil on rfc2217://.
+   */
+  link?: 'tcp' | 'rfc2217';
 }
 
 export interface TrialContext {
@@ -105,6 +111,7 @@ export interface MatrixEngineOptions {
   /** Watchdog per run (ms); a run still going then is a hang. */
   watchdogMs?: number;
   log?: (line: string) => void;
+  link?: 'tcp' | 'rfc2217';
   trial: (ctx: TrialContext) => Promise<TrialVerdict>;
 }
 
@@ -117,14 +124,16 @@ export async function runMatrix(opts: MatrixEngineOptions): Promise<{ cells: Mat
     for (let i = 0; i < opts.repeats; i++) {
       const action = ACTIONS[(i + pi) % ACTIONS.length]!;
       const rule: FaultRule = { when: phase.when, do: action, everyConnection: phase.everyConnection ?? false };
-      const sim = await startSim({ profile: opts.profile, link: 'tcp' });
-      const proxy = await FaultProxy.start({ upstream: sim.connection, rules: [rule], seed: Math.floor(rand() * 2 ** 31) });
+      const sim = await startSim({ profile: opts.profile, link: opts.link === 'rfc2217' ? 'pty' : 'tcp' });
+      const s2n = opts.link === 'rfc2217' ? await startSer2net({ device: sim.connection }) : null;
+      const proxy = await FaultProxy.start({ upstream: s2n ? `socket://127.0.0.1:${s2n.port}` : sim.connection, rules: [rule], seed: Math.floor(rand() * 2 ** 31) });
+      const connection = s2n ? proxy.connection.replace(/^socket:/, 'rfc2217:') : proxy.connection;
       const abort = new AbortController();
       const t0 = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const watchdog = new Promise<'hang'>((r) => (timer = setTimeout(() => r('hang'), opts.watchdogMs ?? 90_000)));
       const work = opts
-        .trial({ phase, action, repeat: i, connection: proxy.connection, romfsFile: sim.romfsFile, signal: abort.signal })
+        .trial({ phase, action, repeat: i, connection, romfsFile: sim.romfsFile, signal: abort.signal })
         .catch((e: unknown): TrialVerdict => ({ result: 'other-error', message: `trial crashed: ${String((e as Error)?.message ?? e).split('\n')[0]}` }));
       const r = await Promise.race([work, watchdog]);
       clearTimeout(timer);
@@ -138,6 +147,7 @@ export async function runMatrix(opts: MatrixEngineOptions): Promise<{ cells: Mat
       }
       out.fired = proxy.stats.fired > 0;
       await proxy.close();
+      await s2n?.stop();
       await sim.stop();
       outcomes.push(out);
       cell.runs++;

@@ -87,6 +87,7 @@ export async function runRunMatrix(opts: RunMatrixOptions): Promise<{ cells: Mat
       seed: opts.seed,
       watchdogMs: opts.watchdogMs,
       log: opts.log,
+      link: opts.link,
       trial: async ({ connection, romfsFile, repeat, signal }): Promise<TrialVerdict> => {
         const misaligned = repeat % 2 === 1;
         const variant = misaligned ? 'misaligned image' : 'good image';

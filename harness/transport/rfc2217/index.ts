@@ -1,1 +1,1 @@
-export { Rfc2217Transport, type Rfc2217Options, type SerialLineControl } from './rfc2217Transport.js';
+export { Rfc2217Transport, RemotePortBusyError, type Rfc2217Options, type SerialLineControl } from './rfc2217Transport.js';

@@ -15,6 +15,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { RxBuffer } from '../rxBuffer.js';
 import { LinkClosedError, LinkOpenError, LinkTimeoutError } from '../errors.js';
+import { BUSY_RETRY_MS } from '../serialTransport.js';
 import type { Transport } from '../transport.js';
 import { OPT_BINARY, OPT_COM_PORT, OPT_SGA, TelnetDecoder, escapeData, negotiation, subnegotiation, type TelnetEvent } from './telnet.js';
 import { OptionTable } from './options.js';
@@ -36,6 +37,13 @@ export interface SerialLineControl {
   purge(): Promise<void>;
 }
 
+/** The remote port is held by another client (ser2net answers "Port already in use" and closes). */
+export class RemotePortBusyError extends LinkOpenError {
+  constructor(readonly port: string, said: string) {
+    super(`${port}: the remote serial port is in use by another client (the server said ${JSON.stringify(said)})`, 'connect');
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Rfc2217Transport implements Transport, SerialLineControl {
@@ -54,6 +62,8 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
   private waiters = new Map<number, ((r: ServerReply) => void)[]>();
   private changed: (() => void)[] = [];
   private suspended = false;
+  /** Telnet commands received on this connection (none at all: not a telnet server). */
+  private telnetEvents = 0;
   private readonly baudRate: number;
   private readonly answerMs: number;
   private readonly suspendMs: number;
@@ -78,16 +88,24 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
   async open(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     let last = '';
+    let busySince: number | null = null;
     for (;;) {
       try {
         await this.connectOnce(Math.max(100, deadline - Date.now()));
         await this.handshake(deadline);
         return;
       } catch (e) {
+        // What the server said before it closed (ser2net: "Port already in use").
+        const said = this.rx.drain().toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 120);
         await this.dropSocket();
         if (e instanceof LinkOpenError) throw e;
-        last = (e as Error).message;
+        last = (e as Error).message + (said ? ` (the server said: ${JSON.stringify(said)})` : '');
         if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw new LinkOpenError(`${this.description}: connection refused (nothing listens there)`, 'connect');
+        if (/in use/i.test(said)) {
+          // Another client holds the remote port: retried briefly (a hil that is just letting go).
+          busySince ??= Date.now();
+          if (Date.now() - busySince >= BUSY_RETRY_MS || Date.now() >= deadline) throw new RemotePortBusyError(this.description, said);
+        } else busySince = null;
       }
       // A server whose serial device is not there (a board re-enumerating) closes the
       // connection at once: try again until the deadline, like a serial port that is coming back.
@@ -112,6 +130,7 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
         this.options = newOptionTable();
         this.waiters.clear();
         this.suspended = false;
+        this.telnetEvents = 0;
         this.rx.reopen();
         s.on('data', (d: Buffer) => this.onData(d));
         s.on('close', () => {
@@ -144,9 +163,18 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
     ask('us', OPT_SGA);
     ask('him', OPT_SGA);
     this.rawWrite(Buffer.concat(out));
-    await this.waitFor(() => this.options.settled, answerBy(), 'telnet negotiation', () =>
-      `${this.description}: no telnet negotiation answer (is it a raw TCP port? use socket://HOST:PORT for ser2net's raw mode)`,
-    );
+    try {
+      await this.waitFor(() => this.options.settled, answerBy(), 'telnet negotiation', () =>
+        `${this.description}: no telnet negotiation answer (is it a raw TCP port? use socket://HOST:PORT for ser2net's raw mode)`,
+      );
+    } catch (e) {
+      // Bytes came, but not one telnet command: a raw port (ser2net's tcp accepter, a sim, QEMU).
+      // Trying again would not change that.
+      if (e instanceof LinkTimeoutError && this.telnetEvents === 0 && this.rx.length > 0) {
+        throw new LinkOpenError(`${this.description}: the server sends data but no telnet negotiation: a raw TCP port, not RFC 2217 (use socket://${this.host}:${this.port})`, 'connect');
+      }
+      throw e;
+    }
     if (this.options.state('us', OPT_COM_PORT) !== 'yes') {
       throw new LinkOpenError(`${this.description}: the server refused COM-PORT-OPTION: not an RFC 2217 port (ser2net: accepter telnet(rfc2217),tcp,PORT)`, 'connect');
     }
@@ -162,6 +190,14 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
     await this.purgeAnswered(answerBy());
     // Ask for the signature (RFC 2217: an empty SIGNATURE is a request); not awaited.
     this.sendComPort({ code: CPO.SIGNATURE, value: Buffer.alloc(0) });
+  }
+
+  /** The server's signature, waiting up to `ms` for it (asked for on open; undefined if none came). */
+  async awaitSignature(ms: number): Promise<string | undefined> {
+    if (this.signature === undefined && this.isOpen) {
+      await this.waitFor(() => this.signature !== undefined, Date.now() + ms, 'signature', () => 'no signature').catch(() => undefined);
+    }
+    return this.signature;
   }
 
   private async purgeAnswered(by: number): Promise<void> {
@@ -209,6 +245,7 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
 
   private onData(chunk: Buffer): void {
     const { data, events } = this.decoder.push(chunk);
+    this.telnetEvents += events.length;
     for (const ev of events) this.onEvent(ev);
     if (data.length) {
       this.onTraffic?.('rx', data);

@@ -8,10 +8,11 @@
  *   connection: &board
  *     accepter: telnet(rfc2217),tcp,127.0.0.1,PORT
  *     connector: serialdev,DEVICE,115200n81,local
- *     options: { kickolduser: true }
  * `local` ignores modem lines (a pty has none); ser2net opens DEVICE when a client connects and
  * closes it when the client goes, so a board that re-enumerates under the same name (the
- * simulated board's link after machine.reset()) is found again on the next connection.
+ * simulated board's link after machine.reset()) is found again on the next connection. One client
+ * at a time (ser2net's default max-connections 1): a second is told "Port already in use"; no
+ * kickolduser, so a probe (`hil devices`) or a second runner never cuts off the one at work.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,8 +55,6 @@ export function ser2netConfig(o: { device: string; port: number; mode?: Ser2netO
     'connection: &board',
     `  accepter: ${accepter},127.0.0.1,${o.port}`,
     `  connector: serialdev,${o.device},${o.baudRate ?? 115200}n81,local`,
-    '  options:',
-    '    kickolduser: true',
     '',
   ].join('\n');
 }
