@@ -8,6 +8,8 @@
  *   connection: &board
  *     accepter: telnet(rfc2217),tcp,127.0.0.1,PORT
  *     connector: serialdev,DEVICE,115200n81,local
+ *     options:
+ *       chardelay: false
  * `local` ignores modem lines (a pty has none); ser2net opens DEVICE when a client connects and
  * closes it when the client goes, so a board that re-enumerates under the same name (the
  * simulated board's link after machine.reset()) is found again on the next connection. One client
@@ -55,6 +57,10 @@ export function ser2netConfig(o: { device: string; port: number; mode?: Ser2netO
     'connection: &board',
     `  accepter: ${accepter},127.0.0.1,${o.port}`,
     `  connector: serialdev,${o.device},${o.baudRate ?? 115200}n81,local`,
+    '  options:',
+    // ser2net holds what the port sends for >= 1 ms (2 character times) before relaying it by
+    // default; each raw-REPL exchange would pay that (measured: exec round trip 3x the pty's).
+    '    chardelay: false',
     '',
   ].join('\n');
 }
