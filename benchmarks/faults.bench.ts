@@ -3,7 +3,8 @@
  * fault-injecting link against the simulated board, one fault per run in each protocol phase,
  * repeated. Prints each matrix as a markdown table on stderr (the runner's table stays on stdout)
  * and returns the totals as figures. HIL_FAULT_REPEATS sets runs per cell (default 5);
- * HIL_FAULT_MATRICES=flash or =run runs only one of them.
+ * HIL_FAULT_MATRICES=flash or =run runs only one of them; HIL_FAULT_LINK=rfc2217 puts ser2net
+ * (RFC 2217, exporting the sim's pty) between the proxy and the board, hil on rfc2217://.
  */
 import { join } from 'node:path';
 import type { BenchContext, Figure } from './index.js';
@@ -31,6 +32,8 @@ function figures(what: string, cells: MatrixCell[], repeats: number): Figure[] {
 export async function run(ctx: BenchContext): Promise<Figure[]> {
   const repeats = Number(process.env.HIL_FAULT_REPEATS ?? 5);
   const which = process.env.HIL_FAULT_MATRICES ?? 'flash,run';
+  const link = process.env.HIL_FAULT_LINK === 'rfc2217' ? 'rfc2217' : undefined;
+  const via = link ? ', behind ser2net (rfc2217://)' : '';
   const out: Figure[] = [];
   if (which.includes('flash')) {
     const { cells } = await runFlashMatrix({
@@ -39,16 +42,17 @@ export async function run(ctx: BenchContext): Promise<Figure[]> {
       seed: 6,
       watchdogMs: WATCHDOG_MS,
       log: (l) => ctx.log(`flash: ${l}`),
+      link,
     });
-    process.stderr.write(`\nFault matrix: hil flash through the fault proxy, sim board, ${repeats} runs per cell:\n${matrixTable(cells)}\n\n`);
-    out.push(...figures('flash', cells, repeats));
+    process.stderr.write(`\nFault matrix: hil flash through the fault proxy, sim board${via}, ${repeats} runs per cell:\n${matrixTable(cells)}\n\n`);
+    out.push(...figures(link ? 'flash (rfc2217)' : 'flash', cells, repeats));
   }
   if (which.includes('run')) {
-    const { cells } = await runRunMatrix({ repeats, seed: 7, watchdogMs: WATCHDOG_MS, log: (l) => ctx.log(`run: ${l}`) });
+    const { cells } = await runRunMatrix({ repeats, seed: 7, watchdogMs: WATCHDOG_MS, log: (l) => ctx.log(`run: ${l}`), link });
     process.stderr.write(
-      `\nFault matrix: hil run scenarios/model-load through the fault proxy, sim board, ${repeats} runs per cell (good and misaligned image alternating):\n${matrixTable(cells)}\n\n`,
+      `\nFault matrix: hil run scenarios/model-load through the fault proxy, sim board${via}, ${repeats} runs per cell (good and misaligned image alternating):\n${matrixTable(cells)}\n\n`,
     );
-    out.push(...figures('run', cells, repeats));
+    out.push(...figures(link ? 'run (rfc2217)' : 'run', cells, repeats));
   }
   return out;
 }
