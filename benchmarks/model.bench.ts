@@ -3,7 +3,7 @@
  * fixture models (test/fixtures/models, 387 KB together), MB/s (10^6 bytes) of model bytes:
  *   - parseTflite alone (the flatbuffer's tables: a parse reads the tables, not the weights);
  *   - describeModel + checkModel for openmv-h7 (what `hil image verify` adds per model);
- * each the median of 9 rounds of enough passes to take >= 50 ms, next to sha256 of the same bytes
+ * each the median of 15 interleaved rounds of enough passes to take >= 30 ms, next to sha256 of the same bytes
  * in the same run (node:crypto, which hashes every byte) as the reference.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -20,23 +20,30 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** MB/s of `fn` over all models: median of 9 rounds, each enough passes for >= 50 ms. */
-function rate(models: Uint8Array[], fn: (b: Uint8Array) => unknown): number {
+/**
+ * MB/s of each function over all models: 15 rounds, the functions interleaved within each round
+ * (so a loaded machine slows them alike), each running enough passes for >= 30 ms; the median.
+ */
+function rates(models: Uint8Array[], fns: ((b: Uint8Array) => unknown)[]): number[] {
   const bytes = models.reduce((a, m) => a + m.length, 0);
-  let passes = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let p = 0; p < passes; p++) for (const m of models) fn(m);
-    if (performance.now() - t >= 50) break;
-    passes *= 2;
+  const passes = fns.map((fn) => {
+    let n = 1;
+    for (;;) {
+      const t = performance.now();
+      for (let p = 0; p < n; p++) for (const m of models) fn(m);
+      if (performance.now() - t >= 30) return n;
+      n *= 2;
+    }
+  });
+  const rounds: number[][] = fns.map(() => []);
+  for (let r = 0; r < 15; r++) {
+    fns.forEach((fn, i) => {
+      const t = performance.now();
+      for (let p = 0; p < passes[i]!; p++) for (const m of models) fn(m);
+      rounds[i]!.push((bytes * passes[i]!) / 1e6 / ((performance.now() - t) / 1000));
+    });
   }
-  const rounds: number[] = [];
-  for (let r = 0; r < 9; r++) {
-    const t = performance.now();
-    for (let p = 0; p < passes; p++) for (const m of models) fn(m);
-    rounds.push((bytes * passes) / 1e6 / ((performance.now() - t) / 1000));
-  }
-  return median(rounds);
+  return rounds.map(median);
 }
 
 export async function run(ctx: BenchContext): Promise<Figure[]> {
@@ -50,9 +57,7 @@ export async function run(ctx: BenchContext): Promise<Figure[]> {
     const c = checkModel(describeModel(m), h7, table);
     if (c.findings.length) throw new Error(`a fixture model fails the checks: ${c.findings[0]!.message}`);
   }
-  const sha = rate(models, (b) => createHash('sha256').update(b).digest());
-  const parse = rate(models, parseTflite);
-  const check = rate(models, (b) => checkModel(describeModel(b), h7, table));
+  const [sha, parse, check] = rates(models, [(b) => createHash('sha256').update(b).digest(), parseTflite, (b) => checkModel(describeModel(b), h7, table)]) as [number, number, number];
   ctx.log(`${models.length} models, ${total} bytes: parse ${parse.toFixed(0)} MB/s, describe+check ${check.toFixed(0)} MB/s, sha256 ${sha.toFixed(0)} MB/s`);
   const ref = { name: 'sha256 of the same bytes', value: sha, unit: 'MB/s' };
   return [
