@@ -16,6 +16,7 @@ import type { ModelsOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
 import { inferenceCheck } from './inference.js';
+import { flashImage } from '../../flash/flashImage.js';
 
 /** Bytes read from the start of each model on the board to prove which file sits there. */
 export const HEAD_BYTES = 16;
@@ -148,13 +149,22 @@ export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promi
   if (runnable.length === 0) {
     return [placement, { name: 'models.inference', status: 'skipped', reason: 'not attempted: model placement failed', durationMs: 0, details: [] }];
   }
-  const recheck = async (): Promise<string | undefined> => {
-    // After a power cycle: the board must still hold the image where it was (a QEMU board's RAM
-    // image is gone when QEMU restarts without it).
+  const holds = async (): Promise<string | undefined> => {
     const again = await runProbe<{ models?: [string, number | null, string | null, string | null][]; error?: string }>(device, placementProbe(paths), 'models', ctx.timeoutMs);
     if (!again.value.models) return again.value.error ?? 'no answer';
     const bad = judgePlacement(runnable, again.value.models, image.bytes, profile).find((f) => !f.bytesOk);
     return bad?.problems[bad.problems.length - 1];
+  };
+  // After a power cycle: the board must still hold the image where it was. A board whose ROMFS
+  // is RAM (QEMU) lost it with the power, which a cam's flash does not: it is written again
+  // (unless the scenario never flashes), so the checks after this one see what they would on a cam.
+  const recheck = async (): Promise<string | undefined> => {
+    const why = await holds();
+    if (!why || profile.partition.medium !== 'ram' || ctx.scenario.flash === 'never') return why;
+    ctx.log(`models: the board's RAM ROMFS was lost with the power cycle (${why}); writing the image again`);
+    await flashImage(device, { image: image.bytes, imageName: image.source, allowMisaligned: true, onProgress: false });
+    await device.softReset({ timeoutMs: 30_000 });
+    return holds();
   };
   return [placement, await inferenceCheck(ctx, opts, runnable, recheck)];
 }
