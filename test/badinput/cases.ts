@@ -58,6 +58,7 @@ async function simIn(T: string, dir: string, profile: string): Promise<Prepared>
 
 export const CASES: BadInputCase[] = [
   { input: 'missing image file', args: ['image', 'verify', '$T/none.img', '--profile', 'openmv-h7'], exit: 2, error: /none\.img: cannot read image \(ENOENT\)/, shown: '`FILE: cannot read image (ENOENT)`' },
+  { input: 'unknown firmware version for the model checks', args: ['image', 'verify', 'test/fixtures/romfs/openmv-flat.img', '--profile', 'openmv-h7', '--firmware', 'v9.9'], exit: 2, error: /^hil: --firmware v9\.9: no op table for that version \(known: v4\.7\.0, /, shown: '`--firmware v9.9: no op table for that version (known: v4.7.0, ...)`' },
   { input: 'image path is a folder', args: ['image', 'inspect', '$T'], exit: 2, error: /: not a file$/, shown: '`DIR: not a file`' },
   { input: 'missing image for flash', args: ['flash', '$T/none.img', '--device', 'sim', '--profile', 'openmv-h7'], exit: 2, error: /none\.img: no such image file or source directory/, shown: '`FILE: no such image file or source directory`' },
   { input: 'corrupt image (no magic) for flash', args: ['flash', '$T/bad.img', '--device', 'sim', '--profile', 'openmv-h7'], exit: 2, error: /bad\.img: not a valid ROMFS image: bad header/, shown: '`image FILE: not a valid ROMFS image: bad header: expected ROMFS magic d2 cd 31 (at byte 0)`' },
