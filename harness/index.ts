@@ -47,3 +47,11 @@ export {
   type BuildOptions, type BuildResult, type BuiltEntry, type AlignRule, type AlignRules, type Inspection,
   type InspectedEntry, type VerifyProblem, type RomfsImage, type RomfsEntry, type MpyHeader, type FileKind,
 } from './romfs/index.js';
+
+// Run history (issue 13): the store (SQLite or PostgreSQL), provenance, regressions and flaky checks.
+export {
+  openHistory, recordRunQuietly, resolveHistoryLocation, HistoryStore, type HistoryLocation, type RunRow, type ResultRow,
+  type DeviceState, type DeviceStateRow, type ResultFilter, type RunProvenance,
+} from './history/index.js';
+export { findRegressions, findFlaky, type RegressionEntry, type FlakyEntry, type FlakyReport } from './history/queries.js';
+export { classifyError } from './scenario/failureClass.js';

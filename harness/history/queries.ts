@@ -165,7 +165,7 @@ export function findFlaky(rows: readonly ResultRow[], window: { from?: Date; to?
     (later ? d.runsL : d.runsE).add(r.runId);
     if (isInfra(r)) {
       (later ? d.infraL : d.infraE).add(r.runId);
-      d.reasons.push({ at: r.startedAt, reason: `${r.scenario} ${r.check}: ${r.reason ?? 'error'}` });
+      d.reasons.push({ at: r.startedAt, reason: `${r.scenario === r.check ? r.check : `${r.scenario} ${r.check}`}: ${r.reason ?? 'error'}` });
     }
     devices.set(r.device, d);
   }
