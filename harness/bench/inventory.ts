@@ -13,6 +13,8 @@
  *     power: { uhubctl: { location: "1-1", port: 2 } }   # optional delay: seconds off (default 2)
  * ```
  * Profiles are names from devices/profiles or paths (relative to the bench file).
+ * `leases: postgres://USER:PASS@HOST/DB` shares the bench's leases with hil on other hosts
+ * (harness/bench/leases/); without it leases are lock files on this host.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -80,6 +82,8 @@ export interface BenchFile {
   file: string;
   default?: string;
   targets: BenchTarget[];
+  /** Where the bench's leases live (`postgres://...`, `file`), when the file says. */
+  leases?: string;
 }
 
 export const DEFAULT_BENCH_FILE = 'devices/bench.yaml';
@@ -125,5 +129,8 @@ export function readBenchFile(file: string): BenchFile {
     }
     dflt = o.default;
   }
-  return { file, default: dflt, targets };
+  if (o.leases !== undefined && (typeof o.leases !== 'string' || !/^(postgres(ql)?:\/\/|file(:|$))/.test(o.leases))) {
+    throw new ConfigError(`${file}: field 'leases' must be a postgres://USER:PASS@HOST/DB URL or 'file'`);
+  }
+  return { file, default: dflt, targets, ...(o.leases !== undefined ? { leases: o.leases as string } : {}) };
 }

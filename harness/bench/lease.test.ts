@@ -21,7 +21,8 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'hil-lease-test-'));
   mkdirSync(join(work, 'harness', 'bench'), { recursive: true });
   mkdirSync(join(work, 'harness', 'lifecycle'), { recursive: true });
-  for (const [src, dst] of [['./lease.ts', 'harness/bench/lease.js'], ['../errors.ts', 'harness/errors.js'], ['../lifecycle/process.ts', 'harness/lifecycle/process.js']] as const) {
+  mkdirSync(join(work, 'harness', 'bench', 'leases'), { recursive: true });
+  for (const [src, dst] of [['./lease.ts', 'harness/bench/lease.js'], ['./leases/types.ts', 'harness/bench/leases/types.js'], ['../errors.ts', 'harness/errors.js'], ['../lifecycle/process.ts', 'harness/lifecycle/process.js']] as const) {
     const code = readFileSync(new URL(src, here), 'utf8');
     const out = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
     writeFileSync(join(work, dst), out);

@@ -12,6 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../errors.js';
 import { processAlive, processStart } from '../lifecycle/process.js';
+import { ciJobOf } from './leases/types.js';
 
 export interface LeaseHolder {
   pid: number;
@@ -23,6 +24,8 @@ export interface LeaseHolder {
   /** ISO time the lease was taken. */
   since: string;
   key: string;
+  /** The CI job the holder runs in (see leases/types.ts ciJobOf), null outside CI. */
+  ciJob?: string | null;
 }
 
 export interface Lease {
@@ -158,7 +161,8 @@ function breakIfStale(file: string): boolean {
 
 function describeHolder(h: LeaseHolder | null): string {
   if (!h) return 'an unknown holder';
-  return `PID ${h.pid} on ${h.host} since ${h.since} (${h.what.slice(0, 80)})`;
+  const job = h.ciJob ? `, CI job ${h.ciJob}` : '';
+  return `PID ${h.pid} on ${h.host}${job} since ${h.since} (${h.what.slice(0, 80)})`;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -183,6 +187,7 @@ export async function acquireLease(key: string, opts: LeaseOptions = {}): Promis
     what: opts.what ?? process.argv.slice(1).join(' '),
     since: new Date().toISOString(),
     key,
+    ciJob: ciJobOf(),
   };
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let told = false;

@@ -6,7 +6,7 @@ import type { Device } from '../device/types.js';
 import type { Scope } from '../lifecycle/scope.js';
 import type { BenchTarget } from './inventory.js';
 import { boardKey } from './boardKey.js';
-import { acquireLease, type Lease } from './lease.js';
+import { openLeaseStore, type HeldLease } from './leases/index.js';
 
 export interface OpenTargetOptions {
   /**
@@ -18,6 +18,8 @@ export interface OpenTargetOptions {
   scope?: Scope;
   /** Called with the device as soon as it exists (before it connects), e.g. to keep its transcript when the connect fails. */
   onDevice?: (device: Device) => void;
+  /** Checked before every board operation (the lease's fence: throws once the lease is no longer ours). */
+  fence?: () => Promise<void>;
 }
 
 /** True for connections where hil starts the board and can place an image at boot. */
@@ -32,7 +34,7 @@ export async function openTarget(t: BenchTarget, opts: OpenTargetOptions = {}): 
     if (scope) scope.defer(`board ${t.name}`, () => d.close());
     opts.onDevice?.(d);
   };
-  return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name, scope, onDevice });
+  return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name, scope, onDevice, beforeOperation: opts.fence });
 }
 
 export interface TakeBoardOptions {
@@ -41,16 +43,22 @@ export interface TakeBoardOptions {
   lockDir?: string;
   /** Label stored in the lock file. */
   what?: string;
+  /** Where leases live (`postgres://...`, `file`); default $HIL_LEASES, else lock files (leases/index.ts). */
+  leases?: string;
+  /** TTL of a PostgreSQL lease (ms). */
+  leaseTtlMs?: number;
 }
 
 /**
  * Take the board's lease (its identity as key; see boardKey.ts), released with the scope: every
  * command that talks to a board holds it, so two hil processes never drive one board.
  */
-export async function leaseBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions = {}): Promise<Lease> {
+export async function leaseBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions = {}): Promise<HeldLease> {
   const key = await boardKey(t);
-  const lease = await acquireLease(key, { dir: opts.lockDir, waitMs: opts.waitMs ?? 0, what: opts.what, signal: scope.signal });
-  scope.defer(`lease ${key}`, () => lease.release(), () => lease.release());
+  const store = openLeaseStore({ leases: opts.leases, lockDir: opts.lockDir, ttlMs: opts.leaseTtlMs });
+  scope.defer(`leases ${store.where}`, () => store.close());
+  const lease = await store.acquire(key, { waitMs: opts.waitMs ?? 0, what: opts.what, signal: scope.signal });
+  scope.defer(`lease ${key}`, () => lease.release(), () => lease.releaseNow());
   return lease;
 }
 
@@ -67,6 +75,6 @@ export async function takeBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOpt
       reachable = false;
     }
   }
-  if (reachable) await leaseBoard(t, scope, opts);
-  return openTarget(t, { ...opts, scope });
+  const lease = reachable ? await leaseBoard(t, scope, opts) : undefined;
+  return openTarget(t, { ...opts, scope, fence: lease ? () => lease.fence() : undefined });
 }

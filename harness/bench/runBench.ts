@@ -10,6 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { Device } from '../device/types.js';
 import { ExitCode, HilError, oneLine } from '../errors.js';
 import type { ScenarioDefinition } from '../scenario/definition.js';
@@ -24,7 +25,7 @@ import type { BoardProfile } from '../profile/profile.js';
 import { imageSpecFor } from '../scenario/loadScenario.js';
 import { resolve } from 'node:path';
 import type { BenchTarget } from './inventory.js';
-import { acquireLease, type Lease } from './lease.js';
+import { FileLeaseStore, LeaseLostError, describeHolder, type HeldLease, type LeaseStore } from './leases/index.js';
 import { bootsItself, openTarget } from './openTarget.js';
 import { detectedNote } from '../device/identify.js';
 import { boardKey, boardKeys } from './boardKey.js';
@@ -38,6 +39,8 @@ export interface RunBenchOptions {
   /** How long to wait for a busy device (ms, default 60000). */
   leaseWaitMs?: number;
   lockDir?: string;
+  /** Where leases live (default: lock files in lockDir). The caller closes it. */
+  leaseStore?: LeaseStore;
   /** Attempts to open a device before giving up (default 2). */
   openAttempts?: number;
   /** Runs of a scenario that hit an infrastructure error (reconnecting in between; default 2). */
@@ -174,7 +177,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   const log = (line: string) => logLines.push(`${new Date().toISOString()} ${line}`);
   const result: DeviceRunResult = { device: t.name, connection: t.connection, profile: t.profile?.name ?? 'auto', simulated: t.simulated, scenarios: [], durationMs: 0 };
   opts.onEvent?.({ type: 'device-start', device: t.name, connection: t.connection });
-  let lease: Lease | undefined;
+  let lease: HeldLease | undefined;
   let device: Device | undefined;
   /** The last device the device layer made, connected or not: its transcript is kept for a failed connect too. */
   let seen: Device | undefined;
@@ -186,21 +189,23 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   let scenarioIndex = 0;
   try {
     const key = opts.leaseKey ?? (await boardKey(t));
-    lease = await acquireLease(key, {
-      dir: opts.lockDir,
+    const store = opts.leaseStore ?? new FileLeaseStore(opts.lockDir);
+    lease = await store.acquire(key, {
       signal,
       waitMs: opts.leaseWaitMs ?? 60_000,
       what: `hil run ${scenarios.map((s) => s.name).join(' ')} on ${t.name}`,
       onWait: (h) => {
-        const who = h ? `PID ${h.pid} (${h.what})` : 'another process';
+        const who = h ? (h.host === hostname() ? `PID ${h.pid} (${h.what})` : describeHolder(h)) : 'another process';
         log(`lease busy: held by ${who}; waiting`);
         opts.onEvent?.({ type: 'lease-wait', device: t.name, holder: who });
       },
     });
     const taken = lease;
-    scope.defer(`lease ${key}`, () => taken.release(), () => taken.release());
+    scope.defer(`lease ${key}`, () => taken.release(), () => taken.releaseNow());
     if (signal.aborted) throw new Interrupted();
-    log(`lease taken: ${lease.file} (board ${key})`);
+    log(`lease taken: ${lease.where}${lease.token !== null ? ` token ${lease.token}` : ''} (board ${key})`);
+    // Every board operation first checks the lease is still ours (a fenced holder stops).
+    const fence = () => taken.fence();
     // A board hil boots itself (QEMU) starts with the first scenario's image in its partition
     // (the loader); flashing then finds it by its sha256 on the board and writes nothing.
     let bootImage: Uint8Array | undefined;
@@ -218,12 +223,12 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       const attempts = Math.max(1, opts.openAttempts ?? 2);
       for (let i = 1; ; i++) {
         try {
-          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage, scope, onDevice: (d) => (seen = d) }));
+          return await (opts.open ? opts.open(t) : openTarget(t, { bootImage, scope, fence, onDevice: (d) => (seen = d) }));
         } catch (e) {
           const err = errorOf(e);
           log(`open attempt ${i}/${attempts} failed: ${err.message}`);
           if (signal.aborted) throw new Interrupted();
-          if (i >= attempts || err.exitCode === ExitCode.USAGE) throw e;
+          if (i >= attempts || err.exitCode === ExitCode.USAGE || e instanceof LeaseLostError) throw e;
         }
       }
     };
@@ -274,6 +279,12 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         const r = r0;
         if (r.error) log(`scenario ${s.name} stopped: ${r.error.message}`);
         const infra = r.error?.exitCode === ExitCode.INFRA || r.checks.some((c) => c.status === 'error');
+        // A lease no longer ours ends this board's run: no retry, no further scenario (two runners never write one board).
+        if (infra) await fence().catch((e: unknown) => {
+          result.scenarios.push(r);
+          scenarioIndex++;
+          throw e;
+        });
         if (!infra || attempt >= scenarioAttempts) {
           if (attempt > 1) {
             r.attempts = attempt;
@@ -342,7 +353,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
       }
     }
     if (lease) {
-      lease.release();
+      await lease.release();
       log('lease released');
     }
     if (ownScope) await scope.release();

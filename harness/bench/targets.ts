@@ -23,6 +23,8 @@ export interface ResolvedTargets {
   targets: BenchTarget[];
   /** Said to the user (e.g. that a simulated board was started because none is configured). */
   notes: string[];
+  /** The bench file's `leases:` (the --bench file's, or devices/bench.yaml's for its devices). */
+  leases?: string;
 }
 
 export function resolveTargets(opts: TargetOptions): ResolvedTargets {
@@ -31,13 +33,13 @@ export function resolveTargets(opts: TargetOptions): ResolvedTargets {
   if (opts.bench) {
     const bench = readBenchFile(resolve(cwd, opts.bench));
     const targets = opts.profile ? bench.targets.map((t) => ({ ...t, profile: loadProfile(opts.profile!) })) : bench.targets;
-    return { targets, notes: [`bench ${opts.bench}: ${targets.length} device${targets.length > 1 ? 's' : ''} in parallel`] };
+    return { targets, notes: [`bench ${opts.bench}: ${targets.length} device${targets.length > 1 ? 's' : ''} in parallel`], leases: bench.leases };
   }
   const inventoryFile = resolve(cwd, DEFAULT_BENCH_FILE);
   const inventory = existsSync(inventoryFile) ? readBenchFile(inventoryFile) : undefined;
   if (opts.device) {
     const named = inventory?.targets.find((t) => t.name === opts.device);
-    if (named) return { targets: [opts.profile ? { ...named, profile: loadProfile(opts.profile) } : named], notes: [] };
+    if (named) return { targets: [opts.profile ? { ...named, profile: loadProfile(opts.profile) } : named], notes: [], leases: inventory?.leases };
     const conn = opts.device;
     if (isSimConnection(conn)) {
       const prof = opts.profile ?? (conn.startsWith('sim:') ? conn.slice(4) : DEFAULT_SIM_PROFILE);
@@ -49,7 +51,7 @@ export function resolveTargets(opts: TargetOptions): ResolvedTargets {
   }
   if (inventory?.default) {
     const t = inventory.targets.find((x) => x.name === inventory.default)!;
-    return { targets: [opts.profile ? { ...t, profile: loadProfile(opts.profile) } : t], notes: [`device ${t.name} (default in ${DEFAULT_BENCH_FILE})`] };
+    return { targets: [opts.profile ? { ...t, profile: loadProfile(opts.profile) } : t], notes: [`device ${t.name} (default in ${DEFAULT_BENCH_FILE})`], leases: inventory.leases };
   }
   const profile = loadProfile(opts.profile ?? DEFAULT_SIM_PROFILE);
   const why = inventory ? `${DEFAULT_BENCH_FILE} names no default device` : `no --device, no --bench and no ${DEFAULT_BENCH_FILE}`;

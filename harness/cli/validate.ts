@@ -70,7 +70,7 @@ export function checkInputFile(flag: string, path: string | undefined, what: str
 }
 
 /** The fields of a bench file, and of each device in it (the device layer's open options). */
-const BENCH_KEYS = ['default', 'devices'];
+const BENCH_KEYS = ['default', 'devices', 'leases'];
 const DEVICE_KEYS = ['profile', 'connection', 'firmware', 'image', 'simFirmwareApi', 'readyTimeoutMs', 'timeoutMs', 'power'];
 
 /**

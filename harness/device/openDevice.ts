@@ -46,6 +46,8 @@ export interface OpenDeviceOptions {
   scope?: Scope;
   /** Called with the device as soon as it exists, before it connects (its transcript is there when the connect fails). */
   onDevice?: (device: Device) => void;
+  /** Called before every board operation; a throw stops it (the bench layer's lease fence). */
+  beforeOperation?: () => Promise<void>;
 }
 
 export async function openDevice(opts: OpenDeviceOptions & Record<string, unknown>): Promise<Device> {
@@ -133,6 +135,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       onClose: cleanup,
       qemuRestart,
       powerCycle,
+      beforeOperation: opts.beforeOperation,
     });
     opts.onDevice?.(device);
     await device.connect(readyTimeoutMs);

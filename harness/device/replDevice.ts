@@ -36,6 +36,11 @@ export interface ReplDeviceOptions {
   qemuRestart?: (imagePath: string, addr: number) => Promise<void>;
   /** Where hil controls the board's power (QEMU it started, its simulated board): cut it and restore it. */
   powerCycle?: () => Promise<void>;
+  /**
+   * Called before every board operation (connect, exec, transfer, reset, the goodbye on close);
+   * a throw stops it before a byte is sent. The bench layer passes its lease's fence here.
+   */
+  beforeOperation?: () => Promise<void>;
 }
 
 export class ReplDevice implements Device {
@@ -115,7 +120,11 @@ export class ReplDevice implements Device {
   }
 
   /** One operation at a time on the wire. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const fn = async () => {
+      await this.o.beforeOperation?.();
+      return op();
+    };
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
@@ -124,6 +133,7 @@ export class ReplDevice implements Device {
   /** Open the link and enter the raw REPL, retrying link faults (not board errors) a few times. */
   async connect(timeoutMs = 15000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    await this.o.beforeOperation?.();
     await pRetry(
       async () => {
         const left = deadline - Date.now();
@@ -274,7 +284,9 @@ export class ReplDevice implements Device {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.transport.isOpen && this.repl.inRaw) await this.transport.write('\x02').catch(() => undefined);
+      // The goodbye is a board operation too: not sent to a board whose lease is no longer ours.
+      const ours = this.o.beforeOperation ? await this.o.beforeOperation().then(() => true, () => false) : true;
+      if (ours && this.transport.isOpen && this.repl.inRaw) await this.transport.write('\x02').catch(() => undefined);
       await this.transport.close();
     } finally {
       await this.o.onClose?.();

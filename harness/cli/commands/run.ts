@@ -37,6 +37,8 @@ interface RunArgs {
   json?: string;
   out?: string;
   leaseWait: number;
+  leases?: string;
+  leaseTtl: number;
   quiet: boolean;
   /** --history PATH|URL; false for --no-history (a list when given twice: refused). */
   history?: unknown;
@@ -49,7 +51,8 @@ export const RUN_EPILOG = `Exit codes:
   1  a check failed (wins over 3 when both happen: a finding about the product)
   2  usage or configuration error (bad scenario, bench file, profile, image, a board its profile
      does not fit; nothing written)
-  3  infrastructure error: lease not obtained, link or board failed, after retries
+  3  infrastructure error: lease not obtained (or lost: another runner holds the board now),
+     link or board failed, after retries
   6  --bench: everything that ran passed, but a bench device is bad and was not run (1, 2, 3 win)
 
 Check statuses: PASS, FAIL, SKIP (could not run here, with the reason, e.g. no ml module),
@@ -92,6 +95,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('json', { type: 'string', describe: 'write the full results as JSON here' })
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
+      .option('leases', { type: 'string', describe: "where leases live: postgres://USER:PASS@HOST/DB (shared by hil on several hosts) or file (this host's lock files; default, unless the bench file's 'leases:' or $HIL_LEASES says otherwise)" })
+      .option('lease-ttl', { type: 'number', default: 30, describe: 'seconds a PostgreSQL lease outlives its last heartbeat (a killed runner\'s boards are free after this)' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
       .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://user:pass@host/db[?schema=S] (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite): every run is recorded there, and --bench keeps device states there; --no-history: neither' })
       .option('bad-after', { type: 'number', describe: `--bench: a device is bad after this many failed recoveries in a row (default ${DEFAULT_BAD_AFTER})` })
@@ -101,6 +106,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
     if (args.badAfter !== undefined && !(Number.isInteger(args.badAfter) && args.badAfter >= 1)) throw new UsageError(`--bad-after must be a whole number of failures >= 1 (got ${args.badAfter})`);
     if (args.badAfter !== undefined && !args.bench) throw new UsageError('--bad-after applies to --bench runs (bench devices have health states)');
+    if (!Number.isFinite(args.leaseTtl) || args.leaseTtl < 1) throw new UsageError(`--lease-ttl must be a number of seconds >= 1 (got ${args.leaseTtl})`);
+    if (args.leases !== undefined && args.leases.trim() === '') throw new UsageError('--leases is empty (an unset variable?): give postgres://USER:PASS@HOST/DB or file, or leave the flag out');
     // Everything that can be refused is refused before a board is touched (harness/cli/validate.ts).
     checkNotEmpty('--device', args.device);
     checkNotEmpty('--bench', args.bench);
@@ -155,6 +162,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         outDir: args.out,
         leaseWaitMs: args.leaseWait * 1000,
         recordGolden: args.recordGolden,
+        leases: args.leases,
+        leaseTtlMs: args.leaseTtl * 1000,
         onEvent,
         // Leases, boards and children of this run; a signal aborts it and the reports below are
         // written with what finished.
