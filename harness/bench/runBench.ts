@@ -348,6 +348,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     if (device) {
       try {
         await device.close();
+        log('board closed'); // before the lease is given back: the next holder's traffic comes after this line
       } catch (e) {
         log(`close failed: ${oneLine(e)}`);
       }

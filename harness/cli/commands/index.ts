@@ -10,6 +10,7 @@ import { faultProxyCommand } from './faultProxy.js';
 import { reportCommand } from './report.js';
 import { deviceCommand } from './device.js';
 import { historyCommand } from './history.js';
+import { leaseCommand } from './lease.js';
 
 /** Every `hil` command. Add a module here when adding a command. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,4 +26,5 @@ export const commands: CommandModule<any, any>[] = [
   reportCommand,
   deviceCommand,
   historyCommand,
+  leaseCommand,
 ];

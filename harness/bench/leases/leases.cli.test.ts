@@ -1,0 +1,277 @@
+/**
+ * Shared leases with real hil processes (bin/hil.js runs dist/: `npm run build` first) on one bench
+ * of 8 simulated boards (each its own pty, started here and listed in a bench file by path, so both
+ * runners see the same 8 boards) and real PostgreSQL (HIL_TEST_POSTGRES; this file makes its own
+ * database and drops it):
+ * - two `hil run --bench` at once: every board used by both, never by both at once (the board says
+ *   so itself: harness/board/leases/visit.py, and the runners' lease logs agree), all leases
+ *   released at the end;
+ * - one runner SIGKILLed mid-run: the other gets each of its boards within TTL + 1 s;
+ * - a holder whose lease was broken and given to someone else stops before its next board
+ *   operation with an infra error naming the new holder (PostgreSQL, and file leases too);
+ * - `hil lease list` / `hil lease break` (without --force: refused naming the holder).
+ * Separate hosts are stood in for by separate processes on this host (see the README's note).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import type { SimBoard } from '../../sim/startSim.js';
+import { PgLeaseStore } from './index.js';
+
+const root = resolve(new URL('../../..', import.meta.url).pathname);
+const hilJs = join(root, 'bin/hil.js');
+const built = existsSync(join(root, 'dist/harness/bench/leases/index.js'));
+const base = process.env.HIL_TEST_POSTGRES;
+if (!built) console.log('shared-lease CLI tests skipped: run `npm run build` first (they spawn bin/hil.js)');
+if (!base) console.log('shared-lease CLI tests skipped: HIL_TEST_POSTGRES is not set (e.g. postgres://hil:hil@127.0.0.1:5432/hil_test)');
+const maybe = built && base ? describe : describe.skip;
+
+const BOARDS = 8;
+const dbName = `hil_lease_cli_${randomBytes(5).toString('hex')}`;
+let url = '';
+let work = '';
+let sims: SimBoard[] = [];
+const children: ChildProcess[] = [];
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: base });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+beforeAll(async () => {
+  if (!built || !base) return;
+  work = mkdtempSync(join(tmpdir(), 'hil-leases-cli-test-'));
+  await admin(`CREATE DATABASE ${dbName}`);
+  const u = new URL(base);
+  u.pathname = `/${dbName}`;
+  url = u.toString();
+  const { startSim } = await import('../../sim/startSim.js');
+  sims = await Promise.all(Array.from({ length: BOARDS }, () => startSim({ profile: 'openmv-h7', link: 'pty', timeoutMs: 120_000 })));
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all(sims.map((s) => s.stop().catch(() => undefined)));
+  if (base && url) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  if (work) rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+let boxes = 0;
+/** A folder for one test: its own TMPDIR and lock folder, a bench file of the 8 boards. */
+function box(leases: string = url) {
+  const dir = join(work, `box${++boxes}`);
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  mkdirSync(join(dir, 'locks'), { recursive: true });
+  const devices = sims.map((s, i) => `  cam${i + 1}: { profile: openmv-h7, connection: ${s.connection} }`).join('\n');
+  const bench = join(dir, 'bench.yaml');
+  writeFileSync(bench, `leases: ${leases}\ndevices:\n${devices}\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(dir, 'tmp'), HIL_LOCK_DIR: join(dir, 'locks'), NO_COLOR: '1' };
+  delete env.HIL_LEASES;
+  return { dir, bench, env };
+}
+
+const programModule = join(root, 'dist/harness/board/program.js');
+
+/**
+ * A scenario of one custom check. `visit`: the board is asked who is on it, marked as this
+ * runner's, held a moment, then left (visit.py); one JSON line per visit goes to `log`.
+ * `block`: writes `<mark>-<device>` and never resolves. `fenced`: writes the mark, waits for the
+ * file `go`, then tries a visit (a board operation).
+ */
+function scenario(dir: string, kind: 'visit' | 'block' | 'fenced') {
+  const s = join(dir, `scen-${kind}`);
+  mkdirSync(join(s, 'img'), { recursive: true });
+  writeFileSync(join(s, 'img', 'data.txt'), 'hello\n');
+  const log = join(dir, 'visits.jsonl');
+  const mark = join(dir, 'mark');
+  const go = join(dir, 'go');
+  const visit = `
+  const runner = process.env.RUNNER;
+  const t0 = Date.now();
+  const enter = (await ctx.device.exec(boardProgram('leases/visit', { step: 'enter', runner }))).trim();
+  await new Promise((r) => setTimeout(r, 150));
+  const leave = (await ctx.device.exec(boardProgram('leases/visit', { step: 'leave', runner }))).trim().split(/\\r?\\n/);
+  const t1 = Date.now();
+  appendFileSync(${JSON.stringify(log)}, JSON.stringify({ runner, device: ctx.device.name, t0, t1, enter, leave }) + '\\n');
+  const ok = enter === 'ON:' && leave[0] === 'ON:' + runner;
+  return { status: ok ? 'passed' : 'failed', reason: ok ? undefined : 'another runner was on the board: ' + enter + ' / ' + leave.join(' ') };`;
+  const body = {
+    visit,
+    block: `  writeFileSync(${JSON.stringify(mark)} + '-' + ctx.device.name, 'started');\n  return new Promise(() => {});`,
+    fenced: `  writeFileSync(${JSON.stringify(mark)} + '-' + ctx.device.name, 'started');
+  for (const deadline = Date.now() + 60000; !existsSync(${JSON.stringify(go)}); ) {
+    if (Date.now() > deadline) return { status: 'error', reason: 'no go file' };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+${visit}`,
+  }[kind];
+  writeFileSync(
+    join(s, 'check.mjs'),
+    `import { appendFileSync, existsSync, writeFileSync } from 'node:fs';\nimport { boardProgram } from ${JSON.stringify(programModule)};\nexport async function check(ctx) {\n${body}\n}\n`,
+  );
+  writeFileSync(join(s, 'scenario.yaml'), `name: ${kind}\nimage: { source: ./img }\nflash: never\nsoftReset: false\ncheckTimeoutMs: 600000\nchecks:\n  - module: ./check.mjs\n`);
+  return { dir: s, log, mark, go };
+}
+
+interface Hil {
+  child: ChildProcess;
+  out: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+function hil(args: string[], b: { dir: string; env: NodeJS.ProcessEnv }, extraEnv: NodeJS.ProcessEnv = {}): Hil {
+  const child = spawn(process.execPath, [hilJs, ...args], { cwd: b.dir, env: { ...b.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  return { child, out: () => out, exit };
+}
+
+async function waitFor<T>(what: string, ms: number, probe: () => T | undefined | false | null): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * When the runner had the board, from its log under --out: `taken` is logged after the grant and
+ * before any byte to the board, `closed` after the last byte and before the lease is given back.
+ */
+function leaseInterval(outDir: string, device: string): { taken: number; closed: number; token: number } {
+  const log = readFileSync(join(outDir, device, 'log.txt'), 'utf8').split('\n');
+  const at = (re: RegExp) => {
+    const l = log.find((x) => re.test(x));
+    if (!l) throw new Error(`${outDir}/${device}/log.txt has no line matching ${re}:\n${log.join('\n')}`);
+    return { t: Date.parse(l.slice(0, l.indexOf(' '))), line: l };
+  };
+  const taken = at(/ lease taken: /);
+  const closed = at(/ board closed/);
+  at(/ lease released$/);
+  return { taken: taken.t, closed: closed.t, token: Number(/ token (\d+) /.exec(taken.line)?.[1]) };
+}
+
+async function rows(): Promise<{ key: string; ended: string | null; token: string }[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query('SELECT key, ended, token FROM hil_leases ORDER BY key')).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () => {
+  it('two hil run --bench at once: every board used by both, never by both at once; all leases released', async () => {
+    const b = box();
+    const s = scenario(b.dir, 'visit');
+    const run = (r: string) => hil(['run', s.dir, '--bench', b.bench, '--lease-wait', '300', '--out', join(b.dir, `out${r}`)], b, { RUNNER: r });
+    const [a, c] = [run('A'), run('B')];
+    const [ea, ec] = await Promise.all([a.exit, c.exit]);
+    expect({ code: ea.code, out: a.out() }).toEqual({ code: 0, out: expect.stringContaining(`leases shared in postgres`) });
+    expect({ code: ec.code, out: c.out() }).toEqual({ code: 0, out: expect.any(String) });
+    const visits = readFileSync(s.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runner: string; device: string; t0: number; t1: number; enter: string; leave: string[] });
+    expect(visits).toHaveLength(2 * BOARDS);
+    for (let i = 1; i <= BOARDS; i++) {
+      const dev = `cam${i}`;
+      const here = visits.filter((v) => v.device === dev).sort((x, y) => x.t0 - y.t0);
+      // Both runners used the board; the board saw nobody else on it during either visit.
+      expect(here.map((v) => v.runner).sort()).toEqual(['A', 'B']);
+      for (const v of here) {
+        expect(v.enter).toBe('ON:');
+        expect(v.leave[0]).toBe(`ON:${v.runner}`);
+      }
+      // The second visitor's board lists both visits, in order.
+      expect(here[1]!.leave.some((l) => l.endsWith(`${here[0]!.runner},${here[1]!.runner}`))).toBe(true);
+      // The runners' leases on the board did not overlap either, and the later grant has the larger token.
+      const la = leaseInterval(join(b.dir, 'outA'), dev);
+      const lb = leaseInterval(join(b.dir, 'outB'), dev);
+      const [first, second] = la.taken < lb.taken ? [la, lb] : [lb, la];
+      expect(first.closed).toBeLessThanOrEqual(second.taken);
+      expect(second.token).toBeGreaterThan(first.token);
+      // Each runner's transcript of the board holds its own visit.
+      for (const r of ['A', 'B']) expect(readFileSync(join(b.dir, `out${r}`, dev, 'transcript.txt'), 'utf8')).toContain('ON:');
+    }
+    // Nothing is held any more: every grant was released.
+    const list = hil(['lease', 'list', '--bench', b.bench], b);
+    expect((await list.exit).code).toBe(0);
+    expect(list.out()).toContain('no leases held');
+    const all = await rows();
+    expect(all).toHaveLength(BOARDS);
+    for (const r of all) expect(r.ended).toBe('released');
+  }, 600_000);
+
+  it('a runner SIGKILLed mid-run: the other gets each of its boards within TTL + 1 s', async () => {
+    const b = box();
+    const blocked = scenario(b.dir, 'block');
+    const visit = scenario(b.dir, 'visit');
+    const ttl = 3;
+    const a = hil(['run', blocked.dir, '--bench', b.bench, '--lease-ttl', String(ttl), '--lease-wait', '0'], b, { RUNNER: 'A' });
+    // A holds all 8 boards (its check is running on each).
+    await waitFor('runner A on all 8 boards', 180_000, () => sims.every((_, i) => existsSync(`${blocked.mark}-cam${i + 1}`)) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })()));
+    const c = hil(['run', visit.dir, '--bench', b.bench, '--lease-wait', '120', '--out', join(b.dir, 'outB')], b, { RUNNER: 'B' });
+    await waitFor('runner B waiting for the boards', 60_000, () => /busy, held by/.test(c.out()));
+    const killed = Date.now();
+    a.child.kill('SIGKILL');
+    await a.exit;
+    const ec = await c.exit;
+    expect({ code: ec.code, out: c.out() }).toEqual({ code: 0, out: expect.stringContaining('busy, held by') });
+    for (let i = 1; i <= BOARDS; i++) {
+      const got = leaseInterval(join(b.dir, 'outB'), `cam${i}`);
+      expect(got.taken - killed).toBeLessThanOrEqual((ttl + 1) * 1000);
+    }
+    expect((await rows()).every((r) => r.ended === 'released')).toBe(true);
+  }, 600_000);
+
+  for (const kind of ['postgres', 'file'] as const) {
+    it(`${kind} leases: lease break needs --force and says whose lease it broke; the fenced holder stops before its next board operation naming the new holder`, async () => {
+      const b = box(kind === 'postgres' ? url : 'file');
+      const s = scenario(b.dir, 'fenced');
+      // A one-board bench: cam1.
+      writeFileSync(b.bench, readFileSync(b.bench, 'utf8').split('\n').filter((l) => !/^ {2}cam[2-9]:/.test(l)).join('\n'));
+      const a = hil(['run', s.dir, '--bench', b.bench, '--out', join(b.dir, 'outA')], b, { RUNNER: 'A' });
+      await waitFor('runner A on cam1', 120_000, () => existsSync(`${s.mark}-cam1`) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })()));
+      const list = hil(['lease', 'list', '--bench', b.bench], b);
+      expect((await list.exit).code).toBe(0);
+      expect(list.out()).toMatch(new RegExp(`^tty/dev/pts/\\d+: PID ${a.child.pid} on ${hostname()} since .*hil run fenced on cam1`, 'm'));
+      const key = /^(tty\/dev\/pts\/\d+):/m.exec(list.out())![1]!;
+      const refused = hil(['lease', 'break', 'cam1', '--bench', b.bench], b);
+      expect((await refused.exit).code).toBe(2);
+      expect(refused.out()).toContain(`lease on ${key} is held by PID ${a.child.pid} on ${hostname()}`);
+      expect(refused.out()).toContain('add --force');
+      const broke = hil(['lease', 'break', 'cam1', '--bench', b.bench, '--force'], b);
+      expect((await broke.exit).code).toBe(0);
+      expect(broke.out()).toContain(`broke the lease on ${key} held by PID ${a.child.pid} on ${hostname()}`);
+      let usurper: { release(): Promise<void> } | undefined;
+      let store: PgLeaseStore | undefined;
+      if (kind === 'postgres') {
+        // Another runner gets the board.
+        store = new PgLeaseStore({ url, ttlMs: 30_000 });
+        usurper = await store.acquire(key, { what: 'the usurper' });
+      }
+      writeFileSync(s.go, 'go');
+      const ea = await a.exit;
+      expect(ea.code).toBe(3);
+      const why = kind === 'postgres' ? `lost: now held by PID ${process.pid} on ${hostname()}` : 'lost: its lock file was removed (lease broken)';
+      expect(a.out()).toContain(`lease on ${key} ${why}`);
+      if (kind === 'postgres') expect(a.out()).toContain('(the usurper)');
+      // Nothing of the visit reached the board: the fence stopped it before it was sent.
+      expect(readFileSync(join(b.dir, 'outA', 'cam1', 'transcript.txt'), 'utf8')).not.toContain('_hil_on_board');
+      await usurper?.release();
+      await store?.close();
+    }, 300_000);
+  }
+});
