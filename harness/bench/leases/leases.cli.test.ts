@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { SimBoard } from '../../sim/startSim.js';
 import { PgLeaseStore } from './index.js';
+import { boardKey } from '../boardKey.js';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
 const hilJs = join(root, 'bin/hil.js');
@@ -221,7 +222,10 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () 
     const ttl = 3;
     const a = hil(['run', blocked.dir, '--bench', b.bench, '--lease-ttl', String(ttl), '--lease-wait', '0'], b, { RUNNER: 'A' });
     // A holds all 8 boards (its check is running on each).
-    await waitFor('runner A on all 8 boards', 180_000, () => sims.every((_, i) => existsSync(`${blocked.mark}-cam${i + 1}`)) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })()));
+    await waitFor('runner A on all 8 boards', 180_000, () => sims.every((_, i) => existsSync(`${blocked.mark}-cam${i + 1}`)) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })())).catch((e: Error) => {
+      a.child.kill('SIGKILL');
+      throw new Error(`${e.message}; marks: ${sims.map((_, i) => existsSync(`${blocked.mark}-cam${i + 1}`)).join(',')}; runner A said: ${a.out()}`);
+    });
     const c = hil(['run', visit.dir, '--bench', b.bench, '--lease-wait', '120', '--out', join(b.dir, 'outB')], b, { RUNNER: 'B' });
     await waitFor('runner B waiting for the boards', 60_000, () => /busy, held by/.test(c.out()));
     const killed = Date.now();
@@ -243,7 +247,10 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () 
       // A one-board bench: cam1.
       writeFileSync(b.bench, readFileSync(b.bench, 'utf8').split('\n').filter((l) => !/^ {2}cam[2-9]:/.test(l)).join('\n'));
       const a = hil(['run', s.dir, '--bench', b.bench, '--out', join(b.dir, 'outA')], b, { RUNNER: 'A' });
-      await waitFor('runner A on cam1', 120_000, () => existsSync(`${s.mark}-cam1`) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })()));
+      await waitFor('runner A on cam1', 120_000, () => existsSync(`${s.mark}-cam1`) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })())).catch((e: Error) => {
+        a.child.kill('SIGKILL');
+        throw e;
+      });
       const list = hil(['lease', 'list', '--bench', b.bench], b);
       expect((await list.exit).code).toBe(0);
       expect(list.out()).toMatch(new RegExp(`^tty/dev/pts/\\d+: PID ${a.child.pid} on ${hostname()} since .*hil run fenced on cam1`, 'm'));
@@ -274,4 +281,24 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () 
       await store?.close();
     }, 300_000);
   }
+
+  it('hil exec under $HIL_LEASES: a board another runner holds in PostgreSQL is refused naming it (exit 3); free, it runs', async () => {
+    const b = box();
+    const env = { HIL_LEASES: url };
+    const key = await boardKey({ connection: sims[0]!.connection });
+    const store = new PgLeaseStore({ url, ttlMs: 30_000 });
+    try {
+      const held = await store.acquire(key, { what: 'held by the test' });
+      const refused = hil(['exec', '--device', sims[0]!.connection, 'print(6*7)'], b, env);
+      expect((await refused.exit).code).toBe(3);
+      expect(refused.out()).toContain(`device ${key} is leased by PID ${process.pid} on ${hostname()}`);
+      expect(refused.out()).toContain('held by the test');
+      await held.release();
+      const ran = hil(['exec', '--device', sims[0]!.connection, 'print(6*7)'], b, env);
+      expect({ code: (await ran.exit).code, out: ran.out() }).toEqual({ code: 0, out: expect.stringContaining('42') });
+      expect((await store.list()).find((r) => r.key === key)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });

@@ -37,14 +37,14 @@ export const execCommand: CommandModule<object, ExecArgs> = {
     checkSeconds('--timeout', args.timeout);
     checkOutputPath('--transcript', args.transcript);
     const code = await readCode(args.code);
-    const { targets, notes } = resolveTargets({ device: args.device, profile: args.profile });
+    const { targets, notes, leases } = resolveTargets({ device: args.device, profile: args.profile });
     await checkSerialIds(targets.map((t) => t.connection));
     for (const n of notes) process.stderr.write(`hil: ${n}\n`);
     // The board's lease is held while we talk to it; everything is released with the scope.
     let seen: Device | undefined;
     let failed = false;
     try {
-      const dev = await takeBoard(targets[0]!, scopeOf(args), { what: 'hil exec', onDevice: (d) => (seen = d) });
+      const dev = await takeBoard(targets[0]!, scopeOf(args), { what: 'hil exec', leases, onDevice: (d) => (seen = d) });
       noteDetectedProfile(dev);
       // Sent once: user code is never sent again after it may have started (device/resend.ts).
       const r = await dev.execRaw(code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {

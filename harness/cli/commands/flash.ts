@@ -56,7 +56,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     // Bad input is refused before any board is opened.
     if (!existsSync(args.target)) throw new FlashInputError(`${args.target}: no such image file or source directory`);
     // Same resolution as hil run: inventory name, sim[:profile], or a connection string + --profile.
-    const { targets } = resolveTargets({ device: args.device, profile: args.profile });
+    const { targets, leases } = resolveTargets({ device: args.device, profile: args.profile });
     await checkSerialIds(targets.map((t) => t.connection));
     // An image file is judged before any board is touched: malformed (exit 2), or one the
     // firmware would not read as written (a file record without data, ...).
@@ -65,7 +65,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
       if (img.firmwareFault) throw new FlashInputError(firmwareFaultMessage(img, targets[0]!.name));
     }
     // Under the board's lease (a running hil run keeps its board); released with the scope.
-    const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}` });
+    const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}`, leases });
     noteDetectedProfile(device);
     try {
       const result = await flashImage(device, {

@@ -25,7 +25,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
       .option('profile', { alias: 'p', type: 'string' }) as unknown as Argv<ReplArgs>,
   handler: async (args) => {
     checkNotEmpty('--device', args.device);
-    const { targets } = resolveTargets({ device: args.device, profile: args.profile });
+    const { targets, leases } = resolveTargets({ device: args.device, profile: args.profile });
     await checkSerialIds(targets.map((t) => t.connection));
     const conn = parseConnection(targets[0]!.connection);
     let t: Transport;
@@ -34,7 +34,7 @@ export const replCommand: CommandModule<object, ReplArgs> = {
     else if (conn.kind === 'tcp') t = conn.protocol === 'rfc2217' ? new Rfc2217Transport(conn.host, conn.port) : new TcpTransport(conn.host, conn.port);
     else throw new UsageError(`hil repl needs a serial or TCP connection (start the board with 'hil sim' first), not '${targets[0]!.connection}'`);
     const scope = scopeOf(args);
-    await leaseBoard(targets[0]!, scope, { what: 'hil repl' });
+    await leaseBoard(targets[0]!, scope, { what: 'hil repl', leases });
     scope.defer(`link ${t.description}`, () => t.close());
     await t.open(10000);
     process.stderr.write(`hil: connected to ${t.description}; Ctrl-] to exit\n`);
