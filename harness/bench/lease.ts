@@ -7,7 +7,7 @@
  * never both break and then both take it. Waiting has a deadline.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../errors.js';
@@ -26,6 +26,8 @@ export interface LeaseHolder {
   key: string;
   /** The CI job the holder runs in (see leases/types.ts ciJobOf), null outside CI. */
   ciJob?: string | null;
+  /** This grant's random id: two grants in one process within one millisecond are still told apart. */
+  grant?: string;
 }
 
 export interface Lease {
@@ -165,10 +167,16 @@ function describeHolder(h: LeaseHolder | null): string {
   return `PID ${h.pid} on ${h.host}${job} since ${h.since} (${h.what.slice(0, 80)})`;
 }
 
+/** Wait `ms`, or until `signal` aborts (its listener removed either way: a long wait polls many times). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 /** Take the lease on `key`, waiting up to `waitMs`; throws LeaseBusyError naming the holder. */
@@ -188,6 +196,7 @@ export async function acquireLease(key: string, opts: LeaseOptions = {}): Promis
     since: new Date().toISOString(),
     key,
     ciJob: ciJobOf(),
+    grant: randomBytes(8).toString('hex'),
   };
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let told = false;
@@ -217,7 +226,7 @@ export async function acquireLease(key: string, opts: LeaseOptions = {}): Promis
       if (released) return;
       released = true;
       const h = readHolder(file);
-      if (h && h.pid === holder.pid && h.since === holder.since && h.host === holder.host) {
+      if (h && h.pid === holder.pid && h.since === holder.since && h.host === holder.host && h.grant === holder.grant) {
         try {
           unlinkSync(file);
         } catch { /* already gone */ }

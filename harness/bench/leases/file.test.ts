@@ -3,9 +3,11 @@
  * lock file was broken or taken over is stopped naming who holds it now; its release never removes
  * the new holder's lock.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lockFileName, processStart } from '../lease.js';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { FileLeaseStore, LeaseLostError, openLeaseStore } from './index.js';
 
@@ -43,5 +45,29 @@ describe('file leases', () => {
     expect((await store.list()).map((r) => r.what)).toEqual(['runner B']);
     await b.release();
     expect(await store.list()).toEqual([]);
+  });
+
+  it('a long wait polls without piling abort listeners on the signal (one per poll was a leak warning)', async () => {
+    const store = new FileLeaseStore(dir);
+    // Held by another live process (PID 1 stands in for it).
+    writeFileSync(join(dir, lockFileName('tty/dev/pts/78')), JSON.stringify({ pid: 1, start: processStart(1), host: hostname(), what: 'runner A', since: new Date().toISOString(), key: 'tty/dev/pts/78' }));
+    const ac = new AbortController();
+    const e = await store.acquire('tty/dev/pts/78', { waitMs: 400, pollMs: 5, signal: ac.signal }).then(() => null, (x: unknown) => x as Error);
+    expect(e?.message).toContain('is leased by');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    await store.breakLease('tty/dev/pts/78', 'test');
+  });
+
+  it('a later grant to this same process in the same millisecond is another grant: the earlier one is fenced and its release leaves the later lock', async () => {
+    const store = new FileLeaseStore(dir);
+    const a = await store.acquire('tty/dev/pts/79', { what: 'runner A' });
+    const file = join(dir, lockFileName('tty/dev/pts/79'));
+    // The lock as a later grant would write it, with every field of A's but its grant id.
+    const later = { ...JSON.parse(readFileSync(file, 'utf8')), grant: 'later-grant' };
+    writeFileSync(file, JSON.stringify(later));
+    await expect(a.fence()).rejects.toThrow(/lease on tty\/dev\/pts\/79 lost: now held by PID/);
+    await a.release();
+    expect(JSON.parse(readFileSync(file, 'utf8')).grant).toBe('later-grant');
+    await store.breakLease('tty/dev/pts/79', 'test');
   });
 });

@@ -13,7 +13,7 @@ function record(h: LeaseHolder, file: string): LeaseRecord {
   return { key: h.key, host: h.host, pid: h.pid, ciJob: h.ciJob ?? null, what: h.what, since: h.since, token: null, expires: null, live: holderAlive(h), where: file };
 }
 
-const same = (a: LeaseHolder | null, b: LeaseHolder) => a !== null && a.pid === b.pid && a.host === b.host && a.since === b.since && a.start === b.start;
+const same = (a: LeaseHolder | null, b: LeaseHolder) => a !== null && a.pid === b.pid && a.host === b.host && a.since === b.since && a.start === b.start && a.grant === b.grant;
 
 export class FileLeaseStore implements LeaseStore {
   readonly kind = 'file' as const;

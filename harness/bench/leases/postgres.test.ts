@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { getEventListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -145,11 +146,14 @@ maybe('PostgreSQL leases', () => {
     const held = await a.acquire(key, { what: 'runner A' });
     expect(held.token).toBeGreaterThan(0);
     expect(held.holder).toMatchObject({ host: hostname(), pid: process.pid, what: 'runner A' });
-    const e = await rejection(b.acquire(key, { what: 'runner B' }));
+    const ac = new AbortController();
+    const e = await rejection(b.acquire(key, { what: 'runner B', waitMs: 300, pollMs: 5, signal: ac.signal }));
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0); // no listener left per poll
     expect(e).toBeInstanceOf(LeaseBusyError);
     expect(e.message).toContain(`device ${key} is leased by PID ${process.pid} on ${hostname()}`);
     expect(e.message).toContain('runner A');
     expect(e.message).toContain(`token ${held.token}`);
+    expect(e.message).toContain('after waiting 0.3 s');
     expect((e as LeaseBusyError).exitCode).toBe(3);
     const listed = await b.list();
     expect(listed.find((r) => r.key === key)).toMatchObject({ token: held.token, what: 'runner A', live: true });

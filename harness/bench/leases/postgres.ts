@@ -77,10 +77,16 @@ interface Row {
   live: boolean;
 }
 
+/** Wait `ms`, or until `signal` aborts (its listener removed either way: a long wait polls many times). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export class PgLeaseStore implements LeaseStore {
