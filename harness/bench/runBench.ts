@@ -25,7 +25,7 @@ import type { BoardProfile } from '../profile/profile.js';
 import { imageSpecFor } from '../scenario/loadScenario.js';
 import { resolve } from 'node:path';
 import type { BenchTarget } from './inventory.js';
-import { FileLeaseStore, LeaseLostError, describeHolder, type HeldLease, type LeaseStore } from './leases/index.js';
+import { FileLeaseStore, LeaseLostError, describeHolder, openLeaseStore, type HeldLease, type LeaseStore } from './leases/index.js';
 import { bootsItself, openTarget } from './openTarget.js';
 import { detectedNote } from '../device/identify.js';
 import { boardKey, boardKeys } from './boardKey.js';
@@ -39,8 +39,14 @@ export interface RunBenchOptions {
   /** How long to wait for a busy device (ms, default 60000). */
   leaseWaitMs?: number;
   lockDir?: string;
-  /** Where leases live (default: lock files in lockDir). The caller closes it. */
+  /** Where leases live, opened by the caller (who closes it). Default: opened from `leases`. */
   leaseStore?: LeaseStore;
+  /** `postgres://...`, `file`, `file:DIR` (default $HIL_LEASES, else lock files in lockDir): leases/index.ts. */
+  leases?: string;
+  /** TTL of PostgreSQL leases (ms). */
+  leaseTtlMs?: number;
+  /** Said to the user (e.g. where the shared leases live). */
+  onNote?: (note: string) => void;
   /** Attempts to open a device before giving up (default 2). */
   openAttempts?: number;
   /** Runs of a scenario that hit an infrastructure error (reconnecting in between; default 2). */
@@ -385,11 +391,15 @@ export async function runBench(targets: BenchTarget[], scenarios: ScenarioDefini
   const keys = opts.open ? targets.map((t) => `test/${t.name}`) : await boardKeys(targets);
   const outNames = outDirNames(targets.map((t) => t.name));
   const scope = opts.scope ?? new Scope();
-  const shared = { ...opts, scope, images: opts.images ?? new Map<string, Promise<ScenarioImage>>(), flashPlans: opts.flashPlans ?? new Map<string, TransferPlan>() };
+  const store = opts.leaseStore ?? openLeaseStore({ leases: opts.leases, lockDir: opts.lockDir, ttlMs: opts.leaseTtlMs });
+  const closeStore = opts.leaseStore ? null : scope.defer(`leases ${store.where}`, () => store.close());
+  if (!opts.leaseStore && store.kind === 'postgres') opts.onNote?.(`leases shared in ${store.where}`);
+  const shared = { ...opts, scope, leaseStore: store, images: opts.images ?? new Map<string, Promise<ScenarioImage>>(), flashPlans: opts.flashPlans ?? new Map<string, TransferPlan>() };
   try {
     const devices = await Promise.all(targets.map((t, i) => runOnTarget(t, scenarios, { ...shared, leaseKey: keys[i], outName: outNames.get(t.name) })));
     return makeRunResult(devices, started, opts.notes ?? []);
   } finally {
+    await closeStore?.release();
     if (!opts.scope) await scope.release();
   }
 }

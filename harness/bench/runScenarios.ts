@@ -7,7 +7,6 @@ import type { ScenarioDefinition } from '../scenario/definition.js';
 import type { RunResult } from '../scenario/result.js';
 import { resolveTargets } from './targets.js';
 import { runBench, type RunBenchOptions } from './runBench.js';
-import { openLeaseStore } from './leases/index.js';
 
 export interface RunScenariosOptions extends Omit<RunBenchOptions, 'notes'> {
   /** Scenario folders, names under ./scenarios, or loaded definitions. */
@@ -22,23 +21,13 @@ export interface RunScenariosOptions extends Omit<RunBenchOptions, 'notes'> {
   cwd?: string;
   /** Called with each note (e.g. "started a simulated openmv-h7 board"). */
   onNote?: (note: string) => void;
-  /** Where leases live (`postgres://...`, `file`): wins over the bench file's `leases:` and $HIL_LEASES. */
-  leases?: string;
-  /** TTL of PostgreSQL leases (ms). */
-  leaseTtlMs?: number;
 }
 
 export async function runScenarios(opts: RunScenariosOptions): Promise<RunResult> {
   const cwd = opts.cwd ?? process.cwd();
   const defs = opts.scenarios.map((s) => (typeof s === 'string' ? loadScenario(s, cwd) : s));
   const { targets, notes, leases } = resolveTargets({ device: opts.device, bench: opts.bench, profile: opts.profile, cwd });
-  const store = opts.leaseStore ?? openLeaseStore({ leases: opts.leases ?? leases, lockDir: opts.lockDir, ttlMs: opts.leaseTtlMs });
-  const closeStore = opts.leaseStore ? null : opts.scope?.defer(`leases ${store.where}`, () => store.close());
-  if (store.kind === 'postgres') notes.push(`leases shared in ${store.where}`);
   for (const n of notes) opts.onNote?.(n);
-  try {
-    return await runBench(targets, defs, { ...opts, notes, leaseStore: store });
-  } finally {
-    if (!opts.leaseStore) await (closeStore ? closeStore.release() : store.close());
-  }
+  // The leases: --leases, else the bench file's, else $HIL_LEASES, else lock files (runBench opens them).
+  return runBench(targets, defs, { ...opts, notes, leases: opts.leases ?? leases });
 }

@@ -34,6 +34,8 @@ export interface BenchHealthOptions {
   recover?: Partial<Omit<RecoverOptions, 'scope' | 'identity'>>;
   /** Lock folder of the leases (default: the usual one). */
   lockDir?: string;
+  /** Where the leases live (`postgres://...`; default as for the run: leases/index.ts). */
+  leases?: string;
   now?: () => Date;
   /** One line per thing worth telling the user (a device skipped, a ladder's outcome). */
   onNote?: (line: string) => void;
@@ -106,7 +108,7 @@ export async function settleHealth(targets: readonly BenchTarget[], devices: Dev
     } else {
       const held = new Scope();
       try {
-        await leaseBoard(t, held, { lockDir: opts.lockDir, what: `hil recovery of ${t.name}` });
+        await leaseBoard(t, held, { lockDir: opts.lockDir, leases: opts.leases, what: `hil recovery of ${t.name}` });
       } catch (e) {
         note(`${t.name}: recovery not attempted: ${oneLine(e)}`);
         await held.release();
@@ -142,7 +144,7 @@ export async function runBenchWithHealth(targets: BenchTarget[], scenarios: Scen
     const { run, notRun } = await scheduleByHealth(targets, health.store);
     for (const r of notRun.values()) health.onNote?.(r.error!.message);
     const ran = run.length > 0 ? (await runBench(run, scenarios, { ...opts, scope })).devices : [];
-    await settleHealth(run, ran, scope, { ...health, lockDir: health.lockDir ?? opts.lockDir });
+    await settleHealth(run, ran, scope, { ...health, lockDir: health.lockDir ?? opts.lockDir, leases: health.leases ?? opts.leases });
     const byName = new Map(ran.map((d) => [d.device, d]));
     const devices = targets.map((t) => notRun.get(t.name) ?? byName.get(t.name)!).filter(Boolean);
     return makeRunResult(devices, started, opts.notes ?? []);
@@ -158,8 +160,9 @@ export async function runBenchWithHealth(targets: BenchTarget[], scenarios: Scen
 export async function runScenariosWithHealth(opts: RunScenariosOptions & { health?: BenchHealthOptions }): Promise<RunResult> {
   const cwd = opts.cwd ?? process.cwd();
   const defs = opts.scenarios.map((s) => (typeof s === 'string' ? loadScenario(s, cwd) : s));
-  const { targets, notes } = resolveTargets({ device: opts.device, bench: opts.bench, profile: opts.profile, cwd });
+  const { targets, notes, leases } = resolveTargets({ device: opts.device, bench: opts.bench, profile: opts.profile, cwd });
   for (const n of notes) opts.onNote?.(n);
-  if (!opts.bench || !opts.health) return runBench(targets, defs, { ...opts, notes });
-  return runBenchWithHealth(targets, defs, { ...opts, notes }, opts.health);
+  const withLeases = { ...opts, notes, leases: opts.leases ?? leases }; // --leases, else the bench file's (leases/index.ts)
+  if (!opts.bench || !opts.health) return runBench(targets, defs, withLeases);
+  return runBenchWithHealth(targets, defs, withLeases, opts.health);
 }
