@@ -121,10 +121,13 @@ export class ReplDevice implements Device {
 
   /** One operation at a time on the wire. */
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const fn = async () => {
-      await this.o.beforeOperation?.();
-      return op();
-    };
+    const check = this.o.beforeOperation;
+    const fn = check
+      ? async () => {
+          await check();
+          return op();
+        }
+      : op;
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
@@ -133,7 +136,7 @@ export class ReplDevice implements Device {
   /** Open the link and enter the raw REPL, retrying link faults (not board errors) a few times. */
   async connect(timeoutMs = 15000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await this.o.beforeOperation?.();
+    if (this.o.beforeOperation) await this.o.beforeOperation();
     await pRetry(
       async () => {
         const left = deadline - Date.now();
