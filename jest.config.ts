@@ -10,6 +10,8 @@ const config: Config = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }],
   },
   testMatch: ['<rootDir>/harness/**/*.test.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/scenarios/**/*.test.ts'],
+  // Each test file's own $XDG_STATE_HOME (the history hil run records into), removed after it.
+  setupFilesAfterEnv: ['<rootDir>/test/setup/stateHome.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
