@@ -1,6 +1,6 @@
 /**
  * `hil run <scenario...> [--device D | --bench FILE] [--image X] [--profile P] [--flash MODE]
- *  [--junit FILE] [--ctrf FILE] [--json FILE] [--out DIR] [--lease-wait S] [--record-golden]`: the main job.
+ *  [--junit FILE] [--ctrf FILE] [--json FILE] [--out DIR] [--report DIR] [--lease-wait S] [--record-golden]`: the main job.
  * Without --device/--bench and with no default device in devices/bench.yaml, a simulated board is
  * started for the run (and the run says so).
  */
@@ -20,6 +20,7 @@ import { useColour, paint } from '../../report/colour.js';
 import { writeJUnit } from '../../report/junit.js';
 import { writeJsonReport } from '../../report/json.js';
 import { writeCtrf } from '../../report/ctrf.js';
+import { refreshReportQuietly } from '../../report/html/generate.js';
 import { hilVersion } from '../../history/provenance.js';
 import type { FlashMode } from '../../scenario/definition.js';
 import { scopeOf } from '../../lifecycle/scope.js';
@@ -34,6 +35,7 @@ interface RunArgs {
   flash?: string;
   junit?: string;
   ctrf?: string;
+  report?: string;
   json?: string;
   out?: string;
   leaseWait: number;
@@ -92,6 +94,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('flash', { type: 'string', choices: ['auto', 'always', 'never'], describe: "override the scenario's flash mode (auto: only when the board does not hold the image)" })
       .option('junit', { type: 'string', describe: 'write JUnit XML here (one testsuite per device, one testcase per check)' })
       .option('ctrf', { type: 'string', describe: 'write a CTRF JSON report here (one test per check, retried attempts kept)' })
+      .option('report', { type: 'string', describe: 'after the run is recorded, refresh the HTML report in this folder (DIR/index.html, as hil report --html DIR)' })
       .option('json', { type: 'string', describe: 'write the full results as JSON here' })
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
       .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
@@ -118,6 +121,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const historyArg = historyFlag(args.history);
     if (typeof historyArg === 'string') throw new UsageError(historyArg);
     const history = resolveHistoryLocation(historyArg);
+    checkOutputPath('--report', args.report, 'folder');
+    if (args.report !== undefined && history.kind === 'off') throw new UsageError('--report is made from the history, which is off (--no-history or HIL_HISTORY=off)');
     checkBenchKeys(resolve(args.bench ?? DEFAULT_BENCH_FILE));
     const planned = resolveTargets({ device: args.device, bench: args.bench, profile: args.profile }).targets;
     await checkSerialIds(planned.map((t) => t.connection));
@@ -191,6 +196,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     // After the reports: the run's own result stands whatever happens to its history.
     await recordRunQuietly(history, run, { onWarning: (w) => err.write(`hil: warning: ${w}\n`) });
+    // Last, once the run is in the history: the page shows it. A report that cannot be made is
+    // one warning; the run's exit code stands.
+    if (args.report !== undefined) await refreshReportQuietly(history, resolve(args.report), { hilVersion: hilVersion(), onWarning: (w) => err.write(`hil: warning: ${w}\n`) });
     process.exitCode = run.exitCode;
   },
 };

@@ -1,11 +1,12 @@
 /**
  * From plain history rows (what the query module read from the store) to the ReportData the page
- * shows: the grid of the last N runs, what changed since the previous run, device health, flaky
- * checks with their evidence, and the trend series. Pure: no I/O, so it is tested with
+ * shows: the grid of the last N runs (every attempt), device health, devices gone bad since the
+ * previous run, and the trend series. Regressions and flaky checks are the history's answers
+ * (harness/history/queries.ts), passed in already mapped. Pure: no I/O, so it is tested with
  * constructed rows.
  */
 import type { CheckStatus, FailureClass } from '../../scenario/result.js';
-import { FAILING, type DeviceState, type FlakyEvidence, type ReportAttempt, type ReportCell, type ReportChange, type ReportChanges, type ReportChart, type ReportData, type ReportDevice, type ReportFlaky, type ReportRow, type ReportRun } from './data.js';
+import { type DeviceState, type ReportAttempt, type ReportCell, type ReportChanges, type ReportChart, type ReportData, type ReportDevice, type ReportFlaky, type ReportRow, type ReportRun } from './data.js';
 
 /** One check result of one attempt, as recorded. */
 export interface HistoryCheckRow {
@@ -68,10 +69,16 @@ export interface ReportInput {
   flashes?: HistoryFlashRow[];
   devices?: HistoryDeviceRow[];
   gridRuns: number;
+  /**
+   * The history's answers (harness/history/queries.ts, mapped by the query module): the newest
+   * run's regressions, flaky checks, devices' link/board error trends. Absent: none shown.
+   */
+  regressions?: Pick<ReportChanges, 'newFailures' | 'fixed' | 'stillFailing'>;
+  flaky?: ReportFlaky[];
+  infra?: { device: string; rising: boolean; reasons: string[] }[];
 }
 
 const INFRA: readonly (FailureClass | undefined)[] = ['link', 'board'];
-const isFailing = (s: CheckStatus | undefined | null) => s !== undefined && s !== null && (FAILING as readonly string[]).includes(s);
 const key = (a: string, b: string, c = '', d = '', e = '') => `${a}\u0000${b}\u0000${c}\u0000${d}\u0000${e}`;
 const byStart = (a: ReportRun, b: ReportRun) => Date.parse(a.startedAt) - Date.parse(b.startedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -128,25 +135,12 @@ function cellsOf(input: ReportInput): Map<string, ReportCell> {
   return cells;
 }
 
-function changesOf(runs: ReportRun[], rows: ReportRow[], devices: HistoryDeviceRow[]): ReportChanges {
+function changesOf(runs: ReportRun[], input: ReportInput, devices: HistoryDeviceRow[]): ReportChanges {
   const n = runs.length;
   const current = runs[n - 1];
   const previous = n >= 2 ? runs[n - 2] : undefined;
-  const out: ReportChanges = { current, previous, newFailures: [], fixed: [], stillFailing: [], devicesGoneBad: [] };
-  if (current) {
-    for (const r of rows) {
-      const after = r.cells[n - 1];
-      if (!after) continue;
-      const before = previous ? r.cells[n - 2] ?? null : null;
-      const changed: string[] = [];
-      if (before?.imageSha && after.imageSha && before.imageSha !== after.imageSha) changed.push(`image ${before.imageSha.slice(0, 12)} -> ${after.imageSha.slice(0, 12)}`);
-      if (before?.firmware && after.firmware && before.firmware !== after.firmware) changed.push(`firmware ${before.firmware} -> ${after.firmware}`);
-      if (before && previous?.hilVersion && current.hilVersion && previous.hilVersion !== current.hilVersion) changed.push(`hil ${previous.hilVersion} -> ${current.hilVersion}`);
-      const c: ReportChange = { device: r.device, scenario: r.scenario, check: r.check, before: before?.status ?? null, after: after.status, reason: after.reason ?? before?.reason, failureClass: after.failureClass, transcript: after.transcript ?? before?.transcript, changed };
-      if (isFailing(after.status)) (isFailing(before?.status) ? out.stillFailing : out.newFailures).push(c);
-      else if (isFailing(before?.status)) out.fixed.push(c);
-    }
-  }
+  const r = input.regressions;
+  const out: ReportChanges = { current, previous, newFailures: r?.newFailures ?? [], fixed: r?.fixed ?? [], stillFailing: r?.stillFailing ?? [], devicesGoneBad: [] };
   const prevStart = previous ? Date.parse(previous.startedAt) : -Infinity;
   for (const d of devices) {
     if (d.state !== 'bad') continue;
@@ -155,31 +149,6 @@ function changesOf(runs: ReportRun[], rows: ReportRow[], devices: HistoryDeviceR
     if (Number.isNaN(since) || since >= prevStart) out.devicesGoneBad.push({ device: d.name, since: d.since, reason: d.reason });
   }
   return out;
-}
-
-function flakyOf(input: ReportInput, runsById: Map<string, ReportRun>): ReportFlaky[] {
-  const groups = new Map<string, { f: ReportFlaky; ev: FlakyEvidence[] }>();
-  for (const r of input.checks) {
-    const run = runsById.get(r.runId);
-    if (!run) continue;
-    // Infrastructure errors are the device's, not the check's: kept apart (device health).
-    if (r.status !== 'passed' && r.status !== 'failed') continue;
-    const k = key(r.device, r.scenario, r.check, r.imageSha ?? '', r.firmware ?? '');
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { f: { device: r.device, scenario: r.scenario, check: r.check, imageSha: r.imageSha, firmware: r.firmware, passed: 0, failed: 0, evidence: [] }, ev: [] }));
-    if (r.status === 'passed') g.f.passed++;
-    else {
-      g.f.failed++;
-      g.ev.push({ runId: r.runId, startedAt: run.startedAt, status: r.status, reason: r.reason, transcript: r.transcript });
-    }
-  }
-  const out: ReportFlaky[] = [];
-  for (const { f, ev } of groups.values()) {
-    if (f.passed === 0 || f.failed === 0) continue;
-    f.evidence = ev.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
-    out.push(f);
-  }
-  return out.sort((a, b) => b.failed / (b.passed + b.failed) - a.failed / (a.passed + a.failed) || key(a.device, a.scenario, a.check).localeCompare(key(b.device, b.scenario, b.check)));
 }
 
 /** Per-model first-inference latency in a models.inference result's data (ms), where reported. */
@@ -225,7 +194,6 @@ function chartsOf(input: ReportInput, runs: ReportRun[], finals: HistoryCheckRow
 
 export function assembleReport(input: ReportInput): ReportData {
   const all = [...input.runs].sort(byStart);
-  const runsById = new Map(all.map((r) => [r.id, r]));
   const shown = all.slice(Math.max(0, all.length - Math.max(1, input.gridRuns)));
   const cells = cellsOf(input);
   // Rows: every (device, scenario, check) seen in the shown runs, sorted.
@@ -257,9 +225,10 @@ export function assembleReport(input: ReportInput): ReportData {
         }
       });
     }
+    const trend = input.infra?.find((x) => x.device === name);
     return {
       name, state: d?.state ?? 'unknown', reason: d?.reason, since: d?.since, profile: d?.profile, uniqueId: d?.uniqueId, firmware: d?.firmware ?? latest?.firmware,
-      infraErrors: infra.size, attempts: attempts.size,
+      infraErrors: infra.size, attempts: attempts.size, ...(trend ? { infraRising: trend.rising, infraReasons: trend.reasons } : {}),
     };
   });
   // Final attempts of every considered run (trends use all of them).
@@ -278,8 +247,8 @@ export function assembleReport(input: ReportInput): ReportData {
     runs: shown,
     rows,
     devices,
-    changes: changesOf(shown, rows, deviceRows),
-    flaky: flakyOf(input, runsById),
+    changes: changesOf(shown, input, deviceRows),
+    flaky: input.flaky ?? [],
     charts: chartsOf(input, all, finals),
   };
 }

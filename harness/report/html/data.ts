@@ -59,6 +59,10 @@ export interface ReportDevice {
   /** In the runs shown: scenario attempts that ended in a link or board error, and attempts in all. */
   infraErrors: number;
   attempts: number;
+  /** More runs with link/board errors in the later half of the window than in the earlier (the history's rule). */
+  infraRising?: boolean;
+  /** The latest link/board errors' reasons. */
+  infraReasons?: string[];
 }
 
 export interface ReportChange {
@@ -72,6 +76,8 @@ export interface ReportChange {
   transcript?: string;
   /** What differs between the two runs' inputs (`image 1a2b… -> 3c4d…`, `firmware …`, `hil …`). */
   changed: string[];
+  /** Still failing: since which run, for how many runs. */
+  failingSince?: { startedAt: string; runs: number };
 }
 
 export interface ReportChanges {
@@ -86,6 +92,7 @@ export interface ReportChanges {
 export interface FlakyEvidence {
   runId: string;
   startedAt: string;
+  attempt?: number;
   status: CheckStatus;
   reason?: string;
   transcript?: string;
@@ -102,6 +109,8 @@ export interface ReportFlaky {
   failed: number;
   /** The runs in which it failed, newest first. */
   evidence: FlakyEvidence[];
+  /** The device's link/board errors are rising: this may be the board, not the check. */
+  deviceInfraRising?: boolean;
 }
 
 /** A trend chart: x in seconds since the epoch (one per run), one y array per series, aligned with x. */
@@ -127,5 +136,3 @@ export interface ReportData {
   flaky: ReportFlaky[];
   charts: ReportChart[];
 }
-
-export const FAILING: readonly CheckStatus[] = ['failed', 'error'];

@@ -27,7 +27,15 @@ const input: ReportInput = {
   ],
   attempts: [{ runId: 'r3', device: 'cam2', scenario: 'model-load', attempt: 1, reason: 'link dropped', failureClass: 'link', transcript: '/data/out/r3/cam2-attempt1.txt' }],
   flashes: [{ runId: 'r2', device: 'cam1', bytes: 1024 * 100, durationMs: 2000, written: true }, { runId: 'r3', device: 'cam1', bytes: 1024 * 100, durationMs: 1000, written: false }],
-  devices: [{ name: 'cam2', state: 'bad', since: '2026-11-23T02:10:00.000Z', reason: '3 infra errors in a row' }, { name: 'cam1', state: 'ok' }, { name: EVIL, state: 'suspect' }],
+  devices: [{ name: 'cam2', state: 'bad', since: '2026-11-23T02:10:00.000Z', reason: '3 infra errors in a row' }, { name: 'cam1', state: 'ok' }, { name: EVIL, state: 'suspect' }, { name: 'cam9', state: 'bad', since: '2026-11-01T00:00:00.000Z' }],
+  // The history's answers (harness/history/queries.ts), as the query module maps them.
+  regressions: {
+    newFailures: [{ device: 'cam2', scenario: 'model-load', check: 'listing', before: 'passed', after: 'failed', reason: EVIL, failureClass: 'product', transcript: '/data/out/r3/cam 2/transcript.txt', changed: [] }],
+    fixed: [{ device: 'cam1', scenario: 'model-load', check: 'imports', before: 'failed', after: 'passed', changed: ['image aaaaaaaaaaaa -> bbbbbbbbbbbb', 'hil 0.1.0 -> 0.2.0'] }],
+    stillFailing: [{ device: 'cam2', scenario: 'model-load', check: 'imports', before: 'failed', after: 'failed', reason: 'ImportError', changed: [], failingSince: { startedAt: '2026-11-22T02:00:00.000Z', runs: 2 } }],
+  },
+  flaky: [{ device: 'cam1', scenario: 'model-load', check: 'listing', imageSha: 'aa'.repeat(32), firmware: 'micropython 1.27.0', passed: 2, failed: 1, evidence: [{ runId: 'r2', startedAt: '2026-11-22T02:00:00.000Z', attempt: 1, status: 'failed', reason: 'x.py: size differs', transcript: '/data/out/r2/cam1/transcript.txt' }], deviceInfraRising: true }],
+  infra: [{ device: 'cam2', rising: true, reasons: ['model-load listing: link dropped'] }],
 };
 const data = assembleReport(input);
 
@@ -43,26 +51,18 @@ describe('report data', () => {
     expect(data.rows.find((r) => r.check === 'models.inference')!.cells[0]).toBeNull();
   });
 
-  it('says what changed since the previous run, with what differs in the inputs', () => {
+  it('takes the history\'s regressions as given, and lists the devices gone bad since the previous run', () => {
     const c = data.changes;
     expect([c.current?.id, c.previous?.id]).toEqual(['r3', 'r2']);
-    expect(c.newFailures.map((x) => `${x.device}/${x.check}`)).toEqual(['cam2/listing']);
-    expect(c.fixed.map((x) => `${x.device}/${x.check}`)).toEqual(['cam1/imports', 'cam1/listing']);
-    expect(c.fixed[0]!.changed).toEqual([`image ${'a'.repeat(12)} -> ${'b'.repeat(12)}`, 'hil 0.1.0 -> 0.2.0']);
-    expect(c.stillFailing.map((x) => `${x.device}/${x.check}`)).toEqual(['cam2/imports']);
+    expect(c.newFailures).toBe(input.regressions!.newFailures);
+    expect(c.stillFailing[0]!.failingSince).toEqual({ startedAt: '2026-11-22T02:00:00.000Z', runs: 2 });
+    // cam9 went bad before the previous run: not news.
     expect(c.devicesGoneBad).toEqual([{ device: 'cam2', since: '2026-11-23T02:10:00.000Z', reason: '3 infra errors in a row' }]);
   });
 
-  it('finds flaky checks with the same inputs (all runs), not infra errors', () => {
-    // cam2/listing passed in r2 and failed in r3 with the same inputs: flaky by the rule too; its
-    // link error (attempt 1 of r3) is not counted. Sorted by failure rate.
-    expect(data.flaky.map((f) => `${f.device}/${f.check} ${f.passed}/${f.failed}`)).toEqual(['cam2/listing 1/1', 'cam1/listing 2/1']);
-    expect(data.flaky[1]!.evidence).toEqual([{ runId: 'r2', startedAt: runs[1]!.startedAt, status: 'failed', reason: 'x.py: size differs', transcript: '/data/out/r2/cam1/transcript.txt' }]);
-  });
-
-  it('counts link/board errors per device and keeps the states', () => {
+  it('counts link/board-error attempts per device, with the history\'s trend', () => {
     // cam2: r2 one attempt, r3 two attempts (the first ended in a link error).
-    expect(data.devices.map((d) => [d.name, d.state, d.infraErrors, d.attempts])).toEqual([[EVIL, 'suspect', 0, 0], ['cam1', 'ok', 0, 2], ['cam2', 'bad', 1, 3]]);
+    expect(data.devices.map((d) => [d.name, d.state, d.infraErrors, d.attempts, d.infraRising ?? null])).toEqual([[EVIL, 'suspect', 0, 0, null], ['cam1', 'ok', 0, 2, null], ['cam2', 'bad', 1, 3, true], ['cam9', 'bad', 0, 0, null]]);
   });
 
   it('makes aligned trend series: flash throughput only when written, durations and first-inference latency', () => {
@@ -100,6 +100,14 @@ describe('report page', () => {
     const cell = html.match(/<td class="cell s-failed retried" data-run="r3" data-status="failed" data-class="product"><a href="([^"]+)" title="([^"]+)">/);
     expect(cell?.[1]).toBe('../out/r3/cam%202/transcript.txt');
     expect(cell?.[2]).toContain('attempt 1: ERR (link): link dropped [/data/out/r3/cam2-attempt1.txt]');
+  });
+
+  it('shows the changes, how long a check has been failing, and flaky checks on a device going bad as such', () => {
+    expect(html).toMatch(/<div class="change" id="new-failures"><h3>New failures <span class="n">1<\/span>/);
+    expect(html).toContain('failing for 2 runs, since 2026-11-22 02:00Z');
+    expect(html).toContain('changed: image aaaaaaaaaaaa -&gt; bbbbbbbbbbbb; hil 0.1.0 -&gt; 0.2.0');
+    expect(html).toMatch(/<tr data-device="cam1" data-check="listing">.*device link\/board errors rising: may be the board/);
+    expect(html).toMatch(/<tr data-device="cam2" class="st-bad">.*<b class="rising">rising<\/b><br><small>model-load listing: link dropped<\/small>/);
   });
 
   it('has the sections in order: changes, grid, device health, flaky, trends (one chart element each)', () => {

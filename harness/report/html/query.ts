@@ -1,10 +1,13 @@
 /**
  * The report's only contact with the history store (harness/history): reads the recent runs, every
- * attempt's results in them and the device states, and hands plain rows to assembleReport.
+ * attempt's results in them and the device states, asks the history's own queries
+ * (harness/history/queries.ts: regressions, flaky checks, devices' infra trends; the same answers
+ * `hil history` gives) and hands plain rows and those answers to assembleReport.
  */
 import type { HistoryStore, ResultRow, RunRow } from '../../history/index.js';
-import { assembleReport, type HistoryAttemptRow, type HistoryCheckRow, type HistoryFlashRow } from './assemble.js';
-import type { ReportData, ReportRun } from './data.js';
+import { describeChanges, findFlaky, findRegressions, type FlakyReport, type RegressionEntry } from '../../history/queries.js';
+import { assembleReport, type HistoryAttemptRow, type HistoryCheckRow, type HistoryFlashRow, type ReportInput } from './assemble.js';
+import type { ReportChange, ReportData, ReportFlaky, ReportRun } from './data.js';
 
 export interface ReportQuery {
   /** Runs in the grid (default 14). */
@@ -50,6 +53,32 @@ export function toInputRows(rows: readonly ResultRow[]): { checks: HistoryCheckR
   return { checks, attempts: [...attempts.values()], flashes: [...flashes.values()] };
 }
 
+function changeOf(e: RegressionEntry): ReportChange {
+  return {
+    device: e.device, scenario: e.scenario, check: e.check, before: e.previous?.status ?? null, after: e.latest.status,
+    reason: opt(e.latest.reason ?? e.previous?.reason), failureClass: opt(e.latest.failureClass), transcript: opt(e.latest.transcript ?? e.previous?.transcript),
+    changed: e.changed.map((c) => describeChanges([c])),
+    ...(e.failingSince ? { failingSince: { startedAt: e.failingSince.startedAt, runs: e.failingSince.runs } } : {}),
+  };
+}
+
+/** The newest run's regressions (each key's latest verdict against its previous one), and flaky checks over the window. */
+export function historyAnswers(rows: readonly ResultRow[], newestRunId: number | undefined): Pick<ReportInput, 'regressions' | 'flaky' | 'infra'> {
+  const entries = findRegressions(rows).filter((e) => e.latest.runId === newestRunId);
+  const of = (k: RegressionEntry['kind']) => entries.filter((e) => e.kind === k).map(changeOf);
+  const f: FlakyReport = findFlaky(rows);
+  const flaky: ReportFlaky[] = f.flaky.map((x) => ({
+    device: x.device, scenario: x.scenario, check: x.check, imageSha: opt(x.imageSha256), firmware: opt(x.firmware), passed: x.passed, failed: x.failed,
+    evidence: x.failures.map((y) => ({ runId: String(y.runId), startedAt: y.startedAt, attempt: y.attempt, status: 'failed' as const, reason: opt(y.reason), transcript: opt(y.transcript) })),
+    deviceInfraRising: x.deviceInfraRising,
+  }));
+  return {
+    regressions: { newFailures: of('new-failure'), fixed: of('fixed'), stillFailing: of('still-failing') },
+    flaky,
+    infra: f.devices.map((d) => ({ device: d.device, rising: d.rising, reasons: d.reasons })),
+  };
+}
+
 export async function queryReportData(store: HistoryStore, q: ReportQuery): Promise<ReportData> {
   const gridRuns = Math.max(1, Math.floor(q.gridRuns ?? DEFAULT_GRID_RUNS));
   const windowRuns = Math.max(gridRuns, Math.floor(q.windowRuns ?? DEFAULT_WINDOW_RUNS));
@@ -75,6 +104,6 @@ export async function queryReportData(store: HistoryStore, q: ReportQuery): Prom
   });
   return assembleReport({
     title: q.title, generatedAt: (q.now ?? new Date()).toISOString(), hilVersion: q.hilVersion, source: `${store.location} (${store.kind})`,
-    runs: runs.map(runOf), ...toInputRows(rows), devices, gridRuns,
+    runs: runs.map(runOf), ...toInputRows(rows), devices, gridRuns, ...historyAnswers(rows, runs[0]?.id),
   });
 }

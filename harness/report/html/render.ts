@@ -77,7 +77,7 @@ function changeList(id: string, title: string, list: ReportChange[], opts: Rende
   const items = list.map((c) => {
     const t = c.transcript ? ` <a href="${e(fileHref(c.transcript, opts.dir))}">transcript</a>` : '';
     const from = c.before ? WORD[c.before] : 'not run';
-    return `<li data-device="${e(c.device)}" data-check="${e(c.check)}"><b>${e(c.device)}</b> ${e(c.scenario)} / ${e(c.check)}: ${e(from)} → ${e(WORD[c.after])}${c.failureClass ? ` (${e(c.failureClass)})` : ''}${c.reason ? ` — ${e(c.reason)}` : ''}${c.changed.length ? ` <span class="changed">changed: ${e(c.changed.join('; '))}</span>` : ''}${t}</li>`;
+    return `<li data-device="${e(c.device)}" data-check="${e(c.check)}"><b>${e(c.device)}</b> ${e(c.scenario)} / ${e(c.check)}: ${e(from)} → ${e(WORD[c.after])}${c.failureClass ? ` (${e(c.failureClass)})` : ''}${c.reason ? ` — ${e(c.reason)}` : ''}${c.failingSince ? ` <span class="since">failing for ${c.failingSince.runs} run${c.failingSince.runs === 1 ? '' : 's'}, since ${e(when(c.failingSince.startedAt))}</span>` : ''}${c.changed.length ? ` <span class="changed">changed: ${e(c.changed.join('; '))}</span>` : ''}${t}</li>`;
   });
   return `<div class="change" id="${id}"><h3>${e(title)} <span class="n">${list.length}</span></h3>${items.length ? `<ul>${items.join('')}</ul>` : '<p class="none">none</p>'}</div>`;
 }
@@ -92,16 +92,16 @@ function changes(d: ReportData, opts: RenderOptions): string {
 }
 
 function health(d: ReportData): string {
-  const rows = d.devices.map((x) => `<tr data-device="${e(x.name)}" class="st-${e(x.state)}"><th>${e(x.name)}</th><td class="state">${e(x.state)}</td><td>${e(x.reason)}</td><td>${e(when(x.since))}</td><td>${x.infraErrors} / ${x.attempts}</td><td>${e(x.profile)}</td><td><code>${e(x.uniqueId)}</code></td><td>${e(x.firmware)}</td></tr>`);
+  const rows = d.devices.map((x) => `<tr data-device="${e(x.name)}" class="st-${e(x.state)}"><th>${e(x.name)}</th><td class="state">${e(x.state)}</td><td>${e(x.reason)}</td><td>${e(when(x.since))}</td><td>${x.infraErrors} / ${x.attempts}${x.infraRising ? ' <b class="rising">rising</b>' : ''}${x.infraReasons?.length ? `<br><small>${e(x.infraReasons.join('; '))}</small>` : ''}</td><td>${e(x.profile)}</td><td><code>${e(x.uniqueId)}</code></td><td>${e(x.firmware)}</td></tr>`);
   return `<table class="list" id="health"><thead><tr><th>device</th><th>state</th><th>reason</th><th>since</th><th>attempts with link/board errors / attempts (shown runs)</th><th>profile</th><th>unique id</th><th>firmware</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function flaky(d: ReportData, opts: RenderOptions): string {
   if (d.flaky.length === 0) return '<p class="none">No check both passed and failed with the same image, firmware and board.</p>';
   const rows = d.flaky.map((f) => {
-    const ev = f.evidence.slice(0, 8).map((x) => `<li>${e(when(x.startedAt))} ${e(WORD[x.status])}${x.reason ? `: ${e(x.reason)}` : ''}${x.transcript ? ` <a href="${e(fileHref(x.transcript, opts.dir))}">transcript</a>` : ''}</li>`).join('');
+    const ev = f.evidence.slice(0, 8).map((x) => `<li>${e(when(x.startedAt))}${x.attempt && x.attempt > 1 ? ` (attempt ${x.attempt})` : ''} ${e(WORD[x.status])}${x.reason ? `: ${e(x.reason)}` : ''}${x.transcript ? ` <a href="${e(fileHref(x.transcript, opts.dir))}">transcript</a>` : ''}</li>`).join('');
     const more = f.evidence.length > 8 ? `<li>… ${f.evidence.length - 8} more</li>` : '';
-    return `<tr data-device="${e(f.device)}" data-check="${e(f.check)}"><th>${e(f.device)}</th><td>${e(f.scenario)} / ${e(f.check)}</td><td><code>${e(short(f.imageSha))}</code></td><td>${e(f.firmware)}</td><td>${f.passed} pass, ${f.failed} fail</td><td><ul>${ev}${more}</ul></td></tr>`;
+    return `<tr data-device="${e(f.device)}" data-check="${e(f.check)}"><th>${e(f.device)}</th><td>${e(f.scenario)} / ${e(f.check)}</td><td><code>${e(short(f.imageSha))}</code></td><td>${e(f.firmware)}</td><td>${f.passed} pass, ${f.failed} fail${f.deviceInfraRising ? '<br><b class="rising">device link/board errors rising: may be the board</b>' : ''}</td><td><ul>${ev}${more}</ul></td></tr>`;
   });
   return `<table class="list" id="flaky"><thead><tr><th>device</th><th>check</th><th>image</th><th>firmware</th><th>outcomes</th><th>evidence (failures, newest first)</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -127,6 +127,7 @@ h1{font-size:1.5em;margin:0 0 .2em}h2{margin-top:1.6em;border-bottom:1px solid #
 .legend{color:#666;font-size:12px}
 .list{border-collapse:collapse}.list th,.list td{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
 .list ul{margin:0;padding-left:1em}.st-bad .state{color:#b00020;font-weight:bold}.st-suspect .state{color:#8a4b00;font-weight:bold}.st-ok .state{color:#17702f}
+.rising{color:#b00020}.since{color:#555}
 .chart{min-height:280px}.unit{color:#777;font-weight:normal}
 footer{margin-top:2em;color:#777;font-size:12px}
 `;
@@ -154,7 +155,7 @@ ${grid(d, opts)}</section>
 <section id="device-health"><h2>Device health</h2>
 ${health(d)}</section>
 <section id="flaky-checks"><h2>Flaky checks</h2>
-<p class="meta">Checks that both passed and failed with the same image, firmware and board. Link and board errors are not counted here: they are the device's (see device health).</p>
+<p class="meta">Checks that both passed and failed with the same image, firmware and board (every attempt of the last runs read). Link and board errors are not counted here: they are the device's (see device health); a flaky check on a device whose link/board errors are rising is listed last and marked.</p>
 ${flaky(d, opts)}</section>
 <section id="trends"><h2>Trends</h2>
 ${trends(d)}</section>
