@@ -20,7 +20,7 @@ const root = repoRoot();
 const T = mkdtempSync(join(tmpdir(), 'hil-report-cli-'));
 afterAll(() => rmSync(T, { recursive: true, force: true }));
 const hil = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['bin/hil.js', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1', ...env } });
+  spawnSync(process.execPath, ['bin/hil.js', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1', XDG_STATE_HOME: join(T, 'state'), HIL_HISTORY: '', ...env } });
 
 async function seeded(location: string): Promise<void> {
   const store = await openHistory(location);
@@ -109,14 +109,20 @@ describe('hil run --ctrf / --junit', () => {
     const ctrf = join(T, 'reports', 'run.ctrf.json');
     const junit = join(T, 'reports', 'junit.xml');
     writeFileSync(join(T, 'marker'), '');
-    const r = hil(['run', 'model-load', '--device', 'sim', '--image', 'test/fixtures/romfs/demo.mpremote.img', '-q', '--ctrf', ctrf, '--junit', junit]);
+    const json = join(T, 'reports', 'run.json');
+    const r = hil(['run', 'model-load', '--device', 'sim', '--image', 'test/fixtures/romfs/demo.mpremote.img', '-q', '--no-history', '--ctrf', ctrf, '--junit', junit, '--json', json]);
     expect(r.status).toBe(1);
     const report = JSON.parse(readFileSync(ctrf, 'utf8'));
     expect(report.reportFormat).toBe('CTRF');
     expect(report.results.tool.name).toBe('hil');
+    // The same checks and verdicts as the run's own JSON, in CTRF's statuses.
+    const own = JSON.parse(readFileSync(json, 'utf8')).devices[0].scenarios[0].checks as { name: string; status: string }[];
+    const CTRF_OF: Record<string, string> = { passed: 'passed', failed: 'failed', error: 'failed', skipped: 'skipped', simulated: 'other' };
     const byName = Object.fromEntries(report.results.tests.map((t: { name: string; status: string }) => [t.name, t.status]));
-    expect(byName).toEqual({ listing: 'passed', imports: 'passed', 'models.placement': 'failed', 'models.inference': 'skipped' });
-    expect(report.results.summary).toMatchObject({ tests: 4, passed: 2, failed: 1, skipped: 1, other: 0, pending: 0 });
+    expect(byName).toEqual(Object.fromEntries(own.map((c) => [c.name, CTRF_OF[c.status]])));
+    expect(byName['models.placement']).toBe('failed');
+    expect(report.results.summary.tests).toBe(own.length);
+    expect(report.results.summary.failed).toBe(own.filter((c) => c.status === 'failed' || c.status === 'error').length);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ['testcase', 'property'].includes(n) }).parse(readFileSync(junit, 'utf8'));
     const fail = doc.testsuites.testsuite.testcase.find((c: { name: string }) => c.name === 'models.placement');
     const props = Object.fromEntries(fail.properties.property.map((p: { name: string; value: string }) => [p.name, p.value]));
