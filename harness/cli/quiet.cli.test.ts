@@ -1,6 +1,7 @@
 /**
  * The `hil run` console a person reads (issue 12), bin/hil.js spawned (build first) on a simulated
- * board holding a misaligned model (one FAIL): `-q` prints only the errors and the summary line;
+ * board holding a misaligned model (placement FAILs, and loading it crashes the simulated cam as
+ * it crashes a real one: a second FAIL): `-q` prints only the errors and the summary line;
  * on a terminal (script(1)) each check line is printed once, not streamed and then repeated.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -18,9 +19,10 @@ describe('hil run output', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^sim model-load: FAIL models\.placement .*not 16-byte aligned/);
-    expect(lines[1]).toMatch(/^1 device: 2 passed, 1 failed, 1 skipped, 0 simulated in .* \(exit 1\)$/);
+    expect(lines[1]).toMatch(/^sim model-load: FAIL models\.inference .*loading model\.tflite crashed the board: HardFault/);
+    expect(lines[2]).toMatch(/^1 device: 2 passed, 2 failed, 0 skipped, 0 simulated in .* \(exit 1\)$/);
   }, 300_000);
   (noScript ? it.skip : it)('on a terminal each check line (and its FAIL reason) appears once', () => {
     const cmd = ['node', 'bin/hil.js', ...args].join(' ');
