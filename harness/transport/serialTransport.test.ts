@@ -63,3 +63,31 @@ if (!noPty && root) console.log('harness/transport permission test skipped: root
   expect((err as PortPermissionError).exitCode).toBe(2);
   expect((err as Error).message).toBe(`${pty!.path}: permission denied opening the serial port (add your user to the dialout group)`);
 }, 30_000);
+
+// Bytes move on the event loop's own thread, not through libuv's thread pool (which serialport's
+// stream uses for every read and write): with every pool thread busy, a round trip between the
+// two ends of a pty pair still completes before any of the pool's work does.
+maybe('a round trip over a pty needs no thread-pool thread', async () => {
+  const a = transport(pty!.path);
+  const b = transport(`${pty!.path}.peer`);
+  await a.open(5000);
+  await b.open(5000);
+  const { pbkdf2 } = await import('node:crypto');
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  let poolDone = 0;
+  const busy = Array.from({ length: poolSize }, () => new Promise<void>((resolve) => {
+    pbkdf2('hil', 'salt', 400_000, 64, 'sha512', () => {
+      poolDone++;
+      resolve();
+    });
+  }));
+  try {
+    await a.write('ping\n');
+    await b.rx.readUntil('ping\n', Date.now() + 60_000, 'test');
+    await b.write('pong\n');
+    await a.rx.readUntil('pong\n', Date.now() + 60_000, 'test');
+    expect(poolDone).toBe(0);
+  } finally {
+    await Promise.all(busy);
+  }
+}, 120_000);

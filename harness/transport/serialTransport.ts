@@ -1,8 +1,9 @@
 /** Serial link through the `serialport` package: a USB CDC port, a UART adapter, or a pty. */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { RxBuffer } from './rxBuffer.js';
+import { PortIo, isUnixPortBinding } from './portIo.js';
 import { LinkClosedError, LinkGoneError, LinkOpenError, LinkTimeoutError, NoSuchPortError, PortBusyError, PortPermissionError } from './errors.js';
 import type { Transport } from './transport.js';
 
@@ -12,6 +13,11 @@ import type { Transport } from './transport.js';
  * deadline waiting for an IDE that never will.
  */
 export const BUSY_RETRY_MS = 2000;
+
+/** serialport (its native binding and every parser it re-exports) is loaded when a port is first used, not at start-up. */
+async function serialport(): Promise<typeof import('serialport')> {
+  return import('serialport');
+}
 
 /**
  * What an open error from serialport's native code means. It reports EACCES as "Error:
@@ -27,6 +33,7 @@ function openFailure(message: string): 'permission' | 'busy' | 'other' {
 export class SerialTransport implements Transport {
   readonly rx: RxBuffer;
   private port: SerialPort | null = null;
+  private io: PortIo | null = null;
   onTraffic?: (dir: 'tx' | 'rx', data: Uint8Array) => void;
 
   /** `locate` gives the current path (a USB board may come back under another name). */
@@ -43,6 +50,7 @@ export class SerialTransport implements Transport {
   }
 
   get isOpen(): boolean {
+    if (this.io) return !this.rx.closed;
     return this.port?.isOpen ?? false;
   }
 
@@ -85,8 +93,38 @@ export class SerialTransport implements Transport {
     }
   }
 
-  /** Open `path` with serialport's exclusive lock (flock on Linux): a second opener is refused. */
-  private openPath(path: string): Promise<void> {
+  /**
+   * Open `path` with serialport's exclusive lock (flock on Linux): a second opener is refused.
+   * On Unix the port's bytes then move on the event loop's thread (portIo.ts); elsewhere through
+   * serialport's stream.
+   */
+  private async openPath(path: string): Promise<void> {
+    if (this.io) {
+      // A port that went away under us: let go of its descriptor (and lock) before opening again.
+      await this.io.close();
+      this.io = null;
+    }
+    const { SerialPort } = await serialport();
+    const opened: unknown = await SerialPort.binding.open({ path, baudRate: this.baudRate, lock: true });
+    this.rx.reopen();
+    if (isUnixPortBinding(opened)) {
+      this.io = new PortIo(
+        opened,
+        (d) => {
+          this.onTraffic?.('rx', d);
+          this.rx.push(d);
+        },
+        (reason) => this.rx.markClosed(`serial port closed (${reason})`),
+      );
+      return;
+    }
+    await (opened as { close(): Promise<void> }).close();
+    await this.openStream(path);
+  }
+
+  /** The portable path: serialport's stream (its reads and writes go through the thread pool). */
+  private async openStream(path: string): Promise<void> {
+    const { SerialPort } = await serialport();
     return new Promise((resolve, reject) => {
       const port = new SerialPort({ path, baudRate: this.baudRate, autoOpen: false, lock: true });
       port.open((err) => {
@@ -106,19 +144,31 @@ export class SerialTransport implements Transport {
 
   async write(data: Uint8Array | string): Promise<void> {
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
+    const io = this.io;
     const port = this.port;
-    if (!port) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
+    if (!io && !port) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
     // Open once and closed now: the link dropped (unplugged, reset), a link fault like any other.
-    if (!port.isOpen) throw new LinkClosedError(`${this.description}: port closed`, 'write');
+    if (io ? this.rx.closed : !port!.isOpen) throw new LinkClosedError(`${this.description}: port closed`, 'write');
     this.onTraffic?.('tx', b);
+    if (io) {
+      try {
+        await io.write(b);
+      } catch (e) {
+        throw new LinkClosedError(`${this.description}: write failed: ${(e as Error).message}`, 'write');
+      }
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
-      port.write(b, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve()));
+      port!.write(b, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve()));
     });
   }
 
   async close(): Promise<void> {
     const port = this.port;
+    const io = this.io;
     this.port = null;
+    this.io = null;
+    if (io) await io.close();
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     this.rx.markClosed('closed by hil');
   }
@@ -133,6 +183,7 @@ export async function listSerialPorts(): Promise<{ path: string; serialNumber?: 
       throw new LinkOpenError('cannot list serial ports: udevadm not found (Debian: apt-get install udev)', 'list');
     }
   }
+  const { SerialPort } = await serialport();
   return (await SerialPort.list()).map((p) => ({ path: p.path, serialNumber: p.serialNumber, vendorId: p.vendorId, productId: p.productId, manufacturer: p.manufacturer }));
 }
 
