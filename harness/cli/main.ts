@@ -5,7 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HilError, InfraError, ExitCode, oneLine } from '../errors.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/lazy.js';
 import { Scope, SIGNAL_EXIT } from '../lifecycle/scope.js';
 import { reclaimTempDirs } from '../lifecycle/tempDir.js';
 import { defaultLockDir, reclaimStaleLeases } from '../bench/lease.js';
@@ -82,7 +82,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .fail((msg, err) => {
       throw err ?? new UsageError2(msg);
     });
-  for (const c of commands) parser.command(c);
+  for (const c of await commandsFor(argv)) parser.command(c);
   // A synchronous handler's throw becomes this promise's rejection (handled below like any error).
   const work = (async () => parser.parseAsync(argv, { scope }))();
   work.catch(() => undefined); // awaited below; never an unhandled rejection after a signal

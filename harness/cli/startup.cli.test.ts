@@ -1,0 +1,56 @@
+/**
+ * Start-up (issue 15): a command loads only its own module and what it needs, bin/hil.js spawned
+ * (build first) with a module-load hook listing what the process imported
+ * (test/startup/loadedModules.mjs). serialport is loaded only once a serial port is opened;
+ * the WebAssembly MicroPython and mpy-cross only by what compiles or simulates.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from '../fault/spawnHil.js';
+
+const root = repoRoot();
+
+function loaded(args: string[]): { status: number | null; stdout: string; modules: string[] } {
+  const r = spawnSync(process.execPath, ['--import', './test/startup/loadedModules.mjs', 'bin/hil.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const modules = r.stderr.split('\n').filter((l) => l.startsWith('HIL_LOADED ')).map((l) => l.slice('HIL_LOADED '.length));
+  return { status: r.status, stdout: r.stdout, modules };
+}
+
+const commandModules = (m: string[]) => m.map((u) => /\/dist\/harness\/cli\/commands\/([\w-]+)\.js$/.exec(u)?.[1]).filter((x): x is string => !!x && x !== 'lazy').sort();
+const any = (m: string[], re: RegExp) => m.some((u) => re.test(u));
+const SERIALPORT = /node_modules\/(serialport|@serialport)\//;
+const WASM = /node_modules\/@(micropython|pybricks)\//;
+
+describe('hil start-up', () => {
+  it('--version loads no command', () => {
+    const r = loaded(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.modules.length).toBeGreaterThan(0);
+    expect(commandModules(r.modules)).toEqual([]);
+    expect(any(r.modules, SERIALPORT)).toBe(false);
+  });
+
+  it('image build loads the image command only, no serialport and no WebAssembly for a tree without .py', () => {
+    const r = loaded(['image', 'build', '--help']);
+    expect(r.status).toBe(0);
+    expect(commandModules(r.modules)).toEqual(['image']);
+    expect(any(r.modules, SERIALPORT)).toBe(false);
+    expect(any(r.modules, WASM)).toBe(false);
+  });
+
+  it('exec loads the exec command only, and serialport only when it opens a port', () => {
+    const r = loaded(['exec', '--help']);
+    expect(r.status).toBe(0);
+    expect(commandModules(r.modules)).toEqual(['exec']);
+    expect(any(r.modules, SERIALPORT)).toBe(false);
+    expect(any(r.modules, /\/dist\/harness\/romfs\//)).toBe(false);
+  });
+
+  it('--help (no command first) loads every command, so the list is whole', () => {
+    const r = loaded(['--help']);
+    expect(r.status).toBe(0);
+    expect(commandModules(r.modules)).toEqual(expect.arrayContaining(['devices', 'exec', 'flash', 'image', 'repl', 'run', 'sim']));
+    for (const c of ['exec', 'flash', 'image', 'run', 'sim']) expect(r.stdout).toContain(`hil ${c}`);
+  });
+});
