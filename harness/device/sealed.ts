@@ -25,6 +25,7 @@ import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { boardProgram, pyBytesLiteral } from '../board/program.js';
+import { compactPython } from '../board/compact.js';
 import { NotRunError, provenNotRun, sendWithResend } from './resend.js';
 
 export { pyBytesLiteral };
@@ -71,7 +72,7 @@ export function sealRequest(code: string, nonce = randomBytes(8).toString('hex')
   const body = Buffer.from(code, 'utf8');
   const id = `c${hex8(crc32(body))}`;
   const adler = `a${hex8(adler32(body))}`;
-  return { program: boardProgram('device/sealed', { q: code, n: nonce, c: id, a: adler }), id, adler, nonce };
+  return { program: compactPython(boardProgram('device/sealed', { q: code, n: nonce, c: id, a: adler })), id, adler, nonce };
 }
 
 export interface SealedAnswer<T> {

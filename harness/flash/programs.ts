@@ -5,6 +5,7 @@
  * 0xFF-padded tail) after a writer. Each file compiles on its own (board.test.ts).
  */
 import { boardProgram, boardSource, type BoardParams } from '../board/program.js';
+import { compactPython } from '../board/compact.js';
 
 export type FlashProgram =
   | 'probe' | 'hash' | 'block_digests' | 'umount' | 'rom_erase' | 'rom_complete' | 'blockdev_erase'
@@ -16,11 +17,11 @@ export type FlashWriter = 'rom_writer' | 'blockdev_writer' | 'ram_writer';
 const NEEDS_SEGMENT = new Set<FlashProgram>(['probe', 'hash', 'block_digests']);
 
 /**
- * The program as sent: comment-only and blank lines dropped (the raw REPL reads every byte, and
- * the sealed request carries it twice over; flash programs have no multi-line strings).
+ * The program as sent: the same tokens in fewer bytes (harness/board/compact.ts; the raw REPL
+ * reads every byte, and each 128 of them cost a round trip).
  */
 export function shipped(source: string): string {
-  return source.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#')).join('\n') + '\n';
+  return compactPython(source);
 }
 
 /** A flash board program ready to send (`_P` bound to `params`). */
