@@ -10,19 +10,17 @@ import type { FlashStrategyName, PartitionSpec } from '../profile/profile.js';
 import { FlashInputError } from './errors.js';
 import { chooseStrategy, type StrategyChoice } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
-import { cachedPlan, type TransferPlan } from './planTransfer.js';
+import type { TransferPlan } from './planTransfer.js';
 import { firmwareFaultMessage, preflight } from './preflight.js';
 import { prepareImage, type ImageInput, type PreparedImage } from './prepareImage.js';
 import { probeBoard, type BoardFacts } from './probeBoard.js';
 import { createProgress, silentProgress, type ProgressReporter } from './progress.js';
-import { sendImage } from './sendImage.js';
 import { qemuLoaderHook, qemuLoaderStrategy } from './strategies/qemuLoader.js';
 import { ramStrategy } from './strategies/ram.js';
 import { romIoctlStrategy } from './strategies/romIoctl.js';
 import { blockdevStrategy } from './strategies/blockdev.js';
 import { dfuStrategy } from './strategies/dfu.js';
 import type { FlashStrategy, StrategyTarget } from './strategies/types.js';
-import { checkRomAfterReset, firmwareListing, verifyBoardImage } from './verifyFlash.js';
 import { retryLinkFault } from './retryLinkFault.js';
 
 export interface FlashOptions {
@@ -160,6 +158,10 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     }
   }
 
+  // Only a flash that writes needs these (a skip is decided above without them).
+  const [{ cachedPlan }, { sendImage }, { checkRomAfterReset, firmwareListing, verifyBoardImage }] = await Promise.all([
+    import('./planTransfer.js'), import('./sendImage.js'), import('./verifyFlash.js'),
+  ]);
   let bytesSent = 0;
   let compressed = false;
   let resumedFrom: number[] = [];

@@ -10,7 +10,6 @@ import { basename } from 'node:path';
 import type { BoardProfile } from '../profile/profile.js';
 import { parseRomfs, type RomfsEntry } from '../romfs/parse.js';
 import { RomfsFormatError } from '../romfs/errors.js';
-import { buildImage } from '../romfs/index.js';
 import { FlashInputError } from './errors.js';
 
 export interface PreparedImage {
@@ -69,6 +68,7 @@ export async function prepareImage(input: ImageInput, profile: BoardProfile): Pr
   }
   if (st.isDirectory()) {
     // Loaded on demand: only source directories need the image toolchain.
+    const { buildImage } = await import('../romfs/index.js');
     const built = await buildImage({ sourceDir: path, profile });
     return checkImageBytes(built.bytes, `${basename(path)}/ (built for ${profile.name})`, true);
   }
