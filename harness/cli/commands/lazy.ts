@@ -18,6 +18,7 @@ const LAZY: Record<string, () => Promise<AnyCommand>> = {
   exec: async () => (await import('./exec.js')).execCommand,
   repl: async () => (await import('./repl.js')).replCommand,
   'fault-proxy': async () => (await import('./faultProxy.js')).faultProxyCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 };
 
 /** The command modules `argv` needs: none for a bare `--version`, one for `CMD ...`, else all. */
