@@ -19,6 +19,8 @@ const LAZY: Record<string, () => Promise<AnyCommand>> = {
   repl: async () => (await import('./repl.js')).replCommand,
   'fault-proxy': async () => (await import('./faultProxy.js')).faultProxyCommand,
   report: async () => (await import('./report.js')).reportCommand,
+  device: async () => (await import('./device.js')).deviceCommand,
+  history: async () => (await import('./history.js')).historyCommand,
 };
 
 /** The command modules `argv` needs: none for a bare `--version`, one for `CMD ...`, else all. */
