@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from '@jest/globals';
 import { DO, DONT, IAC, MAX_SUBNEGOTIATION, NOP, SE, TelnetDecoder, WILL, WONT, escapeData, negotiation, subnegotiation, type TelnetEvent, type Verb } from '../../harness/transport/rfc2217/telnet.js';
-import { OptionTable } from '../../harness/transport/rfc2217/options.js';
+import { MAX_PEER_FLIPS, OptionTable } from '../../harness/transport/rfc2217/options.js';
 import { parseServerReply } from '../../harness/transport/rfc2217/comPort.js';
 
 const RUNS = 800;
@@ -172,8 +172,9 @@ describe('RFC 1143 option negotiation', () => {
             }
           }
           expect(toA.length + toB.length).toBe(0);
-          // No loop: each request and each unsolicited offer is answered a bounded number of times.
-          expect(messages).toBeLessThanOrEqual(4 * (reqs.length + injected.length + 1));
+          // No loop: each request is answered a bounded number of times; phantom verbs can drive
+          // the two ends round at most until an option's budget of peer-made changes is spent.
+          expect(messages).toBeLessThanOrEqual(4 * (reqs.length + injected.length + 1) + 4 * MAX_PEER_FLIPS * injected.length);
           expect(a.settled && b.settled).toBe(true);
           // Injected verbs may leave the two ends disagreeing (that is what a damaged stream does);
           // between RFC 1143 ends that only exchanged their own messages, they agree.
@@ -185,6 +186,24 @@ describe('RFC 1143 option negotiation', () => {
       ),
       { numRuns: RUNS },
     );
+  });
+
+  it('verbs crossing phantom ones (DO then DONT arriving unasked) do not drive two ends round forever (seed -1342393043)', () => {
+    // a lets the peer perform 200, b performs 200; b receives DO 200 and DONT 200 nobody sent.
+    const a = new OptionTable({ us: [], him: [200] });
+    const b = new OptionTable({ us: [200], him: [] });
+    let toA: [Verb, number][] = [];
+    let toB: [Verb, number][] = [[DO, 200], [DONT, 200]];
+    let messages = 0;
+    while ((toA.length || toB.length) && messages < 1000) {
+      const nextToA: [Verb, number][] = [];
+      const nextToB: [Verb, number][] = [];
+      for (const [v, o] of toB) { messages++; const r = b.received(v, o); if (r !== null) nextToA.push([r, o]); }
+      for (const [v, o] of toA) { messages++; const r = a.received(v, o); if (r !== null) nextToB.push([r, o]); }
+      [toA, toB] = [nextToA, nextToB];
+    }
+    expect(messages).toBeLessThan(200); // without the budget: 1000, the cap of this loop
+    expect(a.settled && b.settled).toBe(true);
   });
 
   it('an option nobody supports is refused once and a refusal is not answered', () => {

@@ -12,10 +12,20 @@ import { DO, DONT, WILL, WONT, type Verb } from './telnet.js';
 export type QState = 'no' | 'yes' | 'wantno' | 'wantyes';
 type Queue = 'empty' | 'opposite';
 
+/**
+ * State changes one side of one option makes at the peer's word (not ours) before it stops
+ * answering them. The Q method prevents loops between two ends that only send their own
+ * requests; verbs that cross with phantom ones (a damaged stream, a peer repeating itself) can
+ * still drive two ends round YES/NO forever (DO, DONT arriving unasked: WILL, WONT answered,
+ * DO, DONT back...). The budget is far above what any request sequence of a real peer makes.
+ */
+export const MAX_PEER_FLIPS = 16;
+
 /** One side of one option. `enable`/`disable` say what to send; `accept` whether the peer may turn it on. */
 class QSide {
   state: QState = 'no';
   queue: Queue = 'empty';
+  private peerFlips = 0;
   constructor(private readonly accept: boolean, private readonly yes: Verb, private readonly no: Verb) {}
 
   /** The peer said yes (WILL for "him", DO for "us"). Returns what to send, if anything. */
@@ -23,6 +33,8 @@ class QSide {
     switch (this.state) {
       case 'no':
         if (this.accept) {
+          // Past the budget an unasked "yes" is ignored: the option stays off, nothing is sent.
+          if (++this.peerFlips > MAX_PEER_FLIPS) return null;
           this.state = 'yes';
           return this.yes;
         }
@@ -55,7 +67,8 @@ class QSide {
         return null;
       case 'yes':
         this.state = 'no';
-        return this.no;
+        // Off is always allowed (RFC 854); past the budget it is taken without an answer.
+        return ++this.peerFlips > MAX_PEER_FLIPS ? null : this.no;
       case 'wantno':
         if (this.queue === 'empty') {
           this.state = 'no';
