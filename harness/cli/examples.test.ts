@@ -6,7 +6,7 @@
  * code its comment gives (`# exit N`), else 0. `hil sim` (which runs until stopped) is followed as
  * its help describes: start it, then `hil exec` on the connection it printed.
  */
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,13 +72,17 @@ function hil(args: string[], env: NodeJS.ProcessEnv = process.env) {
 }
 
 const readmeExamples = readmeSimExamples(readFileSync(join(root, 'README.md'), 'utf8'));
+/** Where the examples' `/tmp/...` outputs go instead (the README writes them to /tmp; a test leaves nothing there). */
+const T = mkdtempSync(join(tmpdir(), 'hil-examples-'));
+afterAll(() => rmSync(T, { recursive: true, force: true }));
+const inT = (args: string[]) => args.map((a) => a.replace(/^\/tmp\//, `${T}/`));
 
 describe('README examples that target the simulated board run as written', () => {
   it('finds them (the exec example and the hil run examples)', () => {
     expect(readmeExamples.map((e) => e.args[0])).toEqual(expect.arrayContaining(['exec', 'run']));
   });
   it.each(readmeExamples)('$line', ({ args, exit }) => {
-    const r = hil(args);
+    const r = hil(inT(args));
     expect({ status: r.status, stderr: r.status === exit ? '' : r.stderr }).toEqual({ status: exit, stderr: '' });
   }, 300_000);
 });

@@ -4,12 +4,15 @@
  * then never write into the user's own history (~/.local/state/hil), never share one SQLite file
  * between parallel files, and leave nothing behind. A test that wants another place sets it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from '@jest/globals';
 
-const dir = mkdtempSync(join(tmpdir(), 'hil-test-state-'));
+// Named, not made: hil makes it when it first records. A file whose tests are all skipped runs
+// no afterAll, so a folder made here would be left behind by it.
+const dir = join(tmpdir(), `hil-test-state-${randomBytes(6).toString('hex')}`);
 const before = process.env.XDG_STATE_HOME;
 process.env.XDG_STATE_HOME = dir;
 afterAll(() => {
