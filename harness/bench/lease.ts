@@ -168,7 +168,7 @@ function describeHolder(h: LeaseHolder | null): string {
 }
 
 /** Wait `ms`, or until `signal` aborts (its listener removed either way: a long wait polls many times). */
-const sleep = (ms: number, signal?: AbortSignal) =>
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const done = () => {
       clearTimeout(t);

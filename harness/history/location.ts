@@ -26,16 +26,9 @@ export function resolveHistoryLocation(opts: { flag?: string; off?: boolean; env
   return { kind: 'sqlite', file: resolve(opts.cwd ?? process.cwd(), v) };
 }
 
-/** A postgres:// URL with its password hidden (for messages). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
-}
+import { redactUrl } from '../redactUrl.js';
+
+export { redactUrl };
 
 export function describeLocation(l: HistoryLocation): string {
   return l.kind === 'sqlite' ? l.file : l.kind === 'postgres' ? redactUrl(l.url) : 'off';

@@ -20,7 +20,7 @@
 import pg from 'pg';
 import { hostname } from 'node:os';
 import { InfraError } from '../../errors.js';
-import { LeaseBusyError, type LeaseHolder } from '../lease.js';
+import { LeaseBusyError, sleep, type LeaseHolder } from '../lease.js';
 import { LeaseLostError, ciJobOf, describeHolder, type AcquireOptions, type HeldLease, type LeaseHolderInfo, type LeaseRecord, type LeaseStore } from './types.js';
 
 export interface PgLeaseOptions {
@@ -34,16 +34,7 @@ export interface PgLeaseOptions {
 
 export const DEFAULT_TTL_MS = 30_000;
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
-}
+export { redactUrl } from '../../redactUrl.js';
 
 const SCHEMA = [
   'CREATE SEQUENCE IF NOT EXISTS hil_lease_token AS bigint',
@@ -77,17 +68,6 @@ interface Row {
   live: boolean;
 }
 
-/** Wait `ms`, or until `signal` aborts (its listener removed either way: a long wait polls many times). */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class PgLeaseStore implements LeaseStore {
   readonly kind = 'postgres' as const;
