@@ -55,3 +55,19 @@ export {
 } from './history/index.js';
 export { findRegressions, findFlaky, type RegressionEntry, type FlakyEntry, type FlakyReport } from './history/queries.js';
 export { classifyError } from './scenario/failureClass.js';
+
+// Lifecycle: the scope a command's leases, boards and children live in (aborted by a signal).
+export { Scope, SIGNAL_EXIT } from './lifecycle/index.js';
+
+// Leases (issue 16): one interface, local lock files or PostgreSQL, with fencing.
+export {
+  openLeaseStore, FileLeaseStore, PgLeaseStore, LeaseLostError,
+  type LeaseStore, type LeaseStoreOptions, type HeldLease, type LeaseRecord, type LeaseHolderInfo, type AcquireOptions,
+} from './bench/leases/index.js';
+
+// Models (issue 14): TFLite and NBIN parsing, op tables, arena estimate, per-profile model checks.
+export {
+  parseTflite, isTflite, opName, parseNbin, isNbin, estimateArena, loadOpTable, listOpTables, describeModel, checkModel,
+  ModelFormatError, OpTableError,
+  type TfliteModel, type TfliteTensor, type NbinHeader, type ArenaEstimate, type OpTable, type ModelFacts, type ModelCheck, type ModelFinding,
+} from './model/index.js';
