@@ -21,6 +21,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ConfigError } from '../errors.js';
 import { loadProfile, type BoardProfile } from '../profile/profile.js';
+import type { PowerSpec } from '../power/uhubctl.js';
 
 export interface BenchTarget {
   name: string;
@@ -35,20 +36,8 @@ export interface BenchTarget {
   power?: PowerSpec;
 }
 
-/**
- * A board's power switch: a port of a USB hub with per-port power control, driven by Debian's
- * `uhubctl` (github.com/mvp/uhubctl: `uhubctl -l LOCATION -p PORT -a cycle -d DELAY`).
- */
-export interface PowerSpec {
-  uhubctl: {
-    /** Hub location as uhubctl prints it: `BUS` or `BUS-PORT[.PORT...]`, e.g. `1-1`, `2-1.4`. */
-    location: string;
-    /** The hub port the board is plugged into (1..14, uhubctl's MAX_HUB_PORTS). */
-    port: number;
-    /** Seconds the port stays off during the cycle (uhubctl -d; its default is 2). */
-    delay?: number;
-  };
-}
+/** The `power:` field's type lives with the power switch (harness/power/uhubctl.ts), below the bench layer. */
+export type { PowerSpec };
 
 const POWER_KEYS = ['uhubctl'];
 const UHUBCTL_KEYS = ['location', 'port', 'delay'];

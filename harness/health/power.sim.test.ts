@@ -17,7 +17,7 @@ import { Scope } from '../lifecycle/scope.js';
 import type { DeviceRunResult } from '../scenario/result.js';
 import { settleHealth } from './benchHealth.js';
 import { MemoryStateStore } from './state.js';
-import { switchPower } from './uhubctl.js';
+import { switchPower } from '../power/uhubctl.js';
 import { poweredSimBoard, SimulatedHub, type PoweredSim } from '../../test/doubles/usbHub.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);

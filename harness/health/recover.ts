@@ -11,7 +11,7 @@ import type { Device } from '../device/types.js';
 import { InfraError, oneLine } from '../errors.js';
 import type { Scope } from '../lifecycle/scope.js';
 import type { LadderStep } from './ladder.js';
-import { switchPower, type UhubctlOptions } from './uhubctl.js';
+import { switchPower, type UhubctlOptions } from '../power/uhubctl.js';
 
 export interface RecoverOptions {
   scope: Scope;

@@ -1,13 +1,31 @@
 /**
- * The power step of the recovery ladder: Debian's `uhubctl` (github.com/mvp/uhubctl) switches the
- * board's USB hub port off and on again: `uhubctl -l LOCATION -p PORT -a cycle -d DELAY`.
+ * A board's power switch, below the bench and the device layers (it imports only harness/errors):
+ * Debian's `uhubctl` (github.com/mvp/uhubctl) switches the board's USB hub port off and on again:
+ * `uhubctl -l LOCATION -p PORT -a cycle -d DELAY`. Used by the recovery ladder's power step
+ * (harness/health/recover.ts) and, through harness/bench/openTarget.ts, as the device's power cycle
+ * that brings back a board a model crashed (harness/scenario/checks/crash.ts).
  * Anything but exit 0 is an infrastructure error naming the command and what uhubctl said (with
  * no hub at that location it says `No compatible devices detected at location 1-1!`, exit 1; a
  * hub this user may not drive adds `There were permission problems while accessing USB.`).
  */
 import { spawn } from 'node:child_process';
 import { InfraError } from '../errors.js';
-import type { PowerSpec } from '../bench/inventory.js';
+
+/**
+ * A board's power switch: a port of a USB hub with per-port power control, driven by Debian's
+ * `uhubctl` (github.com/mvp/uhubctl: `uhubctl -l LOCATION -p PORT -a cycle -d DELAY`). The bench
+ * file's `power:` field (harness/bench/inventory.ts parses it).
+ */
+export interface PowerSpec {
+  uhubctl: {
+    /** Hub location as uhubctl prints it: `BUS` or `BUS-PORT[.PORT...]`, e.g. `1-1`, `2-1.4`. */
+    location: string;
+    /** The hub port the board is plugged into (1..14, uhubctl's MAX_HUB_PORTS). */
+    port: number;
+    /** Seconds the port stays off during the cycle (uhubctl -d; its default is 2). */
+    delay?: number;
+  };
+}
 
 export type PowerAction = 'off' | 'on' | 'cycle';
 
@@ -78,4 +96,11 @@ export function switchPower(spec: PowerSpec, action: PowerAction, opts: UhubctlO
       finish(new PowerSwitchError(`${shown}: ${said || 'no output'} (exit ${code ?? sig})`));
     });
   });
+}
+
+/** The board's power cycle as the device layer takes it (openDevice's `powerCycle`): `uhubctl ... -a cycle`. */
+export function uhubctlPowerCycle(spec: PowerSpec, opts: UhubctlOptions = {}): () => Promise<void> {
+  return async () => {
+    await switchPower(spec, 'cycle', opts);
+  };
 }
