@@ -7,6 +7,7 @@ import type { Scope } from '../lifecycle/scope.js';
 import type { BenchTarget } from './inventory.js';
 import { boardKey } from './boardKey.js';
 import { openLeaseStore, type HeldLease } from './leases/index.js';
+import { uhubctlPowerCycle } from '../power/uhubctl.js';
 
 export interface OpenTargetOptions {
   /**
@@ -34,7 +35,10 @@ export async function openTarget(t: BenchTarget, opts: OpenTargetOptions = {}): 
     if (scope) scope.defer(`board ${t.name}`, () => d.close());
     opts.onDevice?.(d);
   };
-  return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name, scope, onDevice, beforeOperation: opts.fence });
+  // The bench's power switch (`power:`) is the device's power cycle: a board a model crashed is
+  // brought back through it (harness/scenario/checks/crash.ts), as the recovery ladder's last step does.
+  const powerCycle = t.power ? uhubctlPowerCycle(t.power, { signal: scope?.signal }) : undefined;
+  return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name, scope, onDevice, beforeOperation: opts.fence, powerCycle });
 }
 
 export interface TakeBoardOptions {

@@ -48,6 +48,13 @@ export interface OpenDeviceOptions {
   onDevice?: (device: Device) => void;
   /** Called before every board operation; a throw stops it (the bench layer's lease fence). */
   beforeOperation?: () => Promise<void>;
+  /**
+   * Cuts the board's power and restores it, for a board whose power hil does not hold itself
+   * (serial, id:, socket://, rfc2217://): the bench's `power:` switch (harness/bench/openTarget.ts
+   * passes a uhubctl cycle). Resolves once the power is back; the device then reconnects. `qemu`
+   * and `sim` boards use their own (QEMU restarted, the simulated board powered off and on).
+   */
+  powerCycle?: () => Promise<void>;
 }
 
 export async function openDevice(opts: OpenDeviceOptions & Record<string, unknown>): Promise<Device> {
@@ -125,6 +132,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         break;
       }
     }
+    powerCycle ??= opts.powerCycle;
     device = new ReplDevice({
       name,
       profile,

@@ -271,6 +271,7 @@ const boardParams = {
   alignModels: cfg.alignModels,
   npu: cfg.npu ?? null,
   mlFault: cfg.mlFault ?? null,
+  faultDebug: cfg.faultDebug ?? false,
   uid: createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
 };
 

@@ -34,6 +34,8 @@ export interface BoardConfig {
   npu?: SimNpu;
   /** A test-only fault of the simulated ml: `stale` runs the previously loaded model's network (openmv PR 3276). */
   mlFault?: SimMlFault;
+  /** stm32: the firmware's pyb.fault_debug(True): a HardFault prints its dump and stops the board instead of resetting it. */
+  faultDebug?: boolean;
   /** While this file exists, erase and write fail (-EIO; OSError on a block device). */
   failWritesFlag: string;
   mainPy?: string;

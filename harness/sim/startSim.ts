@@ -39,6 +39,13 @@ export interface StartSimOptions {
    * runs the network of the model loaded before it (the stale-cache class of openmv PR 3276).
    */
   mlFault?: SimMlFault;
+  /**
+   * stm32 personalities: the firmware runs with `pyb.fault_debug(True)`, so a HardFault prints
+   * its register dump and the board stops until it is reset from outside; without it (the
+   * firmware's default) a HardFault resets the MCU at once, printing nothing
+   * (micropython ports/stm32/stm32_it.c, HardFault_C_Handler).
+   */
+  faultDebug?: boolean;
   /** Python run at power-on, like main.py (e.g. a loop that prints, to exercise Ctrl-C). */
   mainPy?: string;
   /** Override the profile's partition size (bytes). */
@@ -144,6 +151,7 @@ async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty'
     modelFormat: profile.modelFormat,
     npu: simNpu(profile),
     mlFault: opts.mlFault,
+    faultDebug: opts.faultDebug,
     failWritesFlag,
     mainPy: opts.mainPy,
     heapSize: Math.min(total + 32 * 1024 * 1024, 512 * 1024 * 1024),

@@ -14,7 +14,7 @@
 import { createServer, type Server } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, type SimBoard } from '../../harness/sim/index.js';
+import { startSim, type SimBoard, type StartSimOptions } from '../../harness/sim/index.js';
 import { FaultProxy } from '../../harness/fault/index.js';
 
 export interface HubPort {
@@ -115,11 +115,12 @@ export interface PoweredSim extends HubPort {
   stop(): Promise<void>;
 }
 
-export async function poweredSimBoard(opts: { profile: string; dir: string }): Promise<PoweredSim> {
+/** `firmware`: how the simulated firmware is built (e.g. `faultDebug`), kept across power cycles. */
+export async function poweredSimBoard(opts: { profile: string; dir: string; firmware?: Pick<StartSimOptions, 'faultDebug' | 'mlFault'> }): Promise<PoweredSim> {
   const workDir = join(opts.dir, 'board');
   mkdirSync(workDir, { recursive: true });
   const romfsFile = join(workDir, 'flash.bin');
-  let sim: SimBoard | undefined = await startSim({ profile: opts.profile, link: 'tcp', workDir, romfsFile });
+  let sim: SimBoard | undefined = await startSim({ ...opts.firmware, profile: opts.profile, link: 'tcp', workDir, romfsFile });
   const port = Number(/:(\d+)$/.exec(sim.connection)![1]);
   const proxy = await FaultProxy.start({ upstream: sim.connection });
   const board: PoweredSim = {
@@ -145,7 +146,7 @@ export async function poweredSimBoard(opts: { profile: string; dir: string }): P
     },
     async on() {
       if (sim) return;
-      sim = await startSim({ profile: opts.profile, link: 'tcp', port, workDir, romfsFile });
+      sim = await startSim({ ...opts.firmware, profile: opts.profile, link: 'tcp', port, workDir, romfsFile });
     },
     async stop() {
       await proxy.close();
