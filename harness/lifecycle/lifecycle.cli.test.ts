@@ -6,19 +6,18 @@
  * board's supervisor, board process and socat) still runs, and by those folders that nothing is
  * left. Every wait is on an event with a deadline.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { acquireLease } from '../bench/lease.js';
 import { boardKey } from '../bench/boardKey.js';
 import { OWNER_FILE } from './tempDir.js';
 import { processStart } from './process.js';
+import { repoRoot as root, spawnHil, waitFor, type HilProcess as Hil } from '../../test/helpers/hilProcess.js';
 
-const root = resolve(new URL('../..', import.meta.url).pathname);
-const hilJs = join(root, 'bin/hil.js');
 const built = existsSync(join(root, 'dist/harness/lifecycle/watchdog.js'));
 if (!built) console.log('lifecycle CLI tests skipped: run `npm run build` first (they spawn bin/hil.js)');
 const qemuFirmware = process.env.HIL_QEMU_FIRMWARE;
@@ -58,30 +57,8 @@ function blockingScenario(b: Box, checkTimeoutMs = 600_000): { dir: string; mark
   return { dir, mark };
 }
 
-interface Hil {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 function hil(args: string[], b: Box): Hil {
-  const child = spawn(process.execPath, [hilJs, ...args], { cwd: b.dir, env: b.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, out: () => out, err: () => err, exit };
-}
-
-async function waitFor<T>(what: string, ms: number, probe: () => T | undefined | false | null): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return spawnHil(args, { cwd: b.dir, env: b.env });
 }
 
 async function exitWithin(h: Hil, ms: number, what: string) {

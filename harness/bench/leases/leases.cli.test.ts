@@ -1,8 +1,9 @@
 /**
  * Shared leases with real hil processes (bin/hil.js runs dist/: `npm run build` first) on one bench
- * of 8 simulated boards (each its own pty, started here and listed in a bench file by path, so both
- * runners see the same 8 boards) and real PostgreSQL (HIL_TEST_POSTGRES; this file makes its own
- * database and drops it):
+ * of 8 simulated boards behind Debian's ser2net in RFC 2217 mode (each board's pty exported by its
+ * own ser2net, the bench file listing `rfc2217://ADDRESS:PORT`, so both runners reach the same 8
+ * boards over TCP as they would on a board host) and real PostgreSQL (HIL_TEST_POSTGRES; this file
+ * makes its own database and drops it):
  * - two `hil run --bench` at once: every board used by both, never by both at once (the board says
  *   so itself: harness/board/leases/visit.py, and the runners' lease logs agree), all leases
  *   released at the end;
@@ -10,60 +11,73 @@
  * - a holder whose lease was broken and given to someone else stops before its next board
  *   operation with an infra error naming the new holder (PostgreSQL, and file leases too);
  * - `hil lease list` / `hil lease break` (without --force: refused naming the holder).
- * Separate hosts are stood in for by separate processes on this host (see the README's note).
+ * The board host is a network namespace of its own joined by a veth pair (test/rfc2217/netns.ts):
+ * the sims run here, their ser2nets in the namespace, reached only over the pair. Where a namespace
+ * cannot be made (not root) the ser2nets listen on 127.0.0.1 and the reason is printed. The runners
+ * are separate processes here (PostgreSQL listens on loopback only).
+ * Nothing outlives the file: every ser2net is stopped (and guarded: it dies with this process),
+ * then the namespace is deleted, the sims stopped and the database dropped; afterAll checks it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { SimBoard } from '../../sim/startSim.js';
 import { PgLeaseStore } from './index.js';
 import { boardKey } from '../boardKey.js';
+import type { Ser2net } from '../../transport/rfc2217/ser2net.js';
+import { createNetns, type Netns } from '../../../test/rfc2217/netns.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../../test/helpers/postgres.js';
+import { repoRoot as root, spawnHil, waitFor, type HilProcess as Hil } from '../../../test/helpers/hilProcess.js';
+import { ser2netVersion } from '../../transport/rfc2217/ser2net.js';
 
-const root = resolve(new URL('../../..', import.meta.url).pathname);
-const hilJs = join(root, 'bin/hil.js');
 const built = existsSync(join(root, 'dist/harness/bench/leases/index.js'));
 const base = process.env.HIL_TEST_POSTGRES;
+const ser2net = ser2netVersion();
 if (!built) console.log('shared-lease CLI tests skipped: run `npm run build` first (they spawn bin/hil.js)');
 if (!base) console.log('shared-lease CLI tests skipped: HIL_TEST_POSTGRES is not set (e.g. postgres://hil:hil@127.0.0.1:5432/hil_test)');
-const maybe = built && base ? describe : describe.skip;
+if (!ser2net) console.log('shared-lease CLI tests skipped: ser2net is not installed (Debian: apt-get install ser2net)');
+const maybe = built && base && ser2net ? describe : describe.skip;
 
 const BOARDS = 8;
-const dbName = `hil_lease_cli_${randomBytes(5).toString('hex')}`;
+let db: ScratchDatabase | undefined;
 let url = '';
 let work = '';
 let sims: SimBoard[] = [];
+let servers: Ser2net[] = [];
+let netns: Netns | null = null;
 const children: ChildProcess[] = [];
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: base });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 beforeAll(async () => {
-  if (!built || !base) return;
+  if (!built || !base || !ser2net) return;
   work = mkdtempSync(join(tmpdir(), 'hil-leases-cli-test-'));
-  await admin(`CREATE DATABASE ${dbName}`);
-  const u = new URL(base);
-  u.pathname = `/${dbName}`;
-  url = u.toString();
+  db = await createScratchDatabase(base, 'hil_lease_cli');
+  url = db.url;
+  const made = createNetns();
+  netns = made.netns;
+  if (!made.netns) console.log(`shared-lease CLI tests: no board-host namespace (${made.reason}); ser2net listens on 127.0.0.1`);
+  else console.log(`shared-lease CLI tests: board host is network namespace ${made.netns.name} at ${made.netns.address} (this side ${made.netns.hostAddress})`);
   const { startSim } = await import('../../sim/startSim.js');
+  const { startSer2net } = await import('../../transport/rfc2217/ser2net.js');
   sims = await Promise.all(Array.from({ length: BOARDS }, () => startSim({ profile: 'openmv-h7', link: 'pty', timeoutMs: 120_000 })));
+  // In the namespace its own ports (as on a board host: 7001...); here, free loopback ones.
+  servers = await Promise.all(
+    sims.map((s, i) => startSer2net(netns ? { device: s.connection, netns: netns.name, host: netns.address, port: 7001 + i } : { device: s.connection })),
+  );
 }, 180_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+  netns?.remove();
   await Promise.all(sims.map((s) => s.stop().catch(() => undefined)));
-  if (base && url) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await db?.drop();
   if (work) rmSync(work, { recursive: true, force: true });
+  // Nothing of this file outlives it: no ser2net, no namespace.
+  for (const s of servers) expect(existsSync(`/proc/${s.pid}`)).toBe(false);
+  if (netns) expect(existsSync(`/run/netns/${netns.name}`)).toBe(false);
 }, 60_000);
 
 let boxes = 0;
@@ -72,7 +86,7 @@ function box(leases: string = url) {
   const dir = join(work, `box${++boxes}`);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   mkdirSync(join(dir, 'locks'), { recursive: true });
-  const devices = sims.map((s, i) => `  cam${i + 1}: { profile: openmv-h7, connection: ${s.connection} }`).join('\n');
+  const devices = servers.map((s, i) => `  cam${i + 1}: { profile: openmv-h7, connection: ${s.connection} }`).join('\n');
   const bench = join(dir, 'bench.yaml');
   writeFileSync(bench, `leases: ${leases}\ndevices:\n${devices}\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(dir, 'tmp'), HIL_LOCK_DIR: join(dir, 'locks'), NO_COLOR: '1' };
@@ -123,29 +137,8 @@ ${visit}`,
   return { dir: s, log, mark, go };
 }
 
-interface Hil {
-  child: ChildProcess;
-  out: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 function hil(args: string[], b: { dir: string; env: NodeJS.ProcessEnv }, extraEnv: NodeJS.ProcessEnv = {}): Hil {
-  const child = spawn(process.execPath, [hilJs, ...args], { cwd: b.dir, env: { ...b.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, out: () => out, exit };
-}
-
-async function waitFor<T>(what: string, ms: number, probe: () => T | undefined | false | null): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return spawnHil(args, { cwd: b.dir, env: { ...b.env, ...extraEnv }, children });
 }
 
 /**
@@ -175,7 +168,18 @@ async function rows(): Promise<{ key: string; ended: string | null; token: strin
   }
 }
 
-maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () => {
+maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind ser2net)', () => {
+  it('the boards are reached through ser2net over RFC 2217, on the board host namespace when there is one', () => {
+    for (const s of servers) {
+      expect(s.connection).toMatch(/^rfc2217:\/\//);
+      if (netns) {
+        // ser2net runs in the other namespace, listening on its end of the veth pair only.
+        expect(s.connection).toBe(`rfc2217://${netns.address}:${s.port}`);
+        expect(readlinkSync(`/proc/${s.pid}/ns/net`)).not.toBe(readlinkSync('/proc/self/ns/net'));
+      }
+    }
+  });
+
   it('two hil run --bench at once: every board used by both, never by both at once; all leases released', async () => {
     const b = box();
     const s = scenario(b.dir, 'visit');
@@ -253,8 +257,9 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () 
       });
       const list = hil(['lease', 'list', '--bench', b.bench], b);
       expect((await list.exit).code).toBe(0);
-      expect(list.out()).toMatch(new RegExp(`^tty/dev/pts/\\d+: PID ${a.child.pid} on ${hostname()} since .*hil run fenced on cam1`, 'm'));
-      const key = /^(tty\/dev\/pts\/\d+):/m.exec(list.out())![1]!;
+      expect(list.out()).toMatch(new RegExp(`^tcp/[^ ]+:\\d+: PID ${a.child.pid} on ${hostname()} since .*hil run fenced on cam1`, 'm'));
+      const key = /^(tcp\/\S+:\d+):/m.exec(list.out())![1]!;
+      expect(key).toBe(await boardKey({ connection: servers[0]!.connection }));
       const refused = hil(['lease', 'break', 'cam1', '--bench', b.bench], b);
       expect((await refused.exit).code).toBe(2);
       expect(refused.out()).toContain(`lease on ${key} is held by PID ${a.child.pid} on ${hostname()}`);
@@ -285,16 +290,16 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards)', () 
   it('hil exec under $HIL_LEASES: a board another runner holds in PostgreSQL is refused naming it (exit 3); free, it runs', async () => {
     const b = box();
     const env = { HIL_LEASES: url };
-    const key = await boardKey({ connection: sims[0]!.connection });
+    const key = await boardKey({ connection: servers[0]!.connection });
     const store = new PgLeaseStore({ url, ttlMs: 30_000 });
     try {
       const held = await store.acquire(key, { what: 'held by the test' });
-      const refused = hil(['exec', '--device', sims[0]!.connection, 'print(6*7)'], b, env);
+      const refused = hil(['exec', '--device', servers[0]!.connection, 'print(6*7)'], b, env);
       expect((await refused.exit).code).toBe(3);
       expect(refused.out()).toContain(`device ${key} is leased by PID ${process.pid} on ${hostname()}`);
       expect(refused.out()).toContain('held by the test');
       await held.release();
-      const ran = hil(['exec', '--device', sims[0]!.connection, 'print(6*7)'], b, env);
+      const ran = hil(['exec', '--device', servers[0]!.connection, 'print(6*7)'], b, env);
       expect({ code: (await ran.exit).code, out: ran.out() }).toEqual({ code: 0, out: expect.stringContaining('42') });
       expect((await store.list()).find((r) => r.key === key)).toBeUndefined();
     } finally {

@@ -12,15 +12,15 @@ import { hostname } from 'node:os';
 import { getEventListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { LeaseBusyError } from '../lease.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../../test/helpers/postgres.js';
 import { LeaseLostError, PgLeaseStore, openLeaseStore, type HeldLease } from './index.js';
 
 const base = process.env.HIL_TEST_POSTGRES;
 if (!base) console.log('PostgreSQL lease tests skipped: HIL_TEST_POSTGRES is not set (e.g. postgres://hil:hil@127.0.0.1:5432/hil_test)');
 const maybe = base ? describe : describe.skip;
 
-const dbName = `hil_lease_${randomBytes(5).toString('hex')}`;
+let db: ScratchDatabase | undefined;
 let url = '';
 const stores: PgLeaseStore[] = [];
 function store(ttlMs = 3000, u = url): PgLeaseStore {
@@ -29,28 +29,16 @@ function store(ttlMs = 3000, u = url): PgLeaseStore {
   return s;
 }
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: base });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 beforeAll(async () => {
   if (!base) return;
-  await admin(`CREATE DATABASE ${dbName}`);
-  const u = new URL(base);
-  u.pathname = `/${dbName}`;
-  url = u.toString();
+  db = await createScratchDatabase(base, 'hil_lease');
+  url = db.url;
 });
 
 afterAll(async () => {
   if (!base) return;
   for (const s of stores) await s.close();
-  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await db?.drop();
 });
 
 /** Resolves with the error `p` rejects with (fails the test when it resolves). */
@@ -131,7 +119,7 @@ maybe('PostgreSQL leases', () => {
   it('openLeaseStore picks PostgreSQL for postgres:// and refuses what it does not know (exit 2)', async () => {
     const s = openLeaseStore({ leases: url });
     expect(s.kind).toBe('postgres');
-    expect(s.where).toContain(dbName);
+    expect(s.where).toContain(db!.name);
     expect(s.where).not.toContain('hil:hil');
     await s.close();
     expect(openLeaseStore({ leases: 'file:/tmp/x' }).kind).toBe('file');

@@ -1,6 +1,6 @@
 /**
  * Run Debian's ser2net (version 4, YAML configuration) exporting one serial device as an RFC 2217
- * port on 127.0.0.1, for tests and benchmarks: the real remote-port server, not a double. The
+ * port on 127.0.0.1 (or another address, in a network namespace), for tests and benchmarks: the real remote-port server, not a double. The
  * process is guarded (harness/lifecycle/guardChild.ts): it never outlives the process that started
  * it, however that one ends; `stop()` ends it and waits for it to be gone.
  *
@@ -26,8 +26,16 @@ import { guardChild } from '../../lifecycle/guardChild.js';
 export interface Ser2netOptions {
   /** The serial device to export (a tty or pty path; a symlink is followed at each connection). */
   device: string;
-  /** Port on 127.0.0.1 (default: a free one). */
+  /** Port (default: a free one). */
   port?: number;
+  /** Address it listens on (default 127.0.0.1). */
+  host?: string;
+  /**
+   * Network namespace to run it in (`ip netns exec NAME ser2net ...`, root only): the board host
+   * as a separate host, reached over a veth pair (test/rfc2217/netns.ts). Give `host` (the
+   * namespace's address) and `port` then: the free-port probe runs in this namespace.
+   */
+  netns?: string;
   /** `telnet(rfc2217)` (default), `telnet` (no COM-PORT-OPTION) or `raw` (plain TCP, i.e. socket://). */
   mode?: 'rfc2217' | 'telnet' | 'raw';
   baudRate?: number;
@@ -51,11 +59,11 @@ export function ser2netVersion(): string | null {
   return r.status === 0 ? (r.stdout || r.stderr).trim() : null;
 }
 
-export function ser2netConfig(o: { device: string; port: number; mode?: Ser2netOptions['mode']; baudRate?: number }): string {
+export function ser2netConfig(o: { device: string; port: number; host?: string; mode?: Ser2netOptions['mode']; baudRate?: number }): string {
   const accepter = o.mode === 'raw' ? 'tcp' : o.mode === 'telnet' ? 'telnet,tcp' : 'telnet(rfc2217),tcp';
   return [
     'connection: &board',
-    `  accepter: ${accepter},127.0.0.1,${o.port}`,
+    `  accepter: ${accepter},${o.host ?? '127.0.0.1'},${o.port}`,
     `  connector: serialdev,${o.device},${o.baudRate ?? 115200}n81,local`,
     '  options:',
     // ser2net holds what the port sends for >= 1 ms (2 character times) before relaying it by
@@ -77,10 +85,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Whether something listens on 127.0.0.1:port (from /proc/net/tcp: no connection is made, so the device is not opened). */
-function listening(port: number): boolean {
+/**
+ * Whether process `pid` (its network namespace) has a socket listening on `port`, from
+ * /proc/PID/net/tcp: no connection is made, so the device is not opened.
+ */
+function listening(pid: number, port: number): boolean {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const f of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
     let text = '';
     try {
       text = readFileSync(f, 'utf8');
@@ -96,13 +107,18 @@ function listening(port: number): boolean {
 }
 
 export async function startSer2net(o: Ser2netOptions): Promise<Ser2net> {
+  if (o.netns && o.port === undefined) throw new Error('startSer2net: give the port when it runs in a network namespace');
+  const host = o.host ?? '127.0.0.1';
   const port = o.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'hil-ser2net-'));
   const file = join(dir, 'ser2net.yaml');
-  const config = ser2netConfig({ device: o.device, port, mode: o.mode, baudRate: o.baudRate });
+  const config = ser2netConfig({ device: o.device, port, host, mode: o.mode, baudRate: o.baudRate });
   writeFileSync(file, config);
   // -n: stay in the foreground; -u: no UUCP lock files (a user's test run may not write /var/lock).
-  const child: ChildProcess = spawn('ser2net', ['-n', '-u', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` enters the namespace and execs ser2net: the same PID, so the guard and the
+  // listening probe (/proc/PID/net) follow ser2net itself.
+  const argv = ['-n', '-u', '-c', file];
+  const child: ChildProcess = o.netns ? spawn('ip', ['netns', 'exec', o.netns, 'ser2net', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('ser2net', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const guard = guardChild(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -133,13 +149,13 @@ export async function startSer2net(o: Ser2netOptions): Promise<Ser2net> {
       await stop();
       throw new Error(`ser2net exited (${child.exitCode ?? child.signalCode}) before listening on ${port}: ${out.trim().split('\n').slice(-3).join(' / ')}`);
     }
-    if (listening(port)) break;
+    if (child.pid !== undefined && listening(child.pid, port)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`ser2net did not listen on 127.0.0.1:${port} within the deadline: ${out.trim()}`);
+      throw new Error(`ser2net did not listen on ${host}:${port} within the deadline: ${out.trim()}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
   const scheme = o.mode === 'raw' ? 'socket' : 'rfc2217';
-  return { port, pid: child.pid!, connection: `${scheme}://127.0.0.1:${port}`, config, stop };
+  return { port, pid: child.pid!, connection: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`, config, stop };
 }
