@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HilError, InfraError, ExitCode, oneLine } from '../errors.js';
 import { commandsFor } from './commands/lazy.js';
+import { skipHelpCache } from './helpCache.js';
 import { Scope, SIGNAL_EXIT } from '../lifecycle/scope.js';
 import { reclaimTempDirs } from '../lifecycle/tempDir.js';
 import { defaultLockDir, reclaimStaleLeases } from '../bench/lease.js';
@@ -83,6 +84,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
       throw err ?? new UsageError2(msg);
     });
   for (const c of await commandsFor(argv)) parser.command(c);
+  skipHelpCache(parser);
   // A synchronous handler's throw becomes this promise's rejection (handled below like any error).
   const work = (async () => parser.parseAsync(argv, { scope }))();
   work.catch(() => undefined); // awaited below; never an unhandled rejection after a signal
