@@ -6,6 +6,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { repoRoot } from '../fault/spawnHil.js';
 
 const root = repoRoot();
@@ -37,6 +40,21 @@ describe('hil start-up', () => {
     expect(commandModules(r.modules)).toEqual(['image']);
     expect(any(r.modules, SERIALPORT)).toBe(false);
     expect(any(r.modules, WASM)).toBe(false);
+  });
+
+  it('image build of a tree loads neither the inspector, the verifier, the model checks nor the config reader', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hil-startup-'));
+    try {
+      mkdirSync(join(dir, 'tree'));
+      writeFileSync(join(dir, 'tree', 'labels.txt'), 'a\nb\n');
+      const r = loaded(['image', 'build', join(dir, 'tree'), '-o', join(dir, 'out.img'), '--no-cache']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^wrote /);
+      expect(any(r.modules, /\/dist\/harness\/romfs\/build\.js$/)).toBe(true);
+      for (const m of [/\/romfs\/verify\.js$/, /\/romfs\/inspect\.js$/, /\/romfs\/openmvConfig\.js$/, /\/dist\/harness\/model\//, /\/cli\/imageModels\.js$/]) expect([m, any(r.modules, m)]).toEqual([m, false]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exec loads the exec command only, and serialport only when it opens a port', () => {

@@ -12,7 +12,6 @@ import type { BoardProfile } from '../profile/profile.js';
 import { RomfsBuildError } from './errors.js';
 import { alignFor, rulesFromProfile, type AlignRules } from './rules.js';
 import { readSourceTree, treeFiles, type TreeDir, type TreeFile, type TreeNode } from './tree.js';
-import { configTree, readRomfsConfig } from './openmvConfig.js';
 import { planLayout, type LayoutName, type PlacedNode } from './layout.js';
 import { writeImage, writeImageFile } from './writeImage.js';
 import { cachedCompiler, nativeMpyCross, wasmMpyCross, type MpyCompiler } from './mpyCross.js';
@@ -193,6 +192,8 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   let inputId: string;
   let inputStamp: unknown = null;
   if (opts.configFile) {
+    // Only a config build loads the config reader (and its glob library).
+    const { configTree, readRomfsConfig } = await import('./openmvConfig.js');
     const part = readRomfsConfig(opts.configFile, { partition: opts.partition, vars: opts.vars, alignOf: layout === 'mpremote' ? () => 1 : alignOf });
     if (layout === 'mpremote') for (const f of part.files) f.align = 1;
     root = configTree(part);

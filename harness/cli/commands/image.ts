@@ -13,20 +13,19 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import { loadProfile, listProfiles, profileForSegment, type BoardProfile } from '../../profile/profile.js';
-import { buildImage } from '../../romfs/build.js';
-import { rulesFromProfile, parseAlignOverride } from '../../romfs/rules.js';
-import { formatUsage } from '../../romfs/usage.js';
-import { inspectImage, formatInspection } from '../../romfs/inspect.js';
-import { verifyImage, formatProblem } from '../../romfs/verify.js';
-import { RomfsFormatError } from '../../romfs/errors.js';
 import { checkOutputPath } from '../validate.js';
-import { loadOpTable, listOpTables } from '../../model/opTable.js';
-import { inspectModels, formatModels, modelProblems } from '../imageModels.js';
 
-const firmwareOption = {
-  type: 'string' as const,
-  describe: `OpenMV firmware version whose op table the model checks use (devices/ops: ${listOpTables().map((t) => t.version).join(', ')}; default the newest)`,
-};
+// Each subcommand imports what it runs when it runs (start-up, issue 15): `image build` loads
+// neither the inspector, the verifier nor the model checks.
+
+/** The --firmware option (built when inspect or verify is the command: it lists devices/ops). */
+async function firmwareOption() {
+  const { listOpTables } = await import('../../model/opTable.js');
+  return {
+    type: 'string' as const,
+    describe: `OpenMV firmware version whose op table the model checks use (devices/ops: ${listOpTables().map((t) => t.version).join(', ')}; default the newest)`,
+  };
+}
 
 function sizeArg(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -98,6 +97,7 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       .example('$0 image build --config boards/OPENMV4/romfs.json --var TOP=~/openmv -o romfs0.img', 'OpenMV config, byte-identical to mkromfs')
       .example('$0 image build images/demo --layout mpremote --keep-py -o demo.mpremote.img', "mpremote's layout, for comparison") as unknown as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
+    const [{ buildImage }, { rulesFromProfile, parseAlignOverride }, { formatUsage }] = await Promise.all([import('../../romfs/build.js'), import('../../romfs/rules.js'), import('../../romfs/usage.js')]);
     if (!args.dir === !args.config) throw new UsageError('give a source folder or --config FILE (one of them)');
     if (args.partition !== undefined && !args.config) throw new UsageError('--partition applies to --config only');
     if (args.segment !== undefined && !args.profile) throw new UsageError('--segment needs --profile (the segment is one of the profile\'s)');
@@ -146,13 +146,16 @@ interface InspectArgs {
 const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect <image>',
   describe: 'Show the files in an image: size, data offset, achieved alignment, kind, sha256',
-  builder: (y: Argv) =>
+  builder: async (y: Argv) =>
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'ROMFS image file' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of a tree (each model entry carries `model`: what it declares and the checks per profile: the given one, else every built-in profile)' })
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile to check the models against (text output shows its findings)' })
-      .option('firmware', firmwareOption) as unknown as Argv<InspectArgs>,
-  handler: (args: ArgumentsCamelCase<InspectArgs>) => {
+      .option('firmware', await firmwareOption()) as unknown as Argv<InspectArgs>,
+  handler: async (args: ArgumentsCamelCase<InspectArgs>) => {
+    const [{ loadOpTable }, { inspectImage, formatInspection }, { RomfsFormatError }, { inspectModels, formatModels }] = await Promise.all([
+      import('../../model/opTable.js'), import('../../romfs/inspect.js'), import('../../romfs/errors.js'), import('../imageModels.js'),
+    ]);
     const table = loadOpTable(args.firmware);
     const given = profileArg(args.profile);
     const bytes = readImageFile(args.image);
@@ -190,16 +193,17 @@ interface VerifyArgs {
 const verifyCommand: CommandModule<object, VerifyArgs> = {
   command: 'verify <image>',
   describe: 'Release gate: check an image from any builder against a board profile',
-  builder: (y: Argv) =>
+  builder: async (y: Argv) =>
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'ROMFS image file' })
       .option('profile', { alias: 'p', type: 'string', demandOption: true, describe: 'board profile name or YAML path' })
       .option('partition-size', { type: 'string', describe: 'partition size to enforce (error when exceeded); without it the profile size gives a warning' })
       .option('segment', { type: 'number', describe: "ROMFS segment of the profile the image is for (default 0; the AE3's 1 is MRAM at 0x8047E000, 1 MiB): its origin and size" })
       .option('json', { type: 'boolean', default: false, describe: 'print the problems as JSON' })
-      .option('firmware', firmwareOption)
+      .option('firmware', await firmwareOption())
       .epilog('Checks: strict parse compared with the firmware\'s own reading (files it cannot open or list, or reads differently), model alignment at origin + offset and model format, .mpy loadable by the firmware, every .py compiled, uncompiled .py (warning), empty files and empty images (warning), non-erased bytes after the image (warning; error when the image is empty), partition overflow.\nModel checks (op table of --firmware): a model that does not parse, a schema version other than 3, operators the firmware does not register, input/output dtypes ml does not accept, an NBIN header the N6 runtime refuses (errors); a tensor arena estimate over the profile\'s mlRam, a model without the ethos-u op on an Ethos-U board (warnings).\nExit 0 when there are no errors, 1 when there are, 2 when the image, profile or op table cannot be read.') as unknown as Argv<VerifyArgs>,
   handler: async (args: ArgumentsCamelCase<VerifyArgs>) => {
+    const [{ loadOpTable }, { verifyImage, formatProblem }, { modelProblems }] = await Promise.all([import('../../model/opTable.js'), import('../../romfs/verify.js'), import('../imageModels.js')]);
     const profile = segmentOf(loadProfile(args.profile), args.segment);
     const table = loadOpTable(args.firmware);
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
