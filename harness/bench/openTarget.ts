@@ -5,8 +5,7 @@ import { parseConnection } from '../device/connection.js';
 import type { Device } from '../device/types.js';
 import type { Scope } from '../lifecycle/scope.js';
 import type { BenchTarget } from './inventory.js';
-import { boardKey } from './boardKey.js';
-import { openLeaseStore, type HeldLease } from './leases/index.js';
+import { leaseBoard, type BoardLeaseOptions } from './leaseBoard.js';
 import { uhubctlPowerCycle } from '../power/uhubctl.js';
 
 export interface OpenTargetOptions {
@@ -41,30 +40,9 @@ export async function openTarget(t: BenchTarget, opts: OpenTargetOptions = {}): 
   return openDevice({ ...t.extra, ...image, connection: t.connection, profile: t.profile, name: t.name, scope, onDevice, beforeOperation: opts.fence, powerCycle });
 }
 
-export interface TakeBoardOptions {
-  /** How long to wait for a board another hil holds (ms, default 0: refuse at once, naming the holder). */
-  waitMs?: number;
-  lockDir?: string;
-  /** Label stored in the lock file. */
-  what?: string;
-  /** Where leases live (`postgres://...`, `file`); default $HIL_LEASES, else lock files (leases/index.ts). */
-  leases?: string;
-  /** TTL of a PostgreSQL lease (ms). */
-  leaseTtlMs?: number;
-}
-
-/**
- * Take the board's lease (its identity as key; see boardKey.ts), released with the scope: every
- * command that talks to a board holds it, so two hil processes never drive one board.
- */
-export async function leaseBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions = {}): Promise<HeldLease> {
-  const key = await boardKey(t);
-  const store = openLeaseStore({ leases: opts.leases, lockDir: opts.lockDir, ttlMs: opts.leaseTtlMs });
-  scope.defer(`leases ${store.where}`, () => store.close());
-  const lease = await store.acquire(key, { waitMs: opts.waitMs ?? 0, what: opts.what, signal: scope.signal });
-  scope.defer(`lease ${key}`, () => lease.release(), () => lease.releaseNow());
-  return lease;
-}
+/** How a command takes its board's lease: leaseBoard.ts, the one place for it. */
+export type TakeBoardOptions = BoardLeaseOptions;
+export { leaseBoard };
 
 /** Lease the board, then open it (both released with the scope). */
 export async function takeBoard(t: BenchTarget, scope: Scope, opts: TakeBoardOptions & Omit<OpenTargetOptions, 'scope'> = {}): Promise<Device> {

@@ -306,4 +306,83 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
       await store.close();
     }
   }, 120_000);
+
+  /** The TTL a live PostgreSQL lease on `key` was granted or renewed with (expires - renewed, s), once there is one. */
+  async function liveTtl(key: string, ms = 60_000): Promise<number> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const r = await c.query('SELECT extract(epoch FROM expires - renewed)::float AS ttl FROM hil_leases WHERE key = $1 AND ended IS NULL AND expires > now()', [key]);
+        if (r.rows.length) return Number(r.rows[0].ttl);
+      } finally {
+        await c.end();
+      }
+      if (Date.now() > deadline) throw new Error(`no live lease on ${key} within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('hil repl holds the board under a PostgreSQL lease with --lease-ttl, and every keystroke is fenced: once another runner has the board nothing more is sent and it stops (exit 3) naming the holder', async () => {
+    const b = box();
+    const conn = servers[1]!.connection;
+    const key = await boardKey({ connection: conn });
+    const r = spawnHil(['repl', '--device', conn, '--leases', url, '--lease-ttl', '7'], { cwd: b.dir, env: b.env, children, stdin: 'pipe' });
+    await waitFor('hil repl to connect', 60_000, () => /connected to/.test(r.err()) || (r.child.exitCode !== null && (() => { throw new Error(`hil repl ended: ${r.out()}`); })()));
+    expect(await liveTtl(key)).toBe(7);
+    r.child.stdin!.write('print(6*7)\r');
+    await waitFor('the board to answer 42', 30_000, () => /^42\r?$/m.test(r.out()) || (r.child.exitCode !== null && (() => { throw new Error(`hil repl ended: ${r.out()}`); })()));
+    // Another runner breaks in and takes the board.
+    const store = new PgLeaseStore({ url, ttlMs: 30_000 });
+    try {
+      expect(await store.breakLease(key, 'the test')).not.toBeNull();
+      const usurper = await store.acquire(key, { what: 'the usurper' });
+      r.child.stdin!.write("print('after' + 'wards')\r");
+      const e = await r.exit;
+      expect({ code: e.code, out: r.out() }).toEqual({ code: 3, out: expect.stringContaining(`lease on ${key} lost: now held by PID ${process.pid} on ${hostname()}`) });
+      expect(r.out()).toContain('(the usurper)');
+      // Not one byte of the fenced line reached the board (it echoes what it gets).
+      expect(r.out()).not.toContain('after');
+      await usurper.release();
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it('hil exec takes --leases and --lease-ttl: its PostgreSQL lease has that TTL', async () => {
+    const b = box();
+    const conn = servers[2]!.connection;
+    const key = await boardKey({ connection: conn });
+    const x = hil(['exec', '--device', conn, '--leases', url, '--lease-ttl', '9', 'import time\ntime.sleep(2)\nprint(6*7)'], b);
+    expect(await liveTtl(key)).toBe(9);
+    expect({ code: (await x.exit).code, out: x.out() }).toEqual({ code: 0, out: expect.stringContaining('42') });
+  }, 120_000);
+
+  it('hil devices probes a remote port under its lease: a board another runner holds is shown leased, naming the holder, and not connected to', async () => {
+    const b = box();
+    const conn = servers[3]!.connection;
+    const key = await boardKey({ connection: conn });
+    const inv = join(b.dir, 'inventory.yaml');
+    writeFileSync(inv, `leases: ${url}\ndevices:\n  cam4: { profile: openmv-h7, connection: ${conn} }\n`);
+    const store = new PgLeaseStore({ url, ttlMs: 30_000 });
+    try {
+      const held = await store.acquire(key, { what: 'runner A at work' });
+      const busy = hil(['devices', '--inventory', inv, '--json'], b);
+      expect((await busy.exit).code).toBe(0);
+      const r1 = JSON.parse(busy.out().slice(busy.out().indexOf('{'))).inventory[0].reachable;
+      expect(r1).toEqual({ ok: false, leasedBy: expect.stringContaining(`PID ${process.pid} on ${hostname()}`), detail: expect.stringContaining('not probed') });
+      expect(r1.leasedBy).toContain('runner A at work');
+      // The probe left the lease alone, and its own grants are given back.
+      await held.fence();
+      await held.release();
+      const free = hil(['devices', '--inventory', inv, '--json'], b);
+      expect((await free.exit).code).toBe(0);
+      const r2 = JSON.parse(free.out().slice(free.out().indexOf('{'))).inventory[0].reachable;
+      expect(r2).toEqual({ ok: true, detail: expect.stringContaining('RFC 2217 port (ser2net)') });
+      expect((await store.list()).find((r) => r.key === key)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });

@@ -1,6 +1,9 @@
 /**
  * `hil devices [--json]`: the bench inventory, each device probed for reachability within a short
- * deadline (in parallel), plus USB serial ports detected on this machine.
+ * deadline (in parallel), plus USB serial ports detected on this machine. A remote port (socket://,
+ * rfc2217://) is probed under its board's lease (bench/leaseBoard.ts, as every command that
+ * touches a board): a board another runner holds is shown as leased, naming the holder, and is not
+ * connected to (an RFC 2217 probe sets the line and purges the server's buffers).
  */
 import type { Argv, CommandModule } from 'yargs';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -12,8 +15,13 @@ import { oneLine, UsageError } from '../../errors.js';
 import { checkBenchKeys, checkInputFile } from '../validate.js';
 import { parseConnection } from '../../device/connection.js';
 import { Rfc2217Transport, RemotePortBusyError } from '../../transport/rfc2217/index.js';
+import { whileLeased, type BoardLeaseOptions } from '../../bench/leaseBoard.js';
+import { LeaseBusyError } from '../../bench/lease.js';
+import { describeHolder } from '../../bench/leases/index.js';
+import { scopeOf, type Scope } from '../../lifecycle/scope.js';
+import { leaseOptionsOf, withLeaseFlags, type LeaseFlagArgs } from '../leaseFlags.js';
 
-interface DevicesArgs {
+interface DevicesArgs extends LeaseFlagArgs {
   json: boolean;
   inventory?: string;
   probe: boolean;
@@ -23,6 +31,8 @@ interface DevicesArgs {
 export interface Reachability {
   ok: boolean;
   detail: string;
+  /** Not probed: another runner holds the board's lease (who, since when). */
+  leasedBy?: string;
 }
 
 /**
@@ -85,11 +95,28 @@ export async function probeDevice(connection: string, ms: number): Promise<Reach
   }
 }
 
+/** probeDevice under the board's lease when the probe connects to it (a remote port); a leased board is not probed. */
+export async function probeLeased(connection: string, ms: number, scope: Scope, lease: BoardLeaseOptions): Promise<Reachability> {
+  let remote = false;
+  try {
+    remote = parseConnection(connection).kind === 'tcp';
+  } catch { /* probeDevice says why */ }
+  if (!remote) return probeDevice(connection, ms);
+  try {
+    return await whileLeased({ connection }, scope, { ...lease, what: 'hil devices (probe)' }, () => probeDevice(connection, ms));
+  } catch (e) {
+    if (!(e instanceof LeaseBusyError)) return { ok: false, detail: oneLine(e) };
+    const h = e.holder;
+    const who = h ? describeHolder({ ...h, ciJob: h.ciJob ?? null }) : 'another runner';
+    return { ok: false, leasedBy: who, detail: `leased by ${who}: not probed` };
+  }
+}
+
 export const devicesCommand: CommandModule<object, DevicesArgs> = {
   command: 'devices',
   describe: 'List the bench inventory and the USB serial ports detected here',
   builder: (y: Argv) =>
-    y
+    withLeaseFlags(y, { waitDefault: 0 })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('inventory', { type: 'string', describe: `bench inventory file (YAML; default ${DEFAULT_BENCH_FILE}, listed when it exists)` })
       .option('probe', { type: 'boolean', default: true, describe: 'probe each device for reachability (--no-probe: only list)' })
@@ -101,12 +128,13 @@ export const devicesCommand: CommandModule<object, DevicesArgs> = {
     const file = resolve(inventoryArg);
     checkBenchKeys(file);
     if (!(args.probeTimeout > 0 && args.probeTimeout <= 600)) throw new UsageError(`--probe-timeout: want seconds between 0 and 600, got ${args.probeTimeout}`);
-    const listed = existsSync(file)
-      ? readBenchFile(file).targets.map((t) => ({ name: t.name, profile: t.profile?.name ?? 'auto', connection: t.connection }))
-      : [];
+    const bench = existsSync(file) ? readBenchFile(file) : undefined;
+    const listed = bench ? bench.targets.map((t) => ({ name: t.name, profile: t.profile?.name ?? 'auto', connection: t.connection })) : [];
+    const lease = leaseOptionsOf(args, bench?.leases);
     const ms = Math.round(args.probeTimeout * 1000);
+    const scope = scopeOf(args);
     const inventory: ((typeof listed)[number] & { reachable?: Reachability })[] = args.probe
-      ? await Promise.all(listed.map(async (d) => ({ ...d, reachable: await probeDevice(d.connection, ms) })))
+      ? await Promise.all(listed.map(async (d) => ({ ...d, reachable: await probeLeased(d.connection, ms, scope, lease) })))
       : listed;
     let ports: Awaited<ReturnType<typeof listSerialPorts>> = [];
     let portsError: string | undefined;
@@ -121,7 +149,7 @@ export const devicesCommand: CommandModule<object, DevicesArgs> = {
     }
     process.stdout.write(existsSync(file) ? `Inventory ${inventoryArg}:\n` : `No inventory (${inventoryArg} not found).\n`);
     for (const d of inventory) {
-      const r = d.reachable ? `  ${d.reachable.ok ? 'reachable' : 'UNREACHABLE'}: ${d.reachable.detail}` : '';
+      const r = d.reachable ? `  ${d.reachable.ok ? 'reachable' : d.reachable.leasedBy ? 'leased' : 'UNREACHABLE'}: ${d.reachable.detail}` : '';
       process.stdout.write(`  ${d.name.padEnd(16)} ${d.profile.padEnd(18)} ${d.connection}${r}\n`);
     }
     if (portsError) process.stdout.write(`USB serial ports: unavailable (${portsError})\n`);

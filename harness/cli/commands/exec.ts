@@ -9,9 +9,10 @@ import { readCode } from '../readCode.js';
 import { visibleControls } from '../../report/visible.js';
 import { takeBoard } from '../../bench/openTarget.js';
 import { scopeOf } from '../../lifecycle/scope.js';
+import { leaseOptionsOf, withLeaseFlags, type LeaseFlagArgs } from '../leaseFlags.js';
 import type { Device } from '../../device/types.js';
 
-interface ExecArgs {
+interface ExecArgs extends LeaseFlagArgs {
   code: string;
   device?: string;
   profile?: string;
@@ -23,7 +24,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
   command: 'exec <code>',
   describe: 'Run Python code on a board through the raw REPL',
   builder: (y: Argv) =>
-    y
+    withLeaseFlags(y, { waitDefault: 0 })
       .positional('code', { type: 'string', demandOption: true, describe: "Python source to run ('-': read it from stdin)" })
       .option('device', { alias: 'd', type: 'string', describe: 'inventory name or connection (/dev/ttyACM0, id:SERIAL, socket://host:port, qemu, sim[:PROFILE])' })
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile (without it, chosen from what the board reports; required for qemu)' })
@@ -44,7 +45,7 @@ export const execCommand: CommandModule<object, ExecArgs> = {
     let seen: Device | undefined;
     let failed = false;
     try {
-      const dev = await takeBoard(targets[0]!, scopeOf(args), { what: 'hil exec', leases, onDevice: (d) => (seen = d) });
+      const dev = await takeBoard(targets[0]!, scopeOf(args), { what: 'hil exec', ...leaseOptionsOf(args, leases), onDevice: (d) => (seen = d) });
       noteDetectedProfile(dev);
       // Sent once: user code is never sent again after it may have started (device/resend.ts).
       const r = await dev.execRaw(code, { timeoutMs: args.timeout * 1000 }).catch((e: unknown) => {

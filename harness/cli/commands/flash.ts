@@ -19,8 +19,9 @@ import { noteDetectedProfile, profileJson } from '../profileNote.js';
 import { checkNotEmpty, checkSerialIds } from '../validate.js';
 import { takeBoard } from '../../bench/openTarget.js';
 import { scopeOf } from '../../lifecycle/scope.js';
+import { leaseOptionsOf, withLeaseFlags, type LeaseFlagArgs } from '../leaseFlags.js';
 
-interface FlashArgs {
+interface FlashArgs extends LeaseFlagArgs {
   target: string;
   device: string;
   profile?: string;
@@ -41,7 +42,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
   command: 'flash <target>',
   describe: 'Flash a ROMFS image (or a source directory, built first) to a board and verify it',
   builder: (y: Argv) =>
-    y
+    withLeaseFlags(y, { waitDefault: 0 })
       .positional('target', { type: 'string', demandOption: true, describe: 'image file (.img) or source directory' })
       .option('device', { alias: 'd', type: 'string', demandOption: true, describe: 'inventory name or connection (/dev/ttyACM0, socket://host:port)' })
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile name or YAML path (without it, chosen from what the board reports)' })
@@ -65,7 +66,7 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
       if (img.firmwareFault) throw new FlashInputError(firmwareFaultMessage(img, targets[0]!.name));
     }
     // Under the board's lease (a running hil run keeps its board); released with the scope.
-    const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}`, leases });
+    const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}`, ...leaseOptionsOf(args, leases) });
     noteDetectedProfile(device);
     try {
       const result = await flashImage(device, {

@@ -4,6 +4,7 @@
  * Without --device/--bench and with no default device in devices/bench.yaml, a simulated board is
  * started for the run (and the run says so).
  */
+import { checkLeaseFlags, withLeaseFlags } from '../leaseFlags.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -85,7 +86,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <scenario..>',
   describe: 'Run scenarios (folders or names under scenarios/) on a board, a bench, or a simulated board',
   builder: (y: Argv) =>
-    y
+    withLeaseFlags(y, { waitDefault: 60 })
       .positional('scenario', { type: 'string', array: true, demandOption: true, describe: 'scenario folder (scenarios/model-load) or name (model-load)' })
       .option('device', { alias: 'd', type: 'string', describe: 'device name in devices/bench.yaml, or a connection (/dev/ttyACM0, socket://host:port, qemu, sim, sim:PROFILE)' })
       .option('bench', { alias: 'b', type: 'string', describe: 'bench file: run on every device in it, in parallel, each under an exclusive lease' })
@@ -97,20 +98,15 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('report', { type: 'string', describe: 'after the run is recorded, refresh the HTML report in this folder (DIR/index.html, as hil report --html DIR)' })
       .option('json', { type: 'string', describe: 'write the full results as JSON here' })
       .option('out', { alias: 'o', type: 'string', describe: 'write per-device byte transcripts and logs under DIR/<device>/' })
-      .option('lease-wait', { type: 'number', default: 60, describe: 'seconds to wait for a device leased by another hil process' })
-      .option('leases', { type: 'string', describe: "where leases live: postgres://USER:PASS@HOST/DB (shared by hil on several hosts) or file (this host's lock files; default, unless the bench file's 'leases:' or $HIL_LEASES says otherwise)" })
-      .option('lease-ttl', { type: 'number', default: 30, describe: 'seconds a PostgreSQL lease outlives its last heartbeat (a killed runner\'s boards are free after this)' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only errors (one line each) and the summary line' })
       .option('history', { type: 'string', describe: 'history store: a SQLite file or postgres://user:pass@host/db[?schema=S] (default $HIL_HISTORY, else $XDG_STATE_HOME/hil/history.sqlite): every run is recorded there, and --bench keeps device states there; --no-history: neither' })
       .option('bad-after', { type: 'number', describe: `--bench: a device is bad after this many failed recoveries in a row (default ${DEFAULT_BAD_AFTER})` })
       .option('record-golden', { type: 'boolean', default: false, describe: "models check: write each model's outputs into the scenario's golden/<model>.json (one trusted real board) instead of comparing" })
       .epilog(RUN_EPILOG) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
-    if (!Number.isFinite(args.leaseWait) || args.leaseWait < 0) throw new UsageError(`--lease-wait must be a number of seconds >= 0 (got ${args.leaseWait})`);
+    checkLeaseFlags(args);
     if (args.badAfter !== undefined && !(Number.isInteger(args.badAfter) && args.badAfter >= 1)) throw new UsageError(`--bad-after must be a whole number of failures >= 1 (got ${args.badAfter})`);
     if (args.badAfter !== undefined && !args.bench) throw new UsageError('--bad-after applies to --bench runs (bench devices have health states)');
-    if (!Number.isFinite(args.leaseTtl) || args.leaseTtl < 1) throw new UsageError(`--lease-ttl must be a number of seconds >= 1 (got ${args.leaseTtl})`);
-    if (args.leases !== undefined && args.leases.trim() === '') throw new UsageError('--leases is empty (an unset variable?): give postgres://USER:PASS@HOST/DB or file, or leave the flag out');
     // Everything that can be refused is refused before a board is touched (harness/cli/validate.ts).
     checkNotEmpty('--device', args.device);
     checkNotEmpty('--bench', args.bench);
