@@ -1,9 +1,17 @@
 /**
  * A QEMU-emulated board as a resource hil starts and stops: qemu-system-arm with the profile's
  * machine, the user's firmware, the ROMFS image loaded at the partition origin, serial on a pty.
+ *
+ * The pty is connected before the guest runs. QEMU's pty backend (chardev/char-pty.c) treats the
+ * pty as disconnected while no program has its other end open, drops what the guest writes then,
+ * and looks again only when the guest writes or once a second ("re-connect poll interval for idle
+ * guests"). A board idle at its prompt writes nothing, so a link opened after the boot banner
+ * waited up to a second for its first answer. So QEMU starts paused (-S), hil opens the pty
+ * (a descriptor it holds while QEMU runs, never read), then resumes the guest through the
+ * monitor on QEMU's stdin ("cont"): the banner lands in the pty and the link answers at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, openSync } from 'node:fs';
 import { InfraError, UsageError } from '../errors.js';
 import { guardChild } from '../lifecycle/guardChild.js';
 import type { Scope } from '../lifecycle/scope.js';
@@ -27,11 +35,21 @@ export class QemuBoard {
   /** The end of what QEMU printed (its fatal error, when it dies). */
   private tail = '';
 
-  private constructor(readonly process: ChildProcess, private readonly pty: string, readonly args: string[], output: string) {
+  private constructor(readonly process: ChildProcess, private readonly pty: string, readonly args: string[], output: string, private holder: number | null) {
     this.tail = output.slice(-2000);
-    const keep = (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-2000));
+    const keep = (d: Buffer) => (this.tail = (this.tail + withoutMonitor(d.toString())).slice(-2000));
     process.stdout?.on('data', keep);
     process.stderr?.on('data', keep);
+    process.once('exit', () => this.release());
+  }
+
+  /** Close the descriptor that keeps the pty connected (once). */
+  private release(): void {
+    if (this.holder === null) return;
+    try {
+      closeSync(this.holder);
+    } catch { /* already closed */ }
+    this.holder = null;
   }
 
   get exited(): boolean {
@@ -53,7 +71,8 @@ export class QemuBoard {
 
   static commandLine(o: QemuOptions, firmware: string): string[] {
     const machine = o.profile.qemu?.machine;
-    const args = ['-machine', machine!, '-nographic', '-monitor', 'null', '-semihosting', '-serial', 'pty', '-kernel', firmware];
+    // -S: paused until hil holds the pty open; the monitor on stdin resumes it (see the top).
+    const args = ['-machine', machine!, '-nographic', '-S', '-monitor', 'stdio', '-semihosting', '-serial', 'pty', '-kernel', firmware];
     if (o.image) args.push('-device', `loader,file=${o.image},addr=0x${(o.addr ?? o.profile.partition.origin).toString(16)},force-raw=on`);
     return args;
   }
@@ -66,7 +85,8 @@ export class QemuBoard {
     if (o.image && !existsSync(o.image)) throw new UsageError(`${o.image}: image file not found`);
     const bin = o.binary ?? 'qemu-system-arm';
     const args = QemuBoard.commandLine(o, firmware);
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.on('error', () => undefined); // QEMU gone: its exit is reported below
     // QEMU must not outlive hil, however hil ends (SIGKILL included): a watchdog holds a pipe from us.
     guardChild(child);
     o.scope?.child(child, 'qemu-system-arm');
@@ -74,7 +94,7 @@ export class QemuBoard {
     let text = '';
     const pty = await new Promise<string>((resolve, reject) => {
       const onData = (d: Buffer) => {
-        text += d.toString();
+        text += withoutMonitor(d.toString());
         // QEMU prints this on stderr or stdout depending on version and -nographic.
         const m = /char device redirected to (\/dev\/pts\/\d+)/.exec(text);
         if (m) {
@@ -99,11 +119,20 @@ export class QemuBoard {
         reject(new LinkTimeoutError(`qemu-system-arm exited with ${code} before the board came up: ${text.trim().split('\n').pop() ?? ''}`, 'qemu-start'));
       });
     });
-    return new QemuBoard(child, pty, args, text);
+    // Hold the pty open, then let the guest run. QEMU set the pty raw when it made it (no echo of
+    // the guest's output back into its input). Without a descriptor (an open refused) the guest
+    // still runs; the link then waits for QEMU's once-a-second look, as before.
+    let holder: number | null = null;
+    try {
+      holder = openSync(pty, fsc.O_RDWR | fsc.O_NOCTTY | fsc.O_NONBLOCK);
+    } catch { /* see above */ }
+    child.stdin!.write('cont\n');
+    return new QemuBoard(child, pty, args, text, holder);
   }
 
   async stop(): Promise<void> {
     const c = this.process;
+    this.release();
     if (c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => c.kill('SIGKILL'), 2000);
@@ -114,6 +143,11 @@ export class QemuBoard {
       c.kill('SIGTERM');
     });
   }
+}
+
+/** QEMU's output without its monitor's banner and prompts (they share stdout with its messages). */
+function withoutMonitor(s: string): string {
+  return s.replace(/QEMU [^\n]* monitor - type 'help' for more information\r?\n/g, '').replace(/\(qemu\) /g, '');
 }
 
 /**
