@@ -7,12 +7,18 @@
 import type { Device } from '../device/types.js';
 import { querySealed, type SealedAnswer } from '../device/sealed.js';
 import { boardProgram, type BoardParams } from '../board/program.js';
+import { compactPython } from '../board/compact.js';
 
 export type ProbeOutput<T> = SealedAnswer<T>;
 
-/** The source of the scenario board program `name` (harness/board/scenario/NAME.py) with `params`. */
+/**
+ * The scenario board program `name` (harness/board/scenario/NAME.py) with `params`, compacted
+ * (harness/board/compact.ts: no comments or blank lines, one space per block level). On a board
+ * every byte of a program is read through the UART (raw-paste acknowledges each 128), so the
+ * comments of the .py files cost most of a check's time on QEMU.
+ */
 export function scenarioProgram(name: string, params: BoardParams): string {
-  return boardProgram(`scenario/${name}`, params);
+  return compactPython(boardProgram(`scenario/${name}`, params));
 }
 
 export interface ProbeOptions {
