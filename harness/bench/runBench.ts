@@ -189,7 +189,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   let seen: Device | undefined;
   const scope = opts.scope ?? new Scope();
   const ownScope = !opts.scope;
-  const signal = scope.signal;
+  // This worker's own signal, aborted with the scope's. The workers of a bench share one scope:
+  // each waiting on the scope's signal itself put one abort listener per board on it (16 boards:
+  // MaxListenersExceededWarning). AbortSignal.any follows the scope without adding a listener to it.
+  const signal = AbortSignal.any([scope.signal]);
   const why = () => `interrupted by ${scope.interruptedBy ?? 'a signal'}`;
   const outFolder = opts.outDir ? join(opts.outDir, opts.outName ?? outDirNames([t.name]).get(t.name)!) : undefined;
   let scenarioIndex = 0;
