@@ -11,7 +11,7 @@ import type { Scope } from '../lifecycle/scope.js';
 import { makeTempDir } from '../lifecycle/tempDir.js';
 import { loadAllProfiles, loadProfile, type BoardProfile, type FirmwareApi } from '../profile/profile.js';
 import { UsageError } from '../errors.js';
-import { chooseProfile, readIdentity } from './identify.js';
+import { BoardIdentityError, chooseProfile, readIdentity, type BoardIdentity, type ProfileChoice } from './identify.js';
 import { SerialTransport } from '../transport/serialTransport.js';
 import { TcpTransport } from '../transport/tcpTransport.js';
 import { Rfc2217Transport } from '../transport/rfc2217/index.js';
@@ -29,8 +29,12 @@ export interface OpenDeviceOptions {
    * from the board's identity. Required for `qemu` (which machine to start); `sim:PROFILE` names its own.
    */
   profile?: BoardProfile | string;
-  /** The profiles auto-detection chooses from (default: every profile in devices/profiles). */
-  profiles?: BoardProfile[];
+  /**
+   * The profiles auto-detection chooses from (default: every profile in devices/profiles). A
+   * function is called only when they are needed: no profile given, or one the board contradicts
+   * (to name the profiles it matches).
+   */
+  profiles?: BoardProfile[] | (() => BoardProfile[]);
   name?: string;
   /** QEMU: firmware ELF (default HIL_QEMU_FIRMWARE). */
   firmware?: string;
@@ -149,7 +153,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
     await device.connect(readyTimeoutMs);
     // One sealed query; before anything else is run or written.
     const identity = await readIdentity(device, { timeoutMs: opts.timeoutMs });
-    const choice = chooseProfile(name, identity, profile, opts.profiles ?? loadAllProfiles());
+    const choice = choose(name, identity, profile, opts.profiles ?? loadAllProfiles);
     device.adoptProfile(choice.profile, identity, choice.detected);
     return device;
   } catch (e) {
@@ -157,4 +161,21 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
     else await cleanup();
     throw e;
   }
+}
+
+/**
+ * The profile for the board: a given one it fits needs no other, so the profiles (every YAML
+ * file of devices/profiles, parsed: most of a connect's host CPU on a bench of 16 boards) are
+ * read only without a profile or for the error naming the ones the board matches.
+ */
+function choose(name: string, identity: BoardIdentity, given: BoardProfile | undefined, candidates: BoardProfile[] | (() => BoardProfile[])): ProfileChoice {
+  const all = () => (typeof candidates === 'function' ? candidates() : candidates);
+  if (given) {
+    try {
+      return chooseProfile(name, identity, given, []);
+    } catch (e) {
+      if (!(e instanceof BoardIdentityError)) throw e;
+    }
+  }
+  return chooseProfile(name, identity, given, all());
 }
