@@ -22,6 +22,7 @@ import { dirname } from 'node:path';
 import { statStamp } from './tree.js';
 import { DEFAULT_MODEL_GLOBS, isModelFile, misalignedModelData, MODEL_MAGIC_BYTES, type ModelPlacement } from './models.js';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { isEntryScript } from './entryScripts.js';
 
 export interface BuildOptions {
   /** Folder whose contents become the image (directories kept). */
@@ -86,6 +87,8 @@ export interface BuildResult {
   usage: BuildUsage;
   /** Files compiled from .py (from cache or freshly). */
   compiled: number;
+  /** boot.py / main.py shipped as source although the build compiles .py (ENTRY_SCRIPTS: the firmware runs them by name). */
+  keptAsSource: string[];
   /** True when the image came back from the image cache unchanged. */
   cached: boolean;
   /** With `outFile`: whether the file was (re)written. */
@@ -96,7 +99,7 @@ export interface BuildResult {
   misaligned: ModelPlacement[];
 }
 
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3; // 3: boot.py/main.py ship as source
 
 /** The first bytes of a file (for the content rule); empty when it cannot be read (the build reports that later). */
 function headOf(f: TreeFile): Uint8Array {
@@ -143,9 +146,10 @@ function stampsOf(root: TreeDir): unknown[] {
 
 /**
  * Compile each `.py` and replace it by its `.mpy` (same place in the tree, name `x.mpy`); with
- * `keep`, compile only to check it (a syntax error fails the build) and ship the source.
+ * `keep`, and always for boot.py and main.py (ENTRY_SCRIPTS), compile only to check it (a syntax
+ * error fails the build) and ship the source. `kept` collects the entry scripts shipped as source.
  */
-async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: string) => number, sortByName: boolean, keep: boolean): Promise<number> {
+async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: string) => number, sortByName: boolean, keep: boolean, kept: string[]): Promise<number> {
   let compiled = 0;
   const visit = async (dir: TreeDir): Promise<void> => {
     const names = new Set(dir.children.map((c) => c.name));
@@ -157,7 +161,8 @@ async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: st
       }
       if (!c.name.endsWith('.py')) continue;
       const name = `${c.name.slice(0, -3)}.mpy`;
-      if (!keep && names.has(name)) throw new RomfsBuildError(`${c.source}: both ${c.name} and ${name} are in ${dir.path || 'the image root'}; remove one or use --keep-py`, c.source);
+      const entry = !keep && isEntryScript(c.path);
+      if (!keep && !entry && names.has(name)) throw new RomfsBuildError(`${c.source}: both ${c.name} and ${name} are in ${dir.path || 'the image root'}; remove one or use --keep-py`, c.source);
       let src;
       try {
         src = readFileSync(c.source);
@@ -165,7 +170,8 @@ async function compileTree(root: TreeDir, compiler: MpyCompiler, alignOf: (p: st
         throw new RomfsBuildError(`${c.source}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, c.source);
       }
       const data = await compiler.compile(src, c.path, c.source);
-      if (keep) continue;
+      if (entry) kept.push(c.path);
+      if (keep || entry) continue;
       const path = c.path.slice(0, -3) + '.mpy';
       const f: TreeFile = { ...c, name, path, data, size: data.length, align: alignOf(path) };
       dir.children[i] = f;
@@ -254,21 +260,22 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     }) as BuildResult;
   };
   if (useImageCache && outFile) {
-    const hit = readCachedOutput<{ entries: BuiltEntry[]; compiled: number }>(cacheDir!, inputId, outFile, fp, outStamp);
+    const hit = readCachedOutput<{ entries: BuiltEntry[]; compiled: number; keptAsSource?: string[] }>(cacheDir!, inputId, outFile, fp, outStamp);
     if (hit) {
       fits(hit.length, inputName);
-      return lazyResult({ entries: hit.meta.entries, usage: { used: hit.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true, written: false, origin, misaligned: judge(hit.meta.entries) }, outFile);
+      return lazyResult({ entries: hit.meta.entries, usage: { used: hit.length, size, sizeFrom }, compiled: hit.meta.compiled, keptAsSource: hit.meta.keptAsSource ?? [], cached: true, written: false, origin, misaligned: judge(hit.meta.entries) }, outFile);
     }
   } else if (useImageCache) {
-    const hit = readCachedImage<{ entries: BuiltEntry[]; compiled: number }>(cacheDir!, inputId, fp);
+    const hit = readCachedImage<{ entries: BuiltEntry[]; compiled: number; keptAsSource?: string[] }>(cacheDir!, inputId, fp);
     if (hit) {
       fits(hit.bytes.length, inputName);
-      return { bytes: hit.bytes, entries: hit.meta.entries, usage: { used: hit.bytes.length, size, sizeFrom }, compiled: hit.meta.compiled, cached: true, origin, misaligned: judge(hit.meta.entries) };
+      return { bytes: hit.bytes, entries: hit.meta.entries, usage: { used: hit.bytes.length, size, sizeFrom }, compiled: hit.meta.compiled, keptAsSource: hit.meta.keptAsSource ?? [], cached: true, origin, misaligned: judge(hit.meta.entries) };
     }
   }
 
   let compiled = 0;
-  if (compiler) compiled = await compileTree(root, cachedCompiler(compiler, cacheDir), alignOf, !opts.configFile, !!opts.keepPy);
+  const keptAsSource: string[] = [];
+  if (compiler) compiled = await compileTree(root, cachedCompiler(compiler, cacheDir), alignOf, !opts.configFile, !!opts.keepPy, keptAsSource);
   const planned = planLayout(root, layout, origin);
   fits(planned.total, inputName);
   const entries = entriesOf(planned.nodes, models);
@@ -282,10 +289,10 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     }
     writeImageFile(planned, outFile);
     const stamp = outStamp(outFile);
-    if (cacheDir && stamp) writeCachedOutput(cacheDir!, inputId, outFile, fp, stamp, planned.total, { entries, compiled });
-    return lazyResult({ entries, usage, compiled, cached: false, written: true, origin, misaligned }, outFile);
+    if (cacheDir && stamp) writeCachedOutput(cacheDir!, inputId, outFile, fp, stamp, planned.total, { entries, compiled, keptAsSource });
+    return lazyResult({ entries, usage, compiled, keptAsSource, cached: false, written: true, origin, misaligned }, outFile);
   }
   const bytes = writeImage(planned);
-  if (useImageCache) writeCachedImage(cacheDir!, inputId, fp, bytes, { entries, compiled });
-  return { bytes, entries, usage, compiled, cached: false, origin, misaligned };
+  if (useImageCache) writeCachedImage(cacheDir!, inputId, fp, bytes, { entries, compiled, keptAsSource });
+  return { bytes, entries, usage, compiled, keptAsSource, cached: false, origin, misaligned };
 }

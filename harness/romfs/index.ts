@@ -1,4 +1,5 @@
 /** The ROMFS image toolchain: build, inspect and verify images. Stands alone (no device imports). */
+export { ENTRY_SCRIPTS, isEntryScript } from './entryScripts.js';
 export { buildImage, type BuildOptions, type BuildResult, type BuiltEntry, type BuiltFileEntry, type BuiltDirEntry, type BuildUsage } from './build.js';
 export { rulesFromProfile, parseAlignOverride, alignFor, globMatches, isModelPath, type AlignRule, type AlignRules } from './rules.js';
 export { inspectImage, formatInspection, achievedAlignment, type Inspection, type InspectedEntry, type InspectedFile } from './inspect.js';

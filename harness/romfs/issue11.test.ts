@@ -64,6 +64,20 @@ describe('item 3: every .py is compiled, at build (--keep-py too) and at verify'
     expect((err as MpyCompileError).message).toMatch(new RegExp(`boot\\.py:\\d+: SyntaxError`));
   });
 
+  it('boot.py and main.py ship as source (the firmware runs them by name), other .py as .mpy; verify does not warn about them', async () => {
+    const r = await buildImage({ sourceDir: tree({ 'boot.py': 'import sys\n', 'main.py': 'print(1)\n', 'lib/u.py': 'y = 2\n', 'app/main.py': 'z = 3\n' }), profile: qemu, cacheDir: false });
+    expect(r.entries.filter((e) => e.type === 'file').map((e) => e.path).sort()).toEqual(['app/main.py', 'boot.py', 'lib/u.mpy', 'main.py']);
+    expect(r.compiled).toBe(1);
+    expect(r.keptAsSource.sort()).toEqual(['app/main.py', 'boot.py', 'main.py']);
+    const m = fileOf(r.bytes, 'main.py');
+    expect(Buffer.from(r.bytes.subarray(m.offset, m.offset + m.size)).toString()).toBe('print(1)\n');
+    const problems = await verifyImage(r.bytes, qemu);
+    expect(problems.filter((p) => /uncompiled/.test(p.message))).toEqual([]);
+    // A main.py beside a main.mpy is no clash: nothing named main.mpy is made.
+    const both = await buildImage({ sourceDir: tree({ 'main.py': 'a = 1\n', 'main.mpy': '' }), cacheDir: false }).catch((e: unknown) => e);
+    expect(both).not.toBeInstanceOf(Error);
+  });
+
   it('verify compiles every .py it finds: a syntax error in main.py is an error naming file and line', async () => {
     const r = await buildImage({ sourceDir: tree({ 'main.py': 'a = 1\nb = 2\n', 'lib/m.py': 'z = 3\n' }), keepPy: true, cacheDir: false });
     const bytes = new Uint8Array(r.bytes);

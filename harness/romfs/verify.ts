@@ -26,6 +26,7 @@ import { fileKind } from './fileKind.js';
 import { isModelFile, isModelName, misalignedModelData, modelFormatOf, modelFormatProblem } from './models.js';
 import { achievedAlignment } from './inspect.js';
 import { mpyLoadProblem } from './mpyHeader.js';
+import { isEntryScript } from './entryScripts.js';
 import { cachedCompiler, wasmMpyCross, type MpyCompiler } from './mpyCross.js';
 import { defaultCacheDir } from './cacheDir.js';
 
@@ -141,7 +142,8 @@ export function verifyStructure(bytes: Uint8Array, profile: BoardProfile, opts: 
         if (why) err(f.path, `${why} (${profile.name} loads .mpy v${profile.mpy.version}, ${profile.mpy.arch})`);
       }
     }
-    if (f.path.endsWith('.py')) warn(f.path, 'uncompiled .py source (build without --keep-py to ship .mpy)');
+    // boot.py and main.py are run by name as source (build.ts ENTRY_SCRIPTS): shipping them so is right.
+    if (f.path.endsWith('.py') && !isEntryScript(f.path)) warn(f.path, 'uncompiled .py source (build without --keep-py to ship .mpy)');
     if (f.data.length === 0) warn(f.path, 'empty file');
   }
 

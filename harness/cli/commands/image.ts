@@ -83,7 +83,7 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       .option('output', { alias: 'o', type: 'string', describe: 'image file to write (default: <dir>.img, or build/romfs<N>.img next to --config)' })
       .option('profile', { alias: 'p', type: 'string', describe: `board profile: alignment rules and partition size (${listProfiles().join(', ')}, or a YAML path)` })
       .option('align', { type: 'string', array: true, default: [], describe: "alignment override GLOB=N, repeatable, later wins (e.g. --align '*.tflite=32'); globs match the basename, '*.tflite' matches 'a.int8.tflite'" })
-      .option('keep-py', { type: 'boolean', default: false, describe: 'ship .py sources instead of compiling them to .mpy' })
+      .option('keep-py', { type: 'boolean', default: false, describe: 'ship .py sources instead of compiling them to .mpy (boot.py and main.py always ship as source: the firmware runs them by name)' })
       .option('mpy-cross', { type: 'string', describe: 'native mpy-cross binary (default: the WebAssembly mpy-cross from npm)' })
       .option('config', { type: 'string', describe: "OpenMV romfs_config.json to build instead of a folder (flat image; {TOP} defaults to the config's folder)" })
       .option('partition', { type: 'string', describe: 'partition of --config to build (default: its first)' })
@@ -133,6 +133,8 @@ const buildCommand: CommandModule<object, BuildArgs> = {
     for (const m of bad) process.stderr.write(`warning: ${out}:/${m.path}: model data at offset ${m.offset} (address 0x${m.address.toString(16)}) is not ${m.align}-byte aligned as profile ${profile!.name} requires\n`);
     process.stdout.write(`${result.written === false ? 'up to date' : 'wrote'} ${out}: ${result.usage.used} bytes, ${files} files (${result.compiled} compiled to .mpy), ${rule}${result.written === false ? ' (inputs and image unchanged, not rewritten)' : ''}\n`);
     process.stdout.write(`${formatUsage(result.usage)}\n`);
+    // The firmware runs boot.py and main.py by name, as source (romfs/entryScripts.ts): say they stayed so.
+    if (result.keptAsSource.length) process.stdout.write(`kept as source (the firmware runs boot.py and main.py by name, never a .mpy): ${result.keptAsSource.join(', ')}\n`);
   },
 };
 
