@@ -9,7 +9,9 @@ import { preflight } from './preflight.js';
 import { checkImageBytes } from './prepareImage.js';
 import type { BoardFacts } from './probeBoard.js';
 import { progressLine, createProgress } from './progress.js';
-import { resumePoint, isLinkFault, blocksTouched } from './sendImage.js';
+import { resumePoint, blocksTouched } from './sendImage.js';
+import { mayResend } from '../device/resend.js';
+import { DeviceExceptionError } from '../repl/errors.js';
 import { eraseLength, romWriteUnit } from './strategies/romIoctl.js';
 import { dfuArgs } from './strategies/dfu.js';
 import { openmvBootloaderSerial } from './dfu/bootloaderSerial.js';
@@ -263,10 +265,11 @@ describe('transfer planning', () => {
     // compressed: small frames, many complete within one chunk in flight
     expect(blocksTouched([100, 200, 300, 400, 500], 100, 250)).toBe(4);
   });
-  it('only link faults are retried', () => {
-    expect(isLinkFault(new InfraError('x', 'transfer'))).toBe(true);
-    expect(isLinkFault(new BoardRefusedError('x', 'write', -5))).toBe(false);
-    expect(isLinkFault(new Error('x'))).toBe(false);
+  it('only link faults are re-sent (the transfer is repeatable to device/resend.ts)', () => {
+    expect(mayResend(new InfraError('x', 'transfer'), true, 1, 6)).toBe('repeatable');
+    expect(mayResend(new BoardRefusedError('x', 'write', -5), true, 1, 6)).toBe(false);
+    expect(mayResend(new DeviceExceptionError('cam', 'Traceback (most recent call last):\nOSError: 5'), true, 1, 6)).toBe(false);
+    expect(mayResend(new Error('x'), true, 1, 6)).toBe(false);
   });
 });
 

@@ -1,12 +1,16 @@
 /**
- * Stream the image into a streaming strategy's writer through the binary channel. A link fault
- * is retried with backoff (p-retry) and the transfer resumes from the first block that the board
- * does not hold: the board hashes the blocks around the last acknowledged one and the host compares
- * them with its own digests (blocks before that were verified on an earlier attempt). A board
- * refusal (a negative errno recorded in `_hil_err` by the writer) is never retried.
+ * Stream the image into a streaming strategy's writer through the binary channel. Whether a
+ * transfer is sent again after a failure is device/resend.ts's decision (the one owner of
+ * re-sending code): the transfer is declared repeatable, because each send after the first starts
+ * by asking the board what it holds and resumes from the first block it does not (the board hashes
+ * the blocks around the last acknowledged one and the host compares them with its own digests;
+ * blocks before that were verified on an earlier attempt), so sending it again leaves the board as
+ * sending it once. resend.ts re-sends only after a link fault (an InfraError); a board refusal (a
+ * negative errno recorded in `_hil_err` by the writer), a board exception or a mismatch ends it.
+ * No send starts after the transfer's deadline.
  */
-import pRetry, { AbortError } from 'p-retry';
 import { HilError, InfraError, oneLine } from '../errors.js';
+import { sendWithResend } from '../device/resend.js';
 import { execJson } from './boardJson.js';
 import { BoardRefusedError } from './errors.js';
 import { boardBlockDigests } from './hashBoardImage.js';
@@ -18,9 +22,9 @@ import type { BlockState, StrategyTarget, StreamingStrategy } from './strategies
 
 export interface SendOptions {
   progress: ProgressReporter;
-  /** Retries after link faults (default 5). */
+  /** Sends after the first one, after link faults (default 5). */
   retries?: number;
-  /** First backoff delay in ms (default 250, doubling, at most 4 s). */
+  /** First pause before a re-send in ms (default 250, doubling, at most 2 s: device/resend.ts). */
   minTimeoutMs?: number;
 }
 
@@ -36,10 +40,9 @@ export interface SendResult {
 /** Chunks the binary channel keeps in flight (harness/device: window 2). */
 const CHANNEL_WINDOW = 2;
 
-/** A link-level failure worth retrying (not a refusal, bad input or a board-side exception). */
-export function isLinkFault(err: unknown): boolean {
-  if (!(err instanceof InfraError)) return false;
-  return err.name !== 'DeviceExceptionError';
+/** Deadline of one send of `bytes` through the channel: 30 s plus 1 s per 2 KiB. */
+function transferTimeoutMs(bytes: number): number {
+  return 30_000 + Math.ceil(bytes / 2048) * 1000;
 }
 
 /** The refusal recorded by the writer, if any (`_hil_err = [op, answer, offset, call]`). */
@@ -106,7 +109,7 @@ export async function sendImage(
 
   const findResume = async (): Promise<void> => {
     const refusal = await readRefusal(t);
-    if (refusal) throw new AbortError(refusal);
+    if (refusal) throw refusal;
     const to = Math.min(nBlocks, Math.max(touchedTo, from + 1));
     const digests = await boardBlockDigests(t.device, t.partition, plan.imageLength, plan.blockSize, from, to);
     const { block, states } = resumePoint(plan, from, digests);
@@ -123,8 +126,8 @@ export async function sendImage(
     opts.progress.note(`resuming at block ${from}/${nBlocks}: ${block} block(s) verified on the board; ${decision.note}`);
   };
 
-  const attempt = async (attemptNumber: number): Promise<void> => {
-    if (attemptNumber > 1) await findResume();
+  const attempt = async (sendNumber: number): Promise<void> => {
+    if (sendNumber > 1) await findResume();
     if (from >= nBlocks) return;
     const { data, blockEnds } = streamFrom(plan, image, from);
     const receiver = buildReceiver(strategy.writerCode(t, unit), plan, from);
@@ -133,7 +136,7 @@ export async function sendImage(
     try {
       const res = await t.device.sendBinary(receiver, data, {
         chunkSize: plan.chunkSize,
-        timeoutMs: 30_000 + Math.ceil(data.length / 2048) * 1000,
+        timeoutMs: transferTimeoutMs(data.length),
         onProgress: (sent) => {
           acked = sent;
           opts.progress.update(base + sent, plan.streamLength);
@@ -145,31 +148,30 @@ export async function sendImage(
       }
     } catch (err) {
       touchedTo = Math.max(touchedTo, from + blocksTouched(blockEnds, acked, CHANNEL_WINDOW * plan.chunkSize));
-      if (err instanceof AbortError) throw err;
-      // Ask the board whether it refused; if the link is down this throws and we retry.
+      // A refusal the writer recorded is the answer, whatever the channel said (when the link is
+      // down this asking fails too, and the channel's error stands).
       let refusal: BoardRefusedError | undefined;
       try {
         refusal = await readRefusal(t);
       } catch {
         refusal = undefined;
       }
-      if (refusal) throw new AbortError(refusal);
-      if (isLinkFault(err)) throw err;
-      throw new AbortError(err instanceof Error ? err : new Error(String(err)));
+      throw refusal ?? err;
     } finally {
       bytesSent += acked;
     }
   };
 
-  await pRetry(attempt, {
-    retries: opts.retries ?? 5,
-    minTimeout: opts.minTimeoutMs ?? 250,
-    factor: 2,
-    maxTimeout: 4000,
-    shouldRetry: ({ error }) => isLinkFault(error),
-    onFailedAttempt: ({ error, retriesLeft }) => {
-      if (isLinkFault(error) && retriesLeft > 0) opts.progress.note(`link fault: ${oneLine(error)}; retrying (${retriesLeft} left)`);
-    },
+  const retries = opts.retries ?? 5;
+  // One deadline for the whole transfer, every send included: a board that keeps failing costs
+  // the time of one transfer with its re-sends, not that much again per re-send.
+  const deadlineAt = performance.now() + transferTimeoutMs(plan.streamLength) * 2;
+  await sendWithResend(attempt, {
+    repeatable: true,
+    maxSends: retries + 1,
+    backoffMs: opts.minTimeoutMs ?? 250,
+    deadlineAt,
+    onResend: (error, _why, left) => opts.progress.note(`link fault: ${oneLine(error)}; retrying (${left} left)`),
   }).catch((err: unknown) => {
     if (err instanceof HilError) throw err;
     throw new InfraError(`${t.device.name}: transfer failed: ${oneLine(err)}`, 'transfer', { cause: err });
