@@ -95,7 +95,7 @@ describe('simulated board', () => {
     expect(r).toEqual([1, -22, -22, 0x5a]);
   });
 
-  it('runs the first inference only in simulation: aligned model predicts; not 4-aligned with per-channel convolutions, the board HardFaults and stays dead', async () => {
+  it('runs the first inference only in simulation: aligned model predicts; not 4-aligned with per-channel convolutions, the board HardFaults and (with pyb.fault_debug on) stays dead', async () => {
     const [, l] = await board({ profile: 'openmv-h7', partitionSize: 1 << 20, image: flat });
     const r = await l.json<{ s: string; sim: boolean; in: number[][]; out: number[][] }>(
       "import ml\nm = ml.Model('/rom/person_detect.tflite')\nr = m.predict([lambda b, s, d: None])\nprint(json.dumps({'s': str(m), 'sim': m.simulated, 'in': m.input_shape, 'out': [list(o.shape) for o in r]}))",
@@ -107,7 +107,8 @@ describe('simulated board', () => {
     await l.close();
     links.pop();
     await boards.pop()!.stop();
-    const [b2, l2] = await board({ profile: 'openmv-h7', image: demo }); // model.tflite at offset 482: 2 mod 4
+    // model.tflite at offset 482: 2 mod 4; fault debugging on, as pyb.fault_debug(True) (stm32_it.c)
+    const [b2, l2] = await board({ profile: 'openmv-h7', image: demo, faultDebug: true });
     l2.send("import ml\nm = ml.Model('/rom/model.tflite')\x04");
     expect((await l2.until('CFSR  01000000\r\n')).toString()).toMatch(/HardFault\r\nR0    081e01e2\r\n/);
     // dead: Ctrl-C and a new raw REPL get nothing, until the board is power-cycled
@@ -121,6 +122,22 @@ describe('simulated board', () => {
     links.push(l3);
     await l3.enterRaw();
     expect(await l3.exec('print("back")')).toEqual(['back\n', '']);
+  });
+
+  it("without fault debugging (stm32's default) the same model resets the board at once, printing nothing (ports/stm32/stm32_it.c)", async () => {
+    const [b, l] = await board({ profile: 'openmv-h7', image: demo });
+    expect(await l.exec('kept = 1')).toEqual(['', '']);
+    l.send("import ml\nprint('before')\nm = ml.Model('/rom/model.tflite')\x04");
+    await l.until('before\n');
+    await new Promise((r) => setTimeout(r, 1000)); // the link comes back after the reset delay
+    expect(l.drain().toString('latin1')).not.toMatch(/HardFault/); // no fault dump
+    await l.close();
+    links.pop();
+    const l2 = await Link.serial(b.connection);
+    links.push(l2);
+    await l2.enterRaw();
+    // a fresh interpreter: the board rebooted
+    expect(await l2.exec("print('kept' in globals())")).toEqual(['False\n', '']);
   });
 
   it('stops a running main.py on Ctrl-C so the host can enter the raw REPL', async () => {

@@ -3,8 +3,10 @@
 # (golden files, the other pass). The model is released and the heap collected before and after
 # (TFLM's first allocation takes the largest free block as its arena, so nothing of an earlier
 # model may hold it). Before ml.Model and before the first predict a line `hil: loading PATH` /
-# `hil: running PATH` is printed: when the board dies there (a HardFault), the console says which
-# model and which stage killed it.
+# `hil: running PATH` is printed, with the board's uptime (` (uptime N ms)`, time.ticks_ms()) where
+# it has one: when the board dies there (a HardFault), the console says which model and which
+# stage killed it, and a board that reset there answers again with a smaller uptime
+# (harness/scenario/checks/crash.ts).
 # Parameters: _P['root'], _P['path'], _P['input'] ({'kind': 'zeros'} | {'kind': 'pattern',
 # 'seed': n} | {'kind': 'file', 'path': p} | {'kind': 'image', 'path': p}), _P['runs'],
 # _P['maxValues'] (values sent per output; more are cut, their count is kept).
@@ -36,6 +38,13 @@ def _us():
     if _time is None or not hasattr(_time, 'ticks_us'):
         return 0
     return _time.ticks_us()
+
+
+def _stage(what, p):
+    if _time is not None and hasattr(_time, 'ticks_ms'):
+        print('hil: %s %s (uptime %d ms)' % (what, p, _time.ticks_ms()))
+    else:
+        print('hil: %s %s' % (what, p))
 
 
 def _since(t0):
@@ -130,7 +139,7 @@ def _run(P):
     stage = 'load'
     gc.collect()
     try:
-        print('hil: loading %s' % p)
+        _stage('loading', p)
         t0 = _us()
         m = ml.Model(root + '/' + p)
         r['loadUs'] = _since(t0)
@@ -147,7 +156,7 @@ def _run(P):
             r['noInput'] = why
         else:
             stage = 'predict'
-            print('hil: running %s' % p)
+            _stage('running', p)
             t0 = _us()
             res = m.predict(fill)
             r['firstUs'] = _since(t0)

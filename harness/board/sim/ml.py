@@ -5,7 +5,9 @@
 #   schema 3 raises ValueError('Unsupported model schema') in ml.Model(); a model that is not
 #   4-byte aligned in place and has a per-channel quantized convolution HardFaults inside
 #   ml.Model() (its scale vector is read as floats in place; seen on OpenMV's MPS2_AN500 QEMU
-#   firmware, issue 14): the fault text is printed and the board is dead until it is reset.
+#   firmware, issue 14): the fault text is printed and the board is dead until it is reset;
+#   on stm32 the firmware's default instead resets the MCU at once, printing nothing (unless
+#   pyb.fault_debug(True): then the dump and the dead board).
 #   A model aligned to 4 runs whatever the profile's alignment (only an NPU needs more).
 # - Ethos-U (the AE3, port alif): a model compiled for Ethos-U (custom op 'ethos-u') that is not
 #   aligned as the profile requires raises ValueError('Invoke failed') in predict(); a model
@@ -87,6 +89,8 @@ def make(P, segs, rom_file_type, open_fn):
     # A test-only fault of the simulated board (hil sim options): 'stale' makes a model run the
     # previously loaded model's network (OpenMV's stale-cache class, openmv/openmv PR 3276).
     fault = P.get('mlFault')
+    # stm32: pyb.fault_debug(True) in force (the firmware's default is off: a HardFault resets).
+    fault_debug = P.get('faultDebug')
     last = [None]
 
     class Model:
@@ -138,6 +142,12 @@ def make(P, segs, rom_file_type, open_fn):
                 if io['version'] != 3:
                     raise ValueError('Unsupported model schema')
                 if addr is not None and addr % 4 != 0 and io['perChannelConv']:
+                    if port == 'stm32' and not fault_debug:
+                        # stm32's HardFault_C_Handler (micropython ports/stm32/stm32_it.c, the port
+                        # OpenMV's cams run): `if (!pyb_hard_fault_debug) powerctrl_mcu_reset();`
+                        # before anything is printed. The board reboots silently: the link drops
+                        # (USB re-enumerates) and it comes back from a fresh boot.
+                        _hw.reset()
                     _hw.crash(_fault_text(port, addr))  # never returns: the board is dead until reset
             self._invoke_fails = npu == 'ethos-u' and io['ethosU'] and not self.aligned
             self._in = io['inputs']

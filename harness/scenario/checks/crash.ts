@@ -4,15 +4,36 @@
  * HardFault ...", with the console text), not a link fault. The banners are what the fault
  * handlers print: MicroPython's qemu port (ports/qemu/mcu/arm/errorhandler.c: "HardFault
  * exception caught:" and a register dump, then a loop) and its stm32 port (ports/stm32/stm32_it.c:
- * "HardFault" and the registers, with fault debugging on). Without a banner nothing is claimed:
- * a board that stops answering is still the link's or the board's (an infrastructure error).
+ * "HardFault" and the registers, with pyb.fault_debug(True)).
+ *
+ * A board that reboots instead is a verdict too (FAIL "loading X reset the board"): stm32's
+ * HardFault handler resets the MCU before printing anything unless fault debugging is on
+ * (ports/stm32/stm32_it.c, HardFault_C_Handler: `if (!pyb_hard_fault_debug) powerctrl_mcu_reset();`),
+ * the port every OpenMV stm32 cam runs. It is seen either on the console (a boot banner or
+ * "MPY: soft reboot" where the link survives the reset: upstream py/mpconfig.h
+ * MICROPY_BANNER_NAME_AND_VERSION, OpenMV's ports/<port>/mp_config.h, ports/stm32/main.c), or,
+ * where the link dropped with it (USB re-enumerates), from the board's uptime: the check prints
+ * time.ticks_ms() as it starts loading; a board that answers again with a smaller uptime booted
+ * since. Without either nothing is claimed: a board that stops answering is still the link's or
+ * the board's (an infrastructure error).
  */
 import type { Device, Transcript, TranscriptRecord } from '../../device/types.js';
 
 /** A line the fault handlers start their dump with. */
 const BANNER = /^(?:HardFault|MemManage|BusFault|UsageFault|NMI|SecureFault)(?: exception caught:?)?\s*$|^FATAL ERROR:/m;
-/** The check's own console lines before a model is loaded and run (harness/board/scenario/inference.py). */
-const STAGE = /^hil: (loading|running) (.+)$/gm;
+/**
+ * A boot banner or the soft-reboot line: the board restarted. Upstream MicroPython's banner
+ * ("MicroPython v1.27.0 on 2026-01-01; OpenMV4-H7 with STM32H743": py/mpconfig.h), OpenMV's
+ * ("OpenMV v4.7.0; MicroPython v1.27.0; ...": openmv ports/<port>/mp_config.h), and
+ * "MPY: soft reboot" (micropython ports/stm32/main.c, openmv ports/<port>/main.c).
+ */
+const REBOOT = /^MicroPython (?:\(with v2\.0 preview\) )?v\d\S* on \S+; .+$|^OpenMV v?\d\S*; MicroPython v?\d\S*; .+$|^(?:MPY: )?soft reboot\s*$/m;
+/**
+ * The check's own console lines before a model is loaded and run (harness/board/scenario/inference.py),
+ * with the board's uptime (time.ticks_ms()) when it has one; the first may follow the raw REPL's
+ * own bytes on its line (raw-paste's `R\x01` and window bytes, the end of the code sent).
+ */
+const STAGE = /(?<=^|[\x00-\x08\x0b-\x1f])hil: (loading|running) (.+?)(?: \(uptime (\d+) ms\))?$/gm;
 
 export interface ConsoleMark {
   record: TranscriptRecord | undefined;
@@ -34,25 +55,96 @@ export function consoleSince(t: Transcript, mark: ConsoleMark): string {
   return s;
 }
 
+export interface Stage {
+  what: 'loading' | 'running';
+  path: string;
+  /** The board's time.ticks_ms() as the stage began (absent: the board has no ticks). */
+  uptimeMs?: number;
+}
+
+/**
+ * What the board printed since `mark` up to the first Ctrl-B hil sent (the raw REPL's way back to
+ * the friendly REPL, which prints the boot banner without any reboot: repl/rawRepl.ts sends it
+ * when entry stalls), so a banner in it is the board's own restart.
+ */
+export function consoleBeforeCtrlB(t: Transcript, mark: ConsoleMark): string {
+  const recs = t.records;
+  const from = mark.record ? recs.lastIndexOf(mark.record) + 1 : 0;
+  let s = '';
+  for (let i = from; i < recs.length; i++) {
+    const r = recs[i]!;
+    if (r.dir === 'tx' && r.data.includes(0x02)) break;
+    if (r.dir === 'rx') s += Buffer.from(r.data).toString('latin1');
+  }
+  return s;
+}
+
 export interface BoardFault {
-  /** The banner line, e.g. `HardFault exception caught:`. */
+  /** `fault`: the firmware's fault handler printed its dump; `reset`: the board rebooted. */
+  kind: 'fault' | 'reset';
+  /** The banner line, e.g. `HardFault exception caught:`; for a reset the reboot line, or how the reset was seen. */
   banner: string;
-  /** The console from the banner on (at most 40 lines), CR removed. */
+  /** The console from the banner on (at most 40 lines), CR removed; for a reset from the stage line on. */
   text: string[];
   /** The last stage the check announced before the fault (`loading` or `running`) and its model. */
-  stage?: { what: 'loading' | 'running'; path: string };
+  stage?: Stage;
 }
+
+const MAX_LINES = 40;
+
+/** The last stage the check announced in `text` (CR removed). */
+export function lastStage(text: string): (Stage & { index: number }) | undefined {
+  let stage: (Stage & { index: number }) | undefined;
+  for (const s of text.matchAll(STAGE)) {
+    stage = { what: s[1] as 'loading' | 'running', path: s[2]!.trim(), index: s.index!, ...(s[3] !== undefined ? { uptimeMs: Number(s[3]) } : {}) };
+  }
+  return stage;
+}
+
+function linesOf(text: string): string[] {
+  // the raw REPL's own bytes (Ctrl-D ends, the prompt) are not console text
+  const lines = text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').split('\n').map((l) => l.trimEnd());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(0, MAX_LINES);
+}
+
+const withoutIndex = (s: (Stage & { index: number }) | undefined): Stage | undefined => {
+  if (!s) return undefined;
+  const { index: _i, ...stage } = s;
+  return stage;
+};
 
 /** The fault in `console`, if the firmware printed one. */
 export function findFault(console: string): BoardFault | undefined {
   const text = console.replace(/\r/g, '');
   const m = BANNER.exec(text);
   if (!m) return undefined;
-  let stage: BoardFault['stage'];
-  for (const s of text.slice(0, m.index).matchAll(STAGE)) stage = { what: s[1] as 'loading' | 'running', path: s[2]!.trim() };
+  const stage = withoutIndex(lastStage(text.slice(0, m.index)));
   const lines = text.slice(m.index).split('\n').map((l) => l.trimEnd());
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return { banner: m[0].trim(), text: lines.slice(0, 40), ...(stage ? { stage } : {}) };
+  return { kind: 'fault', banner: m[0].trim(), text: lines.slice(0, MAX_LINES), ...(stage ? { stage } : {}) };
+}
+
+/** A reboot on the console after the check announced a stage (a boot banner, "MPY: soft reboot"). */
+export function findReboot(console: string): BoardFault | undefined {
+  const text = console.replace(/\r/g, '');
+  const st = lastStage(text);
+  if (!st) return undefined;
+  const m = REBOOT.exec(text.slice(st.index));
+  if (!m) return undefined;
+  return { kind: 'reset', banner: m[0].trim(), text: linesOf(text.slice(st.index)), stage: withoutIndex(st) };
+}
+
+/**
+ * The board answered again after the link dropped under a stage the check announced with the
+ * board's uptime: it rebooted when its uptime now (`uptimeNowMs`) is below the one it had then.
+ * (ticks_ms wraps after 2^30 ms, 12.4 days: a wrap inside one model's load would read as a reset.)
+ */
+export function rebootedSince(console: string, uptimeNowMs: number): BoardFault | undefined {
+  const text = console.replace(/\r/g, '');
+  const st = lastStage(text);
+  if (!st || st.uptimeMs === undefined || !(uptimeNowMs < st.uptimeMs)) return undefined;
+  return { kind: 'reset', banner: `uptime ${uptimeNowMs} ms when it answered again, ${st.uptimeMs} ms as ${st.what} began`, text: linesOf(text.slice(st.index)), stage: withoutIndex(st) };
 }
 
 /**

@@ -9,8 +9,10 @@
  *
  * A board that dies while loading or running a model (the firmware's fault banner on the
  * console) is this check's FAIL, "loading X crashed the board: HardFault ...", with the console
- * text; hil brings the board back (power cycle where it holds the power: QEMU restarted, the
- * simulated board; else a reset) and goes on with the other models and checks.
+ * text; hil brings the board back (a power cycle where it has one: QEMU restarted, the simulated
+ * board, the bench's `power:` switch) and goes on with the other models and checks. A board that
+ * reboots under a model (stm32's default on a HardFault: crash.ts) is FAIL "loading X reset the
+ * board", with the console text; it came back by itself.
  *
  * Statuses: failed (a model failed to load or run, crashed the board, gave outputs of the wrong
  * shape, differing from golden or between the passes), simulated (the simulated board: its
@@ -23,7 +25,9 @@ import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelInput, ModelsOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
-import { consoleSince, findFault, markConsole, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
+import { consoleBeforeCtrlB, consoleSince, findFault, findReboot, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
+import { LinkClosedError, LinkGoneError } from '../../transport/errors.js';
+import { oneLine } from '../../errors.js';
 import { firstDifference, goldenName, readGolden, writeGolden, type GoldenFile, type ModelOutputs } from './golden.js';
 
 /** Values sent back per output (more are counted, not sent). */
@@ -71,10 +75,26 @@ async function runModel(ctx: CheckContext, path: string, input: ModelInput, runs
     ctx.log(`inference: ${path}: the board printed a fault banner (${r.fault.banner}); recovering it`);
     return { kind: 'crash', fault: r.fault, recovery: await recoverBoard(device, probe) };
   } catch (e) {
-    // No answer: a crash only when the firmware's fault banner is on the console.
-    const fault = findFault(consoleSince(device.transcript, mark));
-    if (!fault) throw e;
-    return { kind: 'crash', fault, recovery: await recoverBoard(device, probe) };
+    // No answer: a crash only when the firmware's fault banner is on the console,
+    const text = consoleSince(device.transcript, mark);
+    const fault = findFault(text);
+    if (fault) return { kind: 'crash', fault, recovery: await recoverBoard(device, probe) };
+    // or a reset when the console shows the board rebooting, or the link dropped under a model
+    // and the board answers again with a smaller uptime (stm32 resets on a HardFault: crash.ts).
+    const seen = findReboot(consoleBeforeCtrlB(device.transcript, mark));
+    if (!seen && !((e instanceof LinkClosedError || e instanceof LinkGoneError) && lastStage(text.replace(/\r/g, ''))?.uptimeMs !== undefined)) throw e;
+    let uptime: number | null | undefined;
+    let why = '';
+    try {
+      uptime = (await runProbe<number | null>(device, scenarioProgram('uptime', {}), 'inference', ctx.timeoutMs)).value;
+    } catch (e2) {
+      why = oneLine(e2);
+    }
+    const reset = seen ?? (typeof uptime === 'number' ? rebootedSince(text, uptime) : undefined);
+    if (!reset) throw e;
+    ctx.log(`inference: ${path}: the board reset (${reset.banner})`);
+    const recovery: Recovery = uptime !== undefined ? { recovered: true, how: 'it rebooted by itself and answers again' } : { recovered: false, how: `it does not answer since (${why})` };
+    return { kind: 'crash', fault: reset, recovery };
   } finally {
     watch.stop();
   }
@@ -113,7 +133,8 @@ export interface InferenceModel {
   latency?: { loadMs?: number; firstMs?: number; steadyMs?: number; steadyRunsMs: number[] };
   golden?: 'matched' | 'differs' | 'recorded' | 'missing' | 'not compared';
   sequence?: 'same' | 'differs' | 'not run';
-  crashed?: { stage: string; banner: string; console: string[]; recovery: Recovery };
+  /** The board died under the model: its fault handler's dump (`fault`), or it rebooted (`reset`). */
+  crashed?: { stage: string; kind: 'fault' | 'reset'; banner: string; console: string[]; recovery: Recovery };
   problem?: string;
   skipped?: string;
 }
@@ -136,10 +157,11 @@ export async function inferenceCheck(ctx: CheckContext, opts: ModelsOptions, mod
   const crashed = (m: InferenceModel, run: Extract<Run, { kind: 'crash' }>, pass: string) => {
     const what = run.fault.stage?.path === m.path ? run.fault.stage.what : 'loading';
     const stage = what === 'running' ? 'running' : 'loading';
-    const problem = `${stage} ${m.path}${pass} crashed the board: ${run.fault.banner}`;
-    m.crashed = { stage, banner: run.fault.banner, console: run.fault.text, recovery: run.recovery };
+    const reset = run.fault.kind === 'reset';
+    const problem = reset ? `${stage} ${m.path}${pass} reset the board` : `${stage} ${m.path}${pass} crashed the board: ${run.fault.banner}`;
+    m.crashed = { stage, kind: run.fault.kind, banner: run.fault.banner, console: run.fault.text, recovery: run.recovery };
     problems.push(problem);
-    details.push(`${problem}; console:`, ...run.fault.text.map((l) => `  ${l}`), `  board ${run.recovery.recovered ? 'recovered' : 'not recovered'}: ${run.recovery.how}`);
+    details.push(`${problem}${reset ? ` (${run.fault.banner})` : ''}; console:`, ...run.fault.text.map((l) => `  ${l}`), `  board ${run.recovery.recovered ? 'recovered' : 'not recovered'}: ${run.recovery.how}`);
     if (!run.recovery.recovered) gone = `the board did not come back after ${m.path} crashed it (${run.recovery.how})`;
     return run.recovery.recovered;
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstDifference, goldenPath, readGolden, writeGolden, type GoldenFile, type ModelOutputs } from './golden.js';
-import { findFault } from './crash.js';
+import { findFault, findReboot, rebootedSince } from './crash.js';
 import { parseScenario } from '../loadScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hil-inference-unit-'));
@@ -99,5 +99,27 @@ describe('scenario keys of the models check', () => {
     ['runs that are not an integer', { runs: 1.5 }, /runs' must be an integer from 0 to 1000/],
   ])('refuses %s, naming the field', (_what, models, want) => {
     expect(() => parse(models)).toThrow(want);
+  });
+});
+
+describe('a board that reboots under a model', () => {
+  const loading = 'R\x01\x00\x01\x04hil: loading a.tflite (uptime 5230 ms)\r\n';
+  it('is seen on the console: a boot banner (upstream, OpenMV) or the soft-reboot line after the stage line', () => {
+    for (const banner of ['MicroPython v1.27.0 on 2026-01-01; OpenMV4-H7 with STM32H743', 'OpenMV v4.7.0; MicroPython v1.27.0; OPENMV4 with STM32H743', 'MPY: soft reboot']) {
+      const f = findReboot(`${loading}${banner}\r\nType "help()" for more information.\r\n>>> `)!;
+      expect([f.kind, f.banner, f.stage]).toEqual(['reset', banner, { what: 'loading', path: 'a.tflite', uptimeMs: 5230 }]);
+      expect(f.text[0]).toBe('hil: loading a.tflite (uptime 5230 ms)');
+    }
+    // not before the check announced a model, not without a banner
+    expect(findReboot('MPY: soft reboot\r\nhil: loading a.tflite (uptime 5 ms)\r\n')).toBeUndefined();
+    expect(findReboot(loading)).toBeUndefined();
+    expect(findReboot('hil: loading MicroPython.tflite\r\n')).toBeUndefined();
+  });
+
+  it('or from its uptime when it answers again: less than at the stage line is a reset, more is not', () => {
+    const f = rebootedSince(`${loading}hil: running a.tflite (uptime 5400 ms)\r\n`, 812)!;
+    expect([f.kind, f.banner, f.stage?.what]).toEqual(['reset', 'uptime 812 ms when it answered again, 5400 ms as running began', 'running']);
+    expect(rebootedSince(loading, 9000)).toBeUndefined();
+    expect(rebootedSince('hil: loading a.tflite\r\n', 1)).toBeUndefined(); // a board without ticks: nothing claimed
   });
 });
