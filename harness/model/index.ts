@@ -5,6 +5,7 @@
  */
 export { ModelFormatError, OpTableError } from './errors.js';
 export { parseTflite, isTflite, opName, type TfliteModel, type TfliteTensor, type TfliteSubgraph, type TfliteOperatorCode } from './tflite.js';
+export { readModelIo, type ModelIo, type TensorInfo } from './io.js';
 export { parseNbin, isNbin, type NbinHeader } from './nbin.js';
 export { estimateArena, type ArenaEstimate } from './arena.js';
 export { loadOpTable, listOpTables, type OpTable } from './opTable.js';

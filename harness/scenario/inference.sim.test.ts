@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { runScenarios } from '../bench/runScenarios.js';
 import { openDevice } from '../device/openDevice.js';
 import { startSim } from '../sim/startSim.js';
-import { readModelIo } from '../sim/tflite.js';
+import { readModelIo } from '../model/io.js';
 import { parseRomfs } from '../romfs/parse.js';
 import { loadScenario } from './loadScenario.js';
 import { runScenario } from './runScenario.js';

@@ -14,7 +14,7 @@ import { InputRing } from './inputRing.js';
 import { RawPaste } from './rawPaste.js';
 import { boardSource, paramsLine } from '../board/program.js';
 import { mountVfsRom, VfsRomError, type VfsRom, type VfsRomEntry } from '../romfs/vfsRom.js';
-import { readModelIo } from './tflite.js';
+import { readModelIo } from '../model/io.js';
 import type { BoardConfig } from './config.js';
 
 const PYEXEC_FORCED_EXIT = 0x100;
