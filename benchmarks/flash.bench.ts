@@ -2,9 +2,13 @@
  * Flash benchmarks, run by `npm run bench` (`npm run bench -- flash` alone) through
  * benchmarks/index.ts. Per firmware personality of the simulated board (and real MicroPython
  * under QEMU when HIL_QEMU_FIRMWARE is set), in the same run:
- *   - the link's raw byte rate: the binary channel into a sink that does nothing;
+ *   - the link's raw byte rate, two ways, each measured before and after the flash (the mean,
+ *     so a load that changes during the run moves the reference with it): the binary channel
+ *     into a sink that does nothing (frames, checks, acknowledgements: hil's own channel), and,
+ *     on a REPL board, the board only draining stdin (harness/board/flash/sink_link.py: no
+ *     frames, no checks, one write of everything by the host), the link itself;
  *   - hil flash payload throughput (image bytes / the whole flash, probe to proof) for an
- *     incompressible image, next to the raw rate (goal >= 0.9);
+ *     incompressible image, next to the faster of the two raw rates (goal >= 0.9);
  *   - round trips per MiB written (programs sent to the board: sealed queries, transfers, resets);
  *   - mpremote's `romfs deploy` method (harness/bench/mpremoteMethod.ts) on the same board;
  *   - re-flash of an identical image (skip-if-same) against a full flash (goal <= 2 %).
@@ -20,6 +24,7 @@ import { boardProgram } from '../harness/board/program.js';
 import { loadProfile, type BoardProfile } from '../harness/profile/profile.js';
 import { openTarget } from '../harness/bench/openTarget.js';
 import { mpremoteDeploy } from '../harness/bench/mpremoteMethod.js';
+import type { ReplDevice } from '../harness/device/replDevice.js';
 import type { Figure } from './index.js';
 
 /** Bytes per second through the binary channel into a no-op sink: the link's raw rate as hil sees it. */
@@ -28,6 +33,29 @@ export async function measureRawRate(device: Device, bytes: number, chunkSize: n
   const t0 = performance.now();
   await device.sendBinary({ setup: boardProgram('flash/sink_noop'), sink: '_hil_noop' }, data, { chunkSize, timeoutMs: 300_000 });
   return (bytes * 1000) / (performance.now() - t0);
+}
+
+/**
+ * Bytes per second the board takes from the link with nothing else to do: sink_link.py reads
+ * stdin into one buffer, the host writes all the bytes at once. Only for a REPL device (it talks
+ * to the running program through the device's transport); undefined for others.
+ */
+export async function measureLinkRate(device: Device, bytes: number): Promise<number | undefined> {
+  const d = device as Partial<ReplDevice>;
+  if (!d.repl || !d.transport) return undefined;
+  const data = randomBytes(bytes);
+  const rx = d.transport.rx;
+  const deadline = Date.now() + 300_000;
+  const t0 = performance.now();
+  await d.repl.submit(boardProgram('flash/sink_link', { total: bytes, chunk: 4096 }), 15_000);
+  await rx.readUntil('\x06', deadline, 'transfer');
+  await d.transport.write(data);
+  const out = (await rx.readUntil('\x04', deadline, 'transfer-end')).toString('latin1');
+  const err = (await rx.readUntil('\x04', deadline, 'transfer-end')).toString('utf8');
+  await rx.readUntil('>', deadline, 'transfer-end');
+  const ms = performance.now() - t0;
+  if (err.trim() || !out.includes(`HILRAW ${bytes}`)) throw new Error(`link rate: the board did not take ${bytes} bytes (${(err || out).trim().split('\n').pop()})`);
+  return (bytes * 1000) / ms;
 }
 
 /** A device whose programs sent to the board are counted (execs, transfers, resets). */
@@ -63,16 +91,27 @@ async function fullFlash(device: Device, image: Uint8Array, segment: number): Pr
 export async function flashFigures(device: Device, b: BenchBoard, profile: BoardProfile): Promise<Figure[]> {
   const facts = await probeBoard(device, b.segment);
   const chunk = chunkSizeFor(facts.memFree);
-  const rawRate = await measureRawRate(device, 256 * 1024, chunk);
-  const raw = { name: `flash.${b.label}.link-raw-rate`, value: Math.round(rawRate), unit: 'B/s' };
-  const figures: Figure[] = [raw];
+  const rawBytes = Math.max(64 * 1024, Math.min(256 * 1024, b.imageBytes));
+  const channelBefore = await measureRawRate(device, rawBytes, chunk);
+  const linkBefore = await measureLinkRate(device, rawBytes);
   const image = flatRomfs([{ name: 'model.tflite', data: randomBytes(b.imageBytes) }], profile.align.models);
   const c = counting(device);
   const r = await fullFlash(c.device, image, b.segment);
+  const channelAfter = await measureRawRate(device, rawBytes, chunk);
+  const linkAfter = linkBefore === undefined ? undefined : await measureLinkRate(device, rawBytes);
+  const channelRate = (channelBefore + channelAfter) / 2;
+  const linkRate = linkBefore === undefined || linkAfter === undefined ? undefined : (linkBefore + linkAfter) / 2;
+  const spread = (x: number, y: number) => `before ${Math.round(x)}, after ${Math.round(y)} B/s`;
+  const raw = { name: `flash.${b.label}.link-raw-rate`, value: Math.round(channelRate), unit: 'B/s' };
+  const figures: Figure[] = [{ ...raw, note: `binary channel into a no-op sink, chunks as a flash sends them; ${spread(channelBefore, channelAfter)}` }];
+  const drain = linkRate === undefined ? undefined : { name: `flash.${b.label}.link-drain-rate`, value: Math.round(linkRate), unit: 'B/s' };
+  if (drain) figures.push({ ...drain, note: `the board only draining stdin; ${spread(linkBefore!, linkAfter!)}` });
+  // The fairer reference is the faster of the two: what the link carries, not what hil's channel makes of it.
+  const ref = drain && drain.value > raw.value ? drain : raw;
   const mib = image.length / (1024 * 1024);
   figures.push({
     name: `flash.${b.label}.throughput (${r.strategy}, ${Math.round(image.length / 1024)} KiB)`, value: Math.round(r.rate), unit: 'B/s',
-    reference: raw, ratio: r.rate / rawRate, goal: '>= 0.9 of link raw rate', met: r.rate / rawRate >= 0.9,
+    reference: ref, ratio: r.rate / ref.value, goal: '>= 0.9 of link raw rate', met: r.rate / ref.value >= 0.9,
   });
   figures.push({ name: `flash.${b.label}.round-trips-per-MiB`, value: c.count() / mib, unit: 'round trips/MiB', note: `${c.count()} programs for ${Math.round(image.length / 1024)} KiB` });
   if (b.mpremote) {
