@@ -4,7 +4,24 @@
  * strings, numbers and null only (JSON travels as TEXT, times as ISO-8601 UTC TEXT), so both
  * engines store and compare them alike.
  */
+import { ExitCode, HilError } from '../errors.js';
+
 export type SqlValue = string | number | null;
+
+/**
+ * The database refused or failed a statement (SQLite: better-sqlite3's error, re-thrown as this;
+ * `code` is the engine's, e.g. `SQLITE_CONSTRAINT_NOTNULL`, `SQLITE_CORRUPT`). hil's own class:
+ * better-sqlite3's native addon is initialised once per process with the error constructor of the
+ * first module instance that loaded it, so under a test runner that gives each file its own
+ * module realm (jest), its errors in a later file were not `instanceof Error` there.
+ */
+export class HistoryDbError extends HilError {
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined, options?: { cause?: unknown }) {
+    super(message, ExitCode.INFRA, options);
+    this.code = code;
+  }
+}
 
 export interface Db {
   readonly kind: 'sqlite' | 'postgres';

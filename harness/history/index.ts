@@ -30,6 +30,7 @@ export type { RunRow, ResultRow, DeviceState, DeviceStateRow, DeviceHealthState,
 export { resolveHistoryLocation, historyFlag, defaultHistoryFile, describeLocation, redactUrl, type HistoryLocation } from './location.js';
 export { runProvenance, ciJob, hashFolder, hilVersion, type RunProvenance, type CiJob } from './provenance.js';
 export { SCHEMA_VERSION, MIGRATIONS, HistorySchemaError } from './schema.js';
+export { HistoryDbError } from './db.js';
 
 export interface OpenHistoryOptions {
   /** Called with one line when something was done to keep going (a corrupt file set aside). */

@@ -7,15 +7,33 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Db, SqlValue } from './db.js';
+import { HistoryDbError, type Db, type SqlValue } from './db.js';
 
 type Stmt = Database.Statement<unknown[], unknown>;
+
+/** better-sqlite3's error as hil's HistoryDbError (message and code kept, the original as cause). */
+export function asDbError(e: unknown): unknown {
+  if (e instanceof HistoryDbError) return e;
+  const o = e as { message?: unknown; code?: unknown } | null;
+  if (!o || typeof o !== 'object' || typeof o.message !== 'string') return e;
+  return new HistoryDbError(o.message, typeof o.code === 'string' ? o.code : undefined, { cause: e });
+}
+
+/** `fn` with any error it throws turned into a HistoryDbError. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw asDbError(e);
+  }
+}
 
 class SqliteDb implements Db {
   readonly kind = 'sqlite' as const;
   private readonly stmts = new Map<string, Stmt>();
   constructor(private readonly db: Database.Database) {}
 
+  /** Prepared once per statement text and kept for the store's life. */
   private stmt(sql: string): Stmt {
     let s = this.stmts.get(sql);
     if (!s) {
@@ -26,42 +44,44 @@ class SqliteDb implements Db {
   }
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return this.stmt(sql).all(...params) as T[];
+    return guard(() => this.stmt(sql).all(...params) as T[]);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<void> {
-    this.stmt(sql).run(...params);
+    guard(() => this.stmt(sql).run(...params));
   }
 
   async insertId(sql: string, params: readonly SqlValue[]): Promise<number> {
-    return Number(this.stmt(sql).run(...params).lastInsertRowid);
+    return guard(() => Number(this.stmt(sql).run(...params).lastInsertRowid));
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly SqlValue[][], conflict = ''): Promise<void> {
     if (rows.length === 0) return;
-    const s = this.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
-    for (const r of rows) s.run(...r);
+    guard(() => {
+      const s = this.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
+      for (const r of rows) s.run(...r);
+    });
   }
 
   async exec(sql: string): Promise<void> {
-    this.db.exec(sql);
+    guard(() => this.db.exec(sql));
   }
 
   async tx<T>(fn: () => Promise<T>): Promise<T> {
     // IMMEDIATE: take the write lock first, so two processes never both read-then-upgrade.
-    this.db.exec('BEGIN IMMEDIATE');
+    guard(() => this.db.exec('BEGIN IMMEDIATE'));
     try {
       const v = await fn();
-      this.db.exec('COMMIT');
+      guard(() => this.db.exec('COMMIT'));
       return v;
     } catch (e) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) guard(() => this.db.exec('ROLLBACK'));
       throw e;
     }
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    guard(() => this.db.close());
   }
 }
 
@@ -72,7 +92,7 @@ export function isCorruptionError(e: unknown): boolean {
 }
 
 function openChecked(file: string): Database.Database {
-  const db = new Database(file, { timeout: 10_000 });
+  const db = guard(() => new Database(file, { timeout: 10_000 }));
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -83,7 +103,7 @@ function openChecked(file: string): Database.Database {
     return db;
   } catch (e) {
     db.close();
-    throw e;
+    throw asDbError(e);
   }
 }
 
