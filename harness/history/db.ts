@@ -27,6 +27,8 @@ export interface Db {
   readonly kind: 'sqlite' | 'postgres';
   /** Rows of a SELECT. */
   all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Rows of a SELECT as arrays, columns in the SELECT's order (no object per row: for big reads). */
+  rows(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   /** A statement without rows (INSERT, UPDATE, DDL). */
   run(sql: string, params?: readonly SqlValue[]): Promise<void>;
   /** INSERT one row into a table with an `id` key; returns the new id. */

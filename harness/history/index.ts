@@ -26,7 +26,7 @@ import { migrate } from './schema.js';
 import { HistoryStore, type RecordOptions } from './store.js';
 
 export { HistoryStore, defaultClass, type RecordOptions } from './store.js';
-export type { RunRow, ResultRow, DeviceState, DeviceStateRow, DeviceHealthState, ResultFilter } from './types.js';
+export type { RunRow, RunKind, ResultRow, VerdictRow, DeviceState, DeviceStateRow, DeviceHealthState, ResultFilter } from './types.js';
 export { resolveHistoryLocation, historyFlag, defaultHistoryFile, describeLocation, redactUrl, type HistoryLocation } from './location.js';
 export { runProvenance, ciJob, hashFolder, hilVersion, type RunProvenance, type CiJob } from './provenance.js';
 export { SCHEMA_VERSION, MIGRATIONS, HistorySchemaError } from './schema.js';

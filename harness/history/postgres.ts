@@ -19,6 +19,10 @@ class PgDb implements Db {
     return (await this.client.query(toPgParams(sql), params as SqlValue[])).rows as T[];
   }
 
+  async rows(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return (await this.client.query({ text: toPgParams(sql), values: params as SqlValue[], rowMode: 'array' })).rows as unknown[][];
+  }
+
   async run(sql: string, params: readonly SqlValue[] = []): Promise<void> {
     await this.client.query(toPgParams(sql), params as SqlValue[]);
   }

@@ -11,6 +11,11 @@
  */
 import type { ResultRow } from './types.js';
 
+/** What the queries read of a result: a ResultRow, or the report's narrower VerdictRow. */
+export type QueryRow = Pick<ResultRow,
+  | 'runId' | 'startedAt' | 'hilVersion' | 'device' | 'scenario' | 'scenarioHash' | 'check' | 'status' | 'failureClass' | 'final' | 'attempt'
+  | 'reason' | 'transcript' | 'imageSha256' | 'firmware' | 'firmwareVersion' | 'boardId'>;
+
 export const keyOf = (r: Pick<ResultRow, 'device' | 'scenario' | 'check'>) => `${r.device}\0${r.scenario}\0${r.check}`;
 
 /** Infrastructure errors: the link or the board, not the product. */
@@ -24,14 +29,14 @@ export interface Change {
   to: string | null;
 }
 
-export interface RegressionEntry {
+export interface RegressionEntry<R extends QueryRow = ResultRow> {
   device: string;
   scenario: string;
   check: string;
   kind: 'new-failure' | 'fixed' | 'still-failing';
   /** The latest result and the one it is compared with (absent: the check is new). */
-  latest: ResultRow;
-  previous?: ResultRow;
+  latest: R;
+  previous?: R;
   /** still-failing: the run where the current streak of failures began. */
   failingSince?: { runId: number; startedAt: string; runs: number };
   changed: Change[];
@@ -40,13 +45,13 @@ export interface RegressionEntry {
 const short = (s: string | null) => (s && /^[0-9a-f]{16,}$/.test(s) ? s.slice(0, 12) : s);
 
 /** What differs between the inputs of two results. */
-export function changesBetween(a: ResultRow, b: ResultRow): Change[] {
+export function changesBetween(a: QueryRow, b: QueryRow): Change[] {
   const out: Change[] = [];
   const cmp = (what: Change['what'], x: string | null, y: string | null) => {
     if (x !== y) out.push({ what, from: x, to: y });
   };
   cmp('image', a.imageSha256, b.imageSha256);
-  const fw = (r: ResultRow) => (r.firmware || r.firmwareVersion ? [r.firmware, r.firmwareVersion].filter(Boolean).join(' ') : null);
+  const fw = (r: QueryRow) => (r.firmware || r.firmwareVersion ? [r.firmware, r.firmwareVersion].filter(Boolean).join(' ') : null);
   cmp('firmware', fw(a), fw(b));
   cmp('hil', a.hilVersion, b.hilVersion);
   cmp('scenario', a.scenarioHash, b.scenarioHash);
@@ -63,8 +68,8 @@ export function describeChanges(c: readonly Change[]): string {
  * Regressions over `rows` (any order; only `final` attempts count). A key whose latest result
  * is an infrastructure error is left out: that is the device's health, not a finding.
  */
-export function findRegressions(rows: readonly ResultRow[]): RegressionEntry[] {
-  const byKey = new Map<string, ResultRow[]>();
+export function findRegressions<R extends QueryRow>(rows: readonly R[]): RegressionEntry<R>[] {
+  const byKey = new Map<string, R[]>();
   for (const r of rows) {
     if (!r.final) continue;
     const k = keyOf(r);
@@ -72,10 +77,10 @@ export function findRegressions(rows: readonly ResultRow[]): RegressionEntry[] {
     list.push(r);
     byKey.set(k, list);
   }
-  const out: RegressionEntry[] = [];
+  const out: RegressionEntry<R>[] = [];
   for (const list of byKey.values()) {
     // One result per run and key (the last one the run reported), oldest run first.
-    const perRun = new Map<number, ResultRow>();
+    const perRun = new Map<number, R>();
     for (const r of list) perRun.set(r.runId, r);
     const seq = [...perRun.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId - b.runId));
     const latest = seq[seq.length - 1]!;
@@ -151,7 +156,7 @@ export interface FlakyReport {
  * (default: the first and last run in rows). Rising: more runs with infra errors in the second
  * half of the window than in the first, and at least 2.
  */
-export function findFlaky(rows: readonly ResultRow[], window: { from?: Date; to?: Date } = {}): FlakyReport {
+export function findFlaky(rows: readonly QueryRow[], window: { from?: Date; to?: Date } = {}): FlakyReport {
   const times = rows.map((r) => r.startedAt).sort();
   const from = window.from?.toISOString() ?? times[0] ?? new Date(0).toISOString();
   const to = window.to?.toISOString() ?? times[times.length - 1] ?? from;
@@ -178,7 +183,7 @@ export function findFlaky(rows: readonly ResultRow[], window: { from?: Date; to?
   infra.sort((a, b) => Number(b.rising) - Number(a.rising) || b.later - a.later || a.device.localeCompare(b.device));
   const rising = new Set(infra.filter((d) => d.rising).map((d) => d.device));
 
-  const groups = new Map<string, ResultRow[]>();
+  const groups = new Map<string, QueryRow[]>();
   for (const r of inWindow) {
     if (r.status !== 'passed' && !(r.status === 'failed')) continue;
     const fw = [r.firmware, r.firmwareVersion].filter(Boolean).join(' ') || null;

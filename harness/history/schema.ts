@@ -13,16 +13,46 @@
  *   details and data (JSON).
  * - hil_images: an image's sha256, size and per-file sha256 (written once per image).
  * - hil_boards: a board identity (sys.implementation, os.uname(), segments, unique id) by hash.
- * - hil_device_states: ok / suspect / bad per bench device, with reason and since when.
+ * - hil_latencies (v2): the first-inference latency per model of a models.inference result, so
+ *   trends are read without parsing any result's data.
+ * - hil_health (v3): ok / suspect / bad per board (key `board:<unique id>` when known, else
+ *   `name:<bench name>` while no board has been identified under that name), labelled with the
+ *   bench name it was last written under, with reason, since when, and a write counter (the
+ *   newest record of a name is the one that applies to it). v1's hil_device_states, keyed by
+ *   bench name, is moved in as `name:` records.
+ * v2 also adds hil_runs.kind (`run`, or `health` for `hil device health`) and the flash duration
+ * and written flag of each attempt as columns (hil_attempts.flash_ms, flash_written).
  */
 import type { Db } from './db.js';
 import { HilError, ExitCode } from '../errors.js';
+import { flashColumns, inferenceLatencies, INFERENCE_CHECK } from './metrics.js';
 
 export interface Migration {
   version: number;
   describe: string;
   /** DDL; `{{ID}}` is the auto-numbered primary key of the dialect. */
   sql: string;
+  /** Fills what the DDL added from what earlier versions recorded (same transaction). */
+  backfill?: (db: Db) => Promise<void>;
+}
+
+/** v2's columns and table from what v1 recorded (flash summaries and results' data, as JSON). */
+async function backfillV2(db: Db): Promise<void> {
+  const parse = (v: unknown): unknown => {
+    try {
+      return typeof v === 'string' ? JSON.parse(v) : null;
+    } catch {
+      return null;
+    }
+  };
+  const flashed = await db.all<{ run_id: unknown; seq: unknown; flash: unknown }>('SELECT run_id, seq, flash FROM hil_attempts WHERE flash IS NOT NULL');
+  for (const a of flashed) {
+    const f = flashColumns(parse(a.flash));
+    if (f.ms !== null || f.written !== null) await db.run('UPDATE hil_attempts SET flash_ms = ?, flash_written = ? WHERE run_id = ? AND seq = ?', [f.ms, f.written, Number(a.run_id), Number(a.seq)]);
+  }
+  const inference = await db.all<{ run_id: unknown; attempt_seq: unknown; seq: unknown; data: unknown }>('SELECT run_id, attempt_seq, seq, data FROM hil_results WHERE check_name = ? AND data IS NOT NULL', [INFERENCE_CHECK]);
+  const rows = inference.flatMap((r) => inferenceLatencies(parse(r.data)).map((l, i) => [Number(r.run_id), Number(r.attempt_seq), Number(r.seq), i, l.model, l.ms]));
+  await db.insertMany('hil_latencies', ['run_id', 'attempt_seq', 'seq', 'idx', 'model', 'ms'], rows);
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -102,6 +132,47 @@ CREATE TABLE hil_device_states (
 );
 `,
   },
+  {
+    version: 2,
+    describe: 'run kind; flash duration and written flag per attempt; first-inference latency per model',
+    sql: `
+ALTER TABLE hil_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+ALTER TABLE hil_attempts ADD COLUMN flash_ms DOUBLE PRECISION;
+ALTER TABLE hil_attempts ADD COLUMN flash_written INTEGER;
+CREATE TABLE hil_latencies (
+  run_id BIGINT NOT NULL,
+  attempt_seq INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  ms DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (run_id, attempt_seq, seq, idx),
+  FOREIGN KEY (run_id, attempt_seq, seq) REFERENCES hil_results (run_id, attempt_seq, seq) ON DELETE CASCADE
+);
+`,
+    backfill: backfillV2,
+  },
+  {
+    version: 3,
+    describe: 'health states per board (unique id), labelled with the bench name',
+    sql: `
+CREATE TABLE hil_health (
+  key TEXT PRIMARY KEY,
+  device TEXT NOT NULL,
+  board_id TEXT,
+  state TEXT NOT NULL,
+  reason TEXT,
+  since TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  written BIGINT NOT NULL
+);
+CREATE INDEX hil_health_device ON hil_health (device, written);
+INSERT INTO hil_health (key, device, board_id, state, reason, since, consecutive_failures, updated_at, written)
+  SELECT 'name:' || device, device, NULL, state, reason, since, consecutive_failures, updated_at, 0 FROM hil_device_states;
+DROP TABLE hil_device_states;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -144,6 +215,7 @@ export async function migrate(db: Db, location: string): Promise<number[]> {
     for (const m of MIGRATIONS) {
       if (m.version <= now) continue;
       await db.exec(dialect(db, m.sql));
+      await m.backfill?.(db);
       await db.run('INSERT INTO hil_schema (version, applied_at) VALUES (?, ?)', [m.version, new Date().toISOString()]);
       applied.push(m.version);
     }

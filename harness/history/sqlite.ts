@@ -44,7 +44,11 @@ class SqliteDb implements Db {
   }
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return guard(() => this.stmt(sql).all(...params) as T[]);
+    return guard(() => this.stmt(sql).raw(false).all(...params) as T[]);
+  }
+
+  async rows(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return guard(() => this.stmt(sql).raw(true).all(...params) as unknown[][]);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<void> {

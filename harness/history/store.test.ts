@@ -5,12 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { HistoryDbError, openHistory, recordRunQuietly, SCHEMA_VERSION, type HistoryStore } from './index.js';
+import { HistoryDbError, openHistory, recordRunQuietly, SCHEMA_VERSION, type HistoryStore, type ResultRow, type VerdictRow } from './index.js';
 import { resolveHistoryLocation } from './location.js';
 import { testPgReason, testPgSchema } from './testing.js';
 import { seedHistory, seedRuns } from './seed.js';
+import { inferenceLatencies } from './metrics.js';
 import type { DeviceRunResult, RunResult } from '../scenario/result.js';
 import { countChecks, exitCodeFor } from '../scenario/result.js';
 
@@ -157,6 +158,96 @@ describe.each(backends)('history store on $name', ({ name, location }) => {
   });
 });
 
+describe.each(backends)('what the report reads, on $name', ({ name, location }) => {
+  let store: HistoryStore;
+  let ids: number[] = [];
+  const pgv = name === 'PostgreSQL' ? testPgSchema('hil_store_verdicts') : null;
+  beforeAll(async () => {
+    store = await openHistory(pgv ? pgv.url : location());
+    ids = await seedHistory(store, { devices: 4, nights: 12, regressionNight: 6, firmwareNight: 8 });
+    // One run of its own with a retried attempt, a scenario error and a device never reached.
+    ids.push(await store.recordRun(sampleRun('2026-02-01T02:00:00.000Z'), { provenance: PROV }));
+  }, 120_000);
+  afterAll(async () => {
+    await store?.close();
+    await pgv?.drop();
+  });
+
+  it('verdicts are the full rows\' own columns, with flash figures and latencies as recorded', async () => {
+    const full = await store.resultsForRuns(ids);
+    const narrow = await store.verdicts(ids);
+    const keys = ['runId', 'startedAt', 'hilVersion', 'device', 'scenario', 'scenarioHash', 'attempt', 'final', 'attemptReason', 'attemptFailureClass', 'transcript', 'profile', 'firmware', 'firmwareVersion', 'boardId', 'imageSha256', 'imageBytes', 'check', 'status', 'failureClass', 'reason', 'durationMs'] as const;
+    const pick = (r: VerdictRow | ResultRow) => Object.fromEntries(keys.map((k) => [k, r[k]]));
+    expect(narrow.map(pick)).toEqual(full.map(pick));
+    expect(narrow.map((r) => r.latencies)).toEqual(full.map((r) => (r.check === 'models.inference' ? inferenceLatencies(r.data) : [])));
+    expect(narrow.map((r) => [r.flashMs, r.flashWritten])).toEqual(full.map((r) => (r.flash ? [r.flash.durationMs, r.flash.written] : [null, null])));
+    expect(narrow.some((r) => r.latencies.length > 0) && narrow.some((r) => r.flashWritten === true)).toBe(true);
+    const cam1 = await store.verdicts(ids, { device: 'cam1', finalOnly: true });
+    expect(cam1.map(pick)).toEqual(full.filter((r) => r.device === 'cam1' && r.final).map(pick));
+  });
+
+  it('a v1 history is brought to the current schema: flash figures and latencies filled from what v1 recorded, states kept', async () => {
+    const where = pgv ? testPgSchema('hil_store_v1') : null;
+    const file = where ? where.url : location();
+    try {
+      const s = await openHistory(file);
+      const runIds = await seedHistory(s, { devices: 2, nights: 3 });
+      const want = await s.verdicts(runIds);
+      await s.close();
+      await downgradeToV1(file, [['cam01', 'bad', 'x', '2026-01-01T00:00:00.000Z', 3, '2026-01-01T00:00:00.000Z']]);
+      const again = await openHistory(file);
+      try {
+        expect(await again.verdicts(runIds)).toEqual(want);
+        expect((await again.recentRuns()).map((r) => r.kind)).toEqual(['run', 'run', 'run']);
+        expect(await again.getDeviceState('cam01')).toMatchObject({ device: 'cam01', boardId: null, state: 'bad', reason: 'x', consecutiveFailures: 3 });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await where?.drop();
+    }
+  });
+
+  it('a health run is recorded as one of kind health, told apart from hil run\'s', async () => {
+    const id = await store.recordRun(sampleRun('2026-02-02T02:00:00.000Z'), { provenance: PROV, kind: 'health' });
+    expect((await store.recentRuns({ limit: 1 }))[0]).toMatchObject({ id, kind: 'health' });
+    expect((await store.recentRuns({ kind: 'run', limit: 1 }))[0]!.id).toBe(ids[ids.length - 1]);
+    expect((await store.recentRuns({ kind: 'health' })).map((r) => r.id)).toEqual([id]);
+  });
+});
+
+/**
+ * Turns a current history back into what hil's schema v1 made (its tables as v1 created them, the
+ * later migrations' additions removed, hil_schema at 1), with v1 device states `[device, state,
+ * reason, since, failures, updated]`.
+ */
+async function downgradeToV1(where: string, states: [string, string, string | null, string, number, string][]): Promise<void> {
+  const v1States = `CREATE TABLE hil_device_states (device TEXT PRIMARY KEY, state TEXT NOT NULL, reason TEXT, since TEXT NOT NULL, consecutive_failures INTEGER NOT NULL, updated_at TEXT NOT NULL)`;
+  const steps = ['DROP TABLE hil_latencies', 'DROP TABLE hil_health', 'ALTER TABLE hil_runs DROP COLUMN kind', 'ALTER TABLE hil_attempts DROP COLUMN flash_ms', 'ALTER TABLE hil_attempts DROP COLUMN flash_written', v1States, 'DELETE FROM hil_schema WHERE version > 1'];
+  if (where.startsWith('postgres')) {
+    const { default: pg } = await import('pg');
+    const { parsePgUrl, quoteIdent } = await import('./postgres.js');
+    const { connectionString, schema } = parsePgUrl(where);
+    const c = new pg.Client({ connectionString });
+    await c.connect();
+    try {
+      await c.query(`SET search_path TO ${quoteIdent(schema!)}`);
+      for (const q of steps) await c.query(q);
+      for (const st of states) await c.query('INSERT INTO hil_device_states VALUES ($1, $2, $3, $4, $5, $6)', st);
+    } finally {
+      await c.end();
+    }
+    return;
+  }
+  const db = new Database(where);
+  try {
+    for (const q of steps) db.exec(q);
+    for (const st of states) db.prepare('INSERT INTO hil_device_states VALUES (?, ?, ?, ?, ?, ?)').run(...st);
+  } finally {
+    db.close();
+  }
+}
+
 describe('history that cannot be used', () => {
   it('a corrupt SQLite file is set aside (renamed, bytes kept) and a new history started', async () => {
     const file = join(tmp, 'corrupt', 'history.sqlite');
@@ -225,7 +316,7 @@ describe('history that cannot be used', () => {
     db.close();
     const warnings: string[] = [];
     expect(await recordRunQuietly(resolveHistoryLocation({ flag: file }), sampleRun(), { onWarning: (w) => warnings.push(w) })).toBeUndefined();
-    expect(warnings[0]).toMatch(/history schema version 2 is newer than this hil's \(1\); not recording/);
+    expect(warnings[0]).toContain(`history schema version ${SCHEMA_VERSION + 1} is newer than this hil's (${SCHEMA_VERSION}); not recording`);
   });
 
   it('a write that fails leaves no half-recorded run', async () => {

@@ -7,11 +7,14 @@ import { resolve } from 'node:path';
 import type { Db, SqlValue } from './db.js';
 import type { CheckResult, DeviceRunResult, FailureClass, RunResult, ScenarioResult } from '../scenario/result.js';
 import { hashFolder, runProvenance, type RunProvenance } from './provenance.js';
-import type { DeviceState, DeviceStateRow, ResultFilter, ResultRow, RunRow } from './types.js';
+import { flashColumns, inferenceLatencies, INFERENCE_CHECK } from './metrics.js';
+import type { DeviceState, DeviceStateRow, ResultFilter, ResultRow, RunKind, RunRow, VerdictRow } from './types.js';
 
 export interface RecordOptions {
   /** Default: this process's (hil version, host, CI job from the environment). */
   provenance?: RunProvenance;
+  /** `run` (default: hil run) or `health` (hil device health: shown apart by the report). */
+  kind?: RunKind;
   /** Hash of a scenario folder (default provenance.ts hashFolder, memoised per call). */
   scenarioHash?: (dir: string) => string | null;
 }
@@ -39,9 +42,10 @@ export function defaultClass(status: string, exitCode?: number): FailureClass | 
 const ATTEMPT_COLUMNS = [
   'run_id', 'seq', 'device', 'connection', 'simulated', 'scenario', 'scenario_path', 'scenario_hash', 'attempt', 'final',
   'profile', 'firmware', 'firmware_version', 'board_id', 'board_key', 'image_sha256', 'image_source', 'flash', 'error',
-  'reason', 'failure_class', 'transcript', 'duration_ms',
+  'reason', 'failure_class', 'transcript', 'duration_ms', 'flash_ms', 'flash_written',
 ] as const;
 const RESULT_COLUMNS = ['run_id', 'attempt_seq', 'seq', 'check_name', 'status', 'failure_class', 'reason', 'duration_ms', 'details', 'data'] as const;
+const LATENCY_COLUMNS = ['run_id', 'attempt_seq', 'seq', 'idx', 'model', 'ms'] as const;
 
 /** The device's final transcript file (hil run --out), when one was written. */
 function deviceTranscript(d: DeviceRunResult): string | null {
@@ -59,17 +63,19 @@ interface Flat {
   boards: SqlValue[][];
   attempts: SqlValue[][];
   results: SqlValue[][];
+  latencies: SqlValue[][];
 }
 
 /** The rows one run adds (run_id left as a placeholder, set once the run row has its id). */
 function flatten(run: RunResult, hashOf: (dir: string) => string | null): Flat {
-  const out: Flat = { images: [], boards: [], attempts: [], results: [] };
+  const out: Flat = { images: [], boards: [], attempts: [], results: [], latencies: [] };
   const seenImages = new Set<string>();
   const seenBoards = new Set<string>();
   let attemptSeq = 0;
   const addChecks = (seq: number, checks: readonly CheckResult[]) => {
     checks.forEach((c, i) => {
       out.results.push([0, seq, i, c.name, c.status, c.failureClass ?? defaultClass(c.status, (c.data as { exitCode?: number } | undefined)?.exitCode), c.reason ?? null, c.durationMs, json(c.details?.length ? c.details : null), json(c.data)]);
+      if (c.name === INFERENCE_CHECK) inferenceLatencies(c.data).forEach((l, k) => out.latencies.push([0, seq, i, k, l.model, l.ms]));
     });
   };
   for (const d of run.devices) {
@@ -91,12 +97,14 @@ function flatten(run: RunResult, hashOf: (dir: string) => string | null): Flat {
       image?: ScenarioResult['image']; flash?: unknown; error?: unknown; reason?: string | null; failureClass?: FailureClass | null; transcript?: string | null; durationMs: number;
     }): number => {
       const seq = attemptSeq++;
+      const flash = flashColumns(extra.flash);
       out.attempts.push([
         0, seq, common.device, common.connection, common.simulated, s.scenario, s.path, s.hash, attempt, final ? 1 : 0,
         common.profile, common.firmware, common.firmwareVersion, common.boardId, boardKey,
         extra.image?.sha256 ?? null, extra.image?.source ?? null, json(extra.flash), json(extra.error),
         // Absolute: the report links to it from wherever it is written.
         extra.reason ?? null, extra.failureClass ?? null, extra.transcript ? resolve(extra.transcript) : null, extra.durationMs,
+        flash.ms, flash.written,
       ]);
       return seq;
     };
@@ -184,23 +192,26 @@ export class HistoryStore {
     const flat = flatten(run, hashOf);
     return this.db.tx(async () => {
       const id = await this.db.insertId(
-        'INSERT INTO hil_runs (started_at, duration_ms, exit_code, counts, hil_version, host, ci, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [run.startedAt, run.durationMs, run.exitCode, JSON.stringify(run.counts), prov.hilVersion, prov.host, json(prov.ci), json(run.notes.length ? run.notes : null)],
+        'INSERT INTO hil_runs (started_at, duration_ms, exit_code, counts, hil_version, host, ci, notes, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [run.startedAt, run.durationMs, run.exitCode, JSON.stringify(run.counts), prov.hilVersion, prov.host, json(prov.ci), json(run.notes.length ? run.notes : null), opts.kind ?? 'run'],
       );
       await this.db.insertMany('hil_images', ['sha256', 'bytes', 'files'], flat.images, 'ON CONFLICT (sha256) DO NOTHING');
       await this.db.insertMany('hil_boards', ['key', 'identity'], flat.boards, 'ON CONFLICT (key) DO NOTHING');
       for (const a of flat.attempts) a[0] = id;
       for (const r of flat.results) r[0] = id;
+      for (const l of flat.latencies) l[0] = id;
       await this.db.insertMany('hil_attempts', ATTEMPT_COLUMNS, flat.attempts);
       await this.db.insertMany('hil_results', RESULT_COLUMNS, flat.results);
+      await this.db.insertMany('hil_latencies', LATENCY_COLUMNS, flat.latencies);
       return id;
     });
   }
 
   /** The most recent runs first, narrowed by device, scenario and start time. */
-  async recentRuns(opts: { limit?: number; device?: string; scenario?: string; since?: Date } = {}): Promise<RunRow[]> {
+  async recentRuns(opts: { limit?: number; device?: string; scenario?: string; since?: Date; kind?: RunKind } = {}): Promise<RunRow[]> {
     const where: string[] = [];
     const params: SqlValue[] = [];
+    if (opts.kind) (where.push('r.kind = ?'), params.push(opts.kind));
     if (opts.since) {
       where.push('r.started_at >= ?');
       params.push(opts.since.toISOString());
@@ -233,7 +244,7 @@ export class HistoryStore {
     return rows.map((r) => ({
       id: num(r.id), startedAt: String(r.started_at), durationMs: num(r.duration_ms), exitCode: num(r.exit_code),
       counts: parse(r.counts, { passed: 0, failed: 0, skipped: 0, simulated: 0, error: 0, total: 0 }),
-      hilVersion: String(r.hil_version), host: String(r.host), ci: parse(r.ci, null), notes: parse(r.notes, [] as string[]),
+      hilVersion: String(r.hil_version), host: String(r.host), ci: parse(r.ci, null), notes: parse(r.notes, [] as string[]), kind: String(r.kind ?? 'run') as RunKind,
       devices: [...(by.get(num(r.id))?.devices ?? [])].sort(), scenarios: [...(by.get(num(r.id))?.scenarios ?? [])].sort(),
     }));
   }
@@ -263,30 +274,134 @@ export class HistoryStore {
     return this.results({ ...filter, runIds });
   }
 
+  /**
+   * What the report reads: every attempt's check verdicts of these runs (oldest run first, in the
+   * order they were made), with their attempt's provenance, flash figures and latencies, and
+   * nothing that needs a JSON parse (no identity, details, data or flash summary). Read as four
+   * narrow statements (runs, attempts, results, latencies) joined here: a result row holds only
+   * its own columns.
+   */
+  async verdicts(runIds: readonly number[], filter: Pick<ResultFilter, 'device' | 'scenario' | 'finalOnly'> = {}): Promise<VerdictRow[]> {
+    if (runIds.length === 0) return [];
+    const ids = [...new Set(runIds)];
+    const inList = `(${ids.map(() => '?').join(', ')})`;
+    // Oldest run first (as results()): by start time, then id.
+    const runs = (await this.db.rows(`SELECT id, started_at, hil_version FROM hil_runs WHERE id IN ${inList}`, ids))
+      .map(([id, startedAt, hilVersion]) => ({ id: num(id), startedAt: String(startedAt), hilVersion: String(hilVersion) }))
+      .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id - b.id));
+    const runOf = new Map(runs.map((r) => [r.id, r]));
+    const aw: string[] = [`run_id IN ${inList}`];
+    const ap: SqlValue[] = [...ids];
+    if (filter.device !== undefined) (aw.push('device = ?'), ap.push(filter.device));
+    if (filter.scenario !== undefined) (aw.push('scenario = ?'), ap.push(filter.scenario));
+    if (filter.finalOnly) aw.push('final = 1');
+    const attempts = await this.db.rows(
+      `SELECT run_id, seq, device, scenario, scenario_hash, attempt, final, reason, failure_class, transcript, profile, firmware, firmware_version, board_id, image_sha256, flash_ms, flash_written
+       FROM hil_attempts WHERE ${aw.join(' AND ')}`,
+      ap,
+    );
+    if (attempts.length === 0) return [];
+    const shas = [...new Set(attempts.map((a) => a[14]).filter((x): x is string => typeof x === 'string'))];
+    const bytes = new Map<string, number>();
+    if (shas.length) {
+      for (const [sha, b] of await this.db.rows(`SELECT sha256, bytes FROM hil_images WHERE sha256 IN (${shas.map(() => '?').join(', ')})`, shas)) {
+        if (b !== null && b !== undefined) bytes.set(String(sha), num(b));
+      }
+    }
+    // An attempt's key: run id and attempt sequence number as one number (exact below 9e9 runs).
+    const ak = (run: unknown, seq: unknown) => num(run) * 1_000_000 + num(seq);
+    const lk = (k: number, seq: unknown) => `${k}/${num(seq)}`;
+    const lat = new Map<string, { model: string; ms: number }[]>();
+    for (const [run, aseq, seq, model, ms] of await this.db.rows(`SELECT run_id, attempt_seq, seq, model, ms FROM hil_latencies WHERE run_id IN ${inList} ORDER BY run_id, attempt_seq, seq, idx`, ids)) {
+      const k = lk(ak(run, aseq), seq);
+      let list = lat.get(k);
+      if (!list) lat.set(k, (list = []));
+      list.push({ model: String(model), ms: num(ms) });
+    }
+    type Attempt = Omit<VerdictRow, 'check' | 'status' | 'failureClass' | 'reason' | 'durationMs' | 'latencies'>;
+    const base = new Map<number, Attempt>();
+    for (const a of attempts) {
+      const runId = num(a[0]);
+      const run = runOf.get(runId);
+      if (!run) continue;
+      const sha = strOrNull(a[14]);
+      base.set(ak(a[0], a[1]), {
+        runId, startedAt: run.startedAt, hilVersion: run.hilVersion, device: String(a[2]), scenario: String(a[3]), scenarioHash: strOrNull(a[4]),
+        attempt: num(a[5]), final: num(a[6]) === 1, attemptReason: strOrNull(a[7]), attemptFailureClass: strOrNull(a[8]) as FailureClass | null,
+        transcript: strOrNull(a[9]), profile: strOrNull(a[10]), firmware: strOrNull(a[11]), firmwareVersion: strOrNull(a[12]),
+        boardId: strOrNull(a[13]), imageSha256: sha, imageBytes: sha === null ? null : bytes.get(sha) ?? null,
+        flashMs: a[15] === null || a[15] === undefined ? null : num(a[15]), flashWritten: a[16] === null || a[16] === undefined ? null : num(a[16]) === 1,
+      });
+    }
+    const NONE: { model: string; ms: number }[] = [];
+    const byRun = new Map<number, VerdictRow[]>(runs.map((r) => [r.id, []]));
+    for (const [run, aseq, seq, check, status, cls, reason, ms] of await this.db.rows(
+      `SELECT run_id, attempt_seq, seq, check_name, status, failure_class, reason, duration_ms FROM hil_results WHERE run_id IN ${inList} ORDER BY run_id, attempt_seq, seq`,
+      ids,
+    )) {
+      const k = ak(run, aseq);
+      const b = base.get(k);
+      if (!b) continue; // an attempt the filter left out
+      byRun.get(b.runId)!.push({
+        runId: b.runId, startedAt: b.startedAt, hilVersion: b.hilVersion, device: b.device, scenario: b.scenario, scenarioHash: b.scenarioHash,
+        attempt: b.attempt, final: b.final, attemptReason: b.attemptReason, attemptFailureClass: b.attemptFailureClass, transcript: b.transcript,
+        profile: b.profile, firmware: b.firmware, firmwareVersion: b.firmwareVersion, boardId: b.boardId, imageSha256: b.imageSha256, imageBytes: b.imageBytes,
+        flashMs: b.flashMs, flashWritten: b.flashWritten,
+        check: String(check), status: String(status) as VerdictRow['status'], failureClass: strOrNull(cls) as FailureClass | null,
+        reason: strOrNull(reason), durationMs: num(ms), latencies: (lat.size && lat.get(lk(k, seq))) || NONE,
+      });
+    }
+    return runs.flatMap((r) => byRun.get(r.id)!);
+  }
+
   /** Per-file sha256 of an image, as recorded (null: image not recorded or without file list). */
   async imageFiles(sha256: string): Promise<Record<string, string> | null> {
     const rows = await this.db.all<{ files: unknown }>('SELECT files FROM hil_images WHERE sha256 = ?', [sha256]);
     return rows.length ? parse(rows[0]!.files, null) : null;
   }
 
+  /**
+   * The health state that applies to bench name `device` before its board is known: the newest
+   * record written under that name (a board's, or the name's own while no board was identified).
+   */
   async getDeviceState(device: string): Promise<DeviceStateRow | undefined> {
-    const rows = await this.db.all<Record<string, unknown>>('SELECT * FROM hil_device_states WHERE device = ?', [device]);
+    const rows = await this.db.all<Record<string, unknown>>('SELECT * FROM hil_health WHERE device = ? ORDER BY written DESC, updated_at DESC LIMIT 1', [device]);
     return rows.length ? toStateRow(rows[0]!) : undefined;
   }
 
-  /** Sets (inserts or replaces) a device's state. */
-  async setDeviceState(device: string, s: DeviceState): Promise<void> {
-    if (!['ok', 'suspect', 'bad'].includes(s.state)) throw new TypeError(`device state must be ok, suspect or bad (got ${JSON.stringify(s.state)})`);
-    await this.db.run(
-      `INSERT INTO hil_device_states (device, state, reason, since, consecutive_failures, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (device) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since,
-       consecutive_failures = excluded.consecutive_failures, updated_at = excluded.updated_at`,
-      [device, s.state, s.reason ?? null, s.since, Math.max(0, Math.floor(s.consecutiveFailures)), new Date().toISOString()],
-    );
+  /** The health state of the board with this unique id (wherever it was seen). */
+  async getBoardState(boardId: string): Promise<DeviceStateRow | undefined> {
+    const rows = await this.db.all<Record<string, unknown>>('SELECT * FROM hil_health WHERE key = ?', [`board:${boardId}`]);
+    return rows.length ? toStateRow(rows[0]!) : undefined;
   }
 
+  /**
+   * Sets (inserts or replaces) a health state: the board's (`s.boardId`, labelled `device`), else
+   * the bench name's own. Once a board's state is written under a name, the name's own record
+   * (kept while no board was identified there) is gone: the board is known.
+   */
+  async setDeviceState(device: string, s: DeviceState): Promise<void> {
+    if (!['ok', 'suspect', 'bad'].includes(s.state)) throw new TypeError(`device state must be ok, suspect or bad (got ${JSON.stringify(s.state)})`);
+    const boardId = s.boardId ?? null;
+    const key = boardId !== null ? `board:${boardId}` : `name:${device}`;
+    await this.db.tx(async () => {
+      await this.db.run(
+        `INSERT INTO hil_health (key, device, board_id, state, reason, since, consecutive_failures, updated_at, written)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(written), 0) + 1 FROM hil_health))
+         ON CONFLICT (key) DO UPDATE SET device = excluded.device, state = excluded.state, reason = excluded.reason, since = excluded.since,
+         consecutive_failures = excluded.consecutive_failures, updated_at = excluded.updated_at, written = excluded.written`,
+        [key, device, boardId, s.state, s.reason ?? null, s.since, Math.max(0, Math.floor(s.consecutiveFailures)), new Date().toISOString()],
+      );
+      if (boardId !== null) await this.db.run('DELETE FROM hil_health WHERE key = ?', [`name:${device}`]);
+    });
+  }
+
+  /** The state that applies to each bench name (the newest record under it), by name. */
   async listDeviceStates(): Promise<DeviceStateRow[]> {
-    return (await this.db.all<Record<string, unknown>>('SELECT * FROM hil_device_states ORDER BY device')).map(toStateRow);
+    const rows = await this.db.all<Record<string, unknown>>('SELECT * FROM hil_health ORDER BY device, written DESC, updated_at DESC');
+    const out: DeviceStateRow[] = [];
+    for (const r of rows) if (out[out.length - 1]?.device !== String(r.device)) out.push(toStateRow(r));
+    return out;
   }
 
   /** Rows per table (tests, `npm run bench`). */
@@ -302,7 +417,7 @@ export class HistoryStore {
 
 function toStateRow(r: Record<string, unknown>): DeviceStateRow {
   return {
-    device: String(r.device), state: String(r.state) as DeviceStateRow['state'], reason: strOrNull(r.reason), since: String(r.since),
+    device: String(r.device), boardId: strOrNull(r.board_id), state: String(r.state) as DeviceStateRow['state'], reason: strOrNull(r.reason), since: String(r.since),
     consecutiveFailures: num(r.consecutive_failures), updatedAt: String(r.updated_at),
   };
 }

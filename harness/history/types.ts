@@ -3,9 +3,13 @@ import type { BoardIdentity } from '../device/identify.js';
 import type { CheckStatus, FailureClass, FlashSummary, RunCounts } from '../scenario/result.js';
 import type { CiJob } from './provenance.js';
 
-/** One recorded `hil run`. */
+/** `run`: a `hil run`; `health`: a `hil device health` (the report keeps it out of the grid). */
+export type RunKind = 'run' | 'health';
+
+/** One recorded `hil run` (or `hil device health`). */
 export interface RunRow {
   id: number;
+  kind: RunKind;
   /** ISO-8601 UTC. */
   startedAt: string;
   durationMs: number;
@@ -67,19 +71,38 @@ export interface ResultRow {
   data: unknown;
 }
 
+/**
+ * A check verdict as the report reads it (HistoryStore.verdicts): a ResultRow's own columns and its
+ * attempt's, with the flash figures and per-model latencies kept as columns, and none of the
+ * evidence that would need a JSON parse (identity, details, data, the flash summary, CI job).
+ */
+export interface VerdictRow extends Pick<ResultRow,
+  | 'runId' | 'startedAt' | 'hilVersion' | 'device' | 'scenario' | 'scenarioHash' | 'attempt' | 'final' | 'attemptReason' | 'attemptFailureClass'
+  | 'transcript' | 'profile' | 'firmware' | 'firmwareVersion' | 'boardId' | 'imageSha256' | 'imageBytes' | 'check' | 'status' | 'failureClass' | 'reason' | 'durationMs'> {
+  /** The attempt's flash: how long it took (ms) and whether it wrote the image (null: not flashed). */
+  flashMs: number | null;
+  flashWritten: boolean | null;
+  /** models.inference: first-inference latency per model, as the result reported it. */
+  latencies: { model: string; ms: number }[];
+}
+
 export type DeviceHealthState = 'ok' | 'suspect' | 'bad';
 
-/** A bench device's health (written by the health helper: harness/health). */
+/** A bench device's health (written by harness/health), per board when its unique id is known. */
 export interface DeviceState {
   state: DeviceHealthState;
   reason: string | null;
   /** Since when the device is in this state (ISO-8601 UTC). */
   since: string;
   consecutiveFailures: number;
+  /** The board's unique id: its state follows the board (absent/null: the bench name's own, board not identified). */
+  boardId?: string | null;
 }
 
 export interface DeviceStateRow extends DeviceState {
+  /** The bench name the state was last written under. */
   device: string;
+  boardId: string | null;
   /** When it was last written (ISO-8601 UTC). */
   updatedAt: string;
 }

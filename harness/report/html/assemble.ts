@@ -6,7 +6,8 @@
  * constructed rows.
  */
 import type { CheckStatus, FailureClass } from '../../scenario/result.js';
-import { type DeviceState, type ReportAttempt, type ReportCell, type ReportChanges, type ReportChart, type ReportData, type ReportDevice, type ReportFlaky, type ReportRow, type ReportRun } from './data.js';
+import type { ModelLatency } from '../../history/metrics.js';
+import { type ReportAttempt, type ReportCell, type ReportChanges, type ReportChart, type ReportData, type ReportDevice, type ReportFlaky, type ReportRow, type ReportRun } from './data.js';
 
 /** One check result of one attempt, as recorded. */
 export interface HistoryCheckRow {
@@ -23,8 +24,8 @@ export interface HistoryCheckRow {
   transcript?: string;
   imageSha?: string;
   firmware?: string;
-  /** The check's structured findings (models.inference: per-model first-inference latency). */
-  data?: unknown;
+  /** models.inference: the first-inference latency per model it reported (the history keeps them as rows). */
+  latencies?: readonly ModelLatency[];
 }
 
 /** One attempt of a scenario on a device (evidence of an attempt that stopped before some checks). */
@@ -47,15 +48,8 @@ export interface HistoryFlashRow {
   written: boolean;
 }
 
-export interface HistoryDeviceRow {
-  name: string;
-  state: DeviceState;
-  reason?: string;
-  since?: string;
-  profile?: string;
-  uniqueId?: string;
-  firmware?: string;
-}
+/** A device as the history knows it: the page's ReportDevice without what is counted here from the rows. */
+export type HistoryDeviceRow = Omit<ReportDevice, 'infraErrors' | 'attempts' | 'infraRising' | 'infraReasons'>;
 
 export interface ReportInput {
   title?: string;
@@ -151,20 +145,6 @@ function changesOf(runs: ReportRun[], input: ReportInput, devices: HistoryDevice
   return out;
 }
 
-/** Per-model first-inference latency in a models.inference result's data (ms), where reported. */
-export function inferenceLatencies(data: unknown): { model: string; ms: number }[] {
-  const list = Array.isArray(data) ? data : data && typeof data === 'object' && Array.isArray((data as { models?: unknown }).models) ? (data as { models: unknown[] }).models : [];
-  const out: { model: string; ms: number }[] = [];
-  for (const m of list) {
-    if (!m || typeof m !== 'object') continue;
-    const o = m as Record<string, unknown>;
-    const ms = [o.firstInferenceMs, o.latencyMs, o.inferenceMs].find((v) => typeof v === 'number' && Number.isFinite(v)) as number | undefined;
-    const model = typeof o.path === 'string' ? o.path : typeof o.model === 'string' ? o.model : undefined;
-    if (model !== undefined && ms !== undefined) out.push({ model, ms });
-  }
-  return out;
-}
-
 function chartsOf(input: ReportInput, runs: ReportRun[], finals: HistoryCheckRow[]): ReportChart[] {
   const x = runs.map((r) => Math.round(Date.parse(r.startedAt) / 1000));
   const index = new Map(runs.map((r, i) => [r.id, i]));
@@ -183,7 +163,7 @@ function chartsOf(input: ReportInput, runs: ReportRun[], finals: HistoryCheckRow
   const latency = new Map<string, number[][]>();
   for (const r of finals) {
     if (r.status === 'passed' && typeof r.durationMs === 'number') bucket(durations, `${r.scenario}/${r.check}`, r.runId, r.durationMs);
-    if (r.check === 'models.inference') for (const l of inferenceLatencies(r.data)) bucket(latency, l.model, r.runId, l.ms);
+    for (const l of r.latencies ?? []) bucket(latency, l.model, r.runId, l.ms);
   }
   return [
     { id: 'flash-throughput', title: 'Flash throughput per device', unit: 'KiB/s', x, series: aligned(flash) },
@@ -227,7 +207,7 @@ export function assembleReport(input: ReportInput): ReportData {
     }
     const trend = input.infra?.find((x) => x.device === name);
     return {
-      name, state: d?.state ?? 'unknown', reason: d?.reason, since: d?.since, profile: d?.profile, uniqueId: d?.uniqueId, firmware: d?.firmware ?? latest?.firmware,
+      ...d, name, state: d?.state ?? 'unknown', firmware: d?.firmware ?? latest?.firmware,
       infraErrors: infra.size, attempts: attempts.size, ...(trend ? { infraRising: trend.rising, infraReasons: trend.reasons } : {}),
     };
   });

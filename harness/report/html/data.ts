@@ -56,6 +56,8 @@ export interface ReportDevice {
   profile?: string;
   uniqueId?: string;
   firmware?: string;
+  /** The latest `hil device health` of the device: passed, or the first check that did not and why. */
+  lastHealth?: ReportHealthRun;
   /** In the runs shown: scenario attempts that ended in a link or board error, and attempts in all. */
   infraErrors: number;
   attempts: number;
@@ -63,6 +65,17 @@ export interface ReportDevice {
   infraRising?: boolean;
   /** The latest link/board errors' reasons. */
   infraReasons?: string[];
+}
+
+/** One `hil device health` run of a device (recorded in the history as a run of kind `health`). */
+export interface ReportHealthRun {
+  runId: string;
+  startedAt: string;
+  /** passed when every check passed; else the status of the first that did not. */
+  status: CheckStatus;
+  /** `check: reason` of the first check that did not pass. */
+  reason?: string;
+  transcript?: string;
 }
 
 export interface ReportChange {

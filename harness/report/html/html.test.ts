@@ -23,7 +23,7 @@ const input: ReportInput = {
     row('r3', 'cam2', 'listing', 'failed', { attempt: 2, reason: EVIL, failureClass: 'product', transcript: '/data/out/r3/cam 2/transcript.txt' }),
     // cam2 imports: still failing; attempt 1 stopped before it.
     row('r2', 'cam2', 'imports', 'failed', { reason: 'ImportError' }), row('r3', 'cam2', 'imports', 'failed', { attempt: 2, reason: 'ImportError' }),
-    row('r3', 'cam2', 'models.inference', 'passed', { attempt: 2, data: [{ path: 'model.tflite', firstInferenceMs: 42 }] }),
+    row('r3', 'cam2', 'models.inference', 'passed', { attempt: 2, latencies: [{ model: 'model.tflite', ms: 42 }] }),
   ],
   attempts: [{ runId: 'r3', device: 'cam2', scenario: 'model-load', attempt: 1, reason: 'link dropped', failureClass: 'link', transcript: '/data/out/r3/cam2-attempt1.txt' }],
   flashes: [{ runId: 'r2', device: 'cam1', bytes: 1024 * 100, durationMs: 2000, written: true }, { runId: 'r3', device: 'cam1', bytes: 1024 * 100, durationMs: 1000, written: false }],

@@ -37,6 +37,18 @@ export function fileHref(path: string, dir: string | undefined): string {
   return parts.join('/');
 }
 
+type Href = (path: string) => string;
+
+/** fileHref for one page, each path worked out once (a transcript is linked from many cells). */
+function hrefs(dir: string | undefined): Href {
+  const seen = new Map<string, string>();
+  return (path) => {
+    let h = seen.get(path);
+    if (h === undefined) seen.set(path, (h = fileHref(path, dir)));
+    return h;
+  };
+}
+
 const SYMBOL: Record<CheckStatus, string> = { passed: '✓', failed: '✗', error: '!', skipped: '–', simulated: '~' };
 const WORD: Record<CheckStatus, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERR', skipped: 'SKIP', simulated: 'SIM' };
 const when = (iso: string | undefined) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '');
@@ -50,7 +62,7 @@ function cellTitle(c: ReportCell, run: string): string {
   return lines.join('\n');
 }
 
-function grid(d: ReportData, opts: RenderOptions): string {
+function grid(d: ReportData, href: Href): string {
   if (d.rows.length === 0) return '<p class="empty">No results recorded in these runs.</p>';
   const head = d.runs.map((r) => `<th class="run" title="${e(`run ${r.id}${r.host ? ` on ${r.host}` : ''}${r.hilVersion ? `, hil ${r.hilVersion}` : ''}\n${r.startedAt}`)}">${e(r.startedAt.slice(5, 10))}</th>`).join('');
   const body: string[] = [];
@@ -64,7 +76,7 @@ function grid(d: ReportData, opts: RenderOptions): string {
       const retried = c.earlier.length > 0 ? ' retried' : '';
       const inner = `${SYMBOL[c.status] ?? '?'}${c.earlier.length ? `<sup>${c.attempts}</sup>` : ''}`;
       const title = e(cellTitle(c, run.id));
-      const link = c.transcript ? `<a href="${e(fileHref(c.transcript, opts.dir))}" title="${title}">${inner}</a>` : `<span title="${title}">${inner}</span>`;
+      const link = c.transcript ? `<a href="${e(href(c.transcript))}" title="${title}">${inner}</a>` : `<span title="${title}">${inner}</span>`;
       return `<td class="cell s-${e(c.status)}${retried}" data-run="${e(run.id)}" data-status="${e(c.status)}"${c.failureClass ? ` data-class="${e(c.failureClass)}"` : ''}>${link}</td>`;
     }).join('');
     body.push(`<tr class="${first ? 'first' : ''}" data-device="${e(row.device)}" data-scenario="${e(row.scenario)}" data-check="${e(row.check)}"><th class="dev">${first ? e(row.device) : ''}</th><td class="sc">${e(row.scenario)}</td><td class="ck">${e(row.check)}</td>${cells}</tr>`);
@@ -73,33 +85,40 @@ function grid(d: ReportData, opts: RenderOptions): string {
 <p class="legend">✓ pass · ✗ fail · ! error (no verdict) · – skipped · ~ simulated (never a pass) · a small number: attempts (the scenario was retried) · hover a cell for the reason, click it for the transcript</p>`;
 }
 
-function changeList(id: string, title: string, list: ReportChange[], opts: RenderOptions): string {
+function changeList(id: string, title: string, list: ReportChange[], href: Href): string {
   const items = list.map((c) => {
-    const t = c.transcript ? ` <a href="${e(fileHref(c.transcript, opts.dir))}">transcript</a>` : '';
+    const t = c.transcript ? ` <a href="${e(href(c.transcript))}">transcript</a>` : '';
     const from = c.before ? WORD[c.before] : 'not run';
     return `<li data-device="${e(c.device)}" data-check="${e(c.check)}"><b>${e(c.device)}</b> ${e(c.scenario)} / ${e(c.check)}: ${e(from)} → ${e(WORD[c.after])}${c.failureClass ? ` (${e(c.failureClass)})` : ''}${c.reason ? ` — ${e(c.reason)}` : ''}${c.failingSince ? ` <span class="since">failing for ${c.failingSince.runs} run${c.failingSince.runs === 1 ? '' : 's'}, since ${e(when(c.failingSince.startedAt))}</span>` : ''}${c.changed.length ? ` <span class="changed">changed: ${e(c.changed.join('; '))}</span>` : ''}${t}</li>`;
   });
   return `<div class="change" id="${id}"><h3>${e(title)} <span class="n">${list.length}</span></h3>${items.length ? `<ul>${items.join('')}</ul>` : '<p class="none">none</p>'}</div>`;
 }
 
-function changes(d: ReportData, opts: RenderOptions): string {
+function changes(d: ReportData, href: Href): string {
   const c = d.changes;
   if (!c.current) return '<p class="empty">No runs recorded yet.</p>';
   const against = c.previous ? `run ${e(c.previous.id)} (${e(when(c.previous.startedAt))})` : 'no earlier run';
   const bad = c.devicesGoneBad.map((b) => `<li data-device="${e(b.device)}"><b>${e(b.device)}</b>${b.since ? ` since ${e(when(b.since))}` : ''}${b.reason ? ` — ${e(b.reason)}` : ''}</li>`);
   return `<p>Run ${e(c.current.id)} (${e(when(c.current.startedAt))}) against ${against}.</p>
-<div class="changes">${changeList('new-failures', 'New failures', c.newFailures, opts)}${changeList('fixed', 'Fixed', c.fixed, opts)}${changeList('still-failing', 'Still failing', c.stillFailing, opts)}<div class="change" id="gone-bad"><h3>Devices gone bad <span class="n">${bad.length}</span></h3>${bad.length ? `<ul>${bad.join('')}</ul>` : '<p class="none">none</p>'}</div></div>`;
+<div class="changes">${changeList('new-failures', 'New failures', c.newFailures, href)}${changeList('fixed', 'Fixed', c.fixed, href)}${changeList('still-failing', 'Still failing', c.stillFailing, href)}<div class="change" id="gone-bad"><h3>Devices gone bad <span class="n">${bad.length}</span></h3>${bad.length ? `<ul>${bad.join('')}</ul>` : '<p class="none">none</p>'}</div></div>`;
 }
 
-function health(d: ReportData): string {
-  const rows = d.devices.map((x) => `<tr data-device="${e(x.name)}" class="st-${e(x.state)}"><th>${e(x.name)}</th><td class="state">${e(x.state)}</td><td>${e(x.reason)}</td><td>${e(when(x.since))}</td><td>${x.infraErrors} / ${x.attempts}${x.infraRising ? ' <b class="rising">rising</b>' : ''}${x.infraReasons?.length ? `<br><small>${e(x.infraReasons.join('; '))}</small>` : ''}</td><td>${e(x.profile)}</td><td><code>${e(x.uniqueId)}</code></td><td>${e(x.firmware)}</td></tr>`);
-  return `<table class="list" id="health"><thead><tr><th>device</th><th>state</th><th>reason</th><th>since</th><th>attempts with link/board errors / attempts (shown runs)</th><th>profile</th><th>unique id</th><th>firmware</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+function lastHealth(x: ReportData['devices'][number], href: Href): string {
+  const h = x.lastHealth;
+  if (!h) return '<td class="health-run">none</td>';
+  const t = h.transcript ? ` <a href="${e(href(h.transcript))}">transcript</a>` : '';
+  return `<td class="health-run s-${e(h.status)}" data-status="${e(h.status)}" data-run="${e(h.runId)}">${e(WORD[h.status] ?? h.status)} ${e(when(h.startedAt))}${h.reason ? ` — ${e(h.reason)}` : ''}${t}</td>`;
 }
 
-function flaky(d: ReportData, opts: RenderOptions): string {
+function health(d: ReportData, href: Href): string {
+  const rows = d.devices.map((x) => `<tr data-device="${e(x.name)}" class="st-${e(x.state)}"><th>${e(x.name)}</th><td class="state">${e(x.state)}</td><td>${e(x.reason)}</td><td>${e(when(x.since))}</td>${lastHealth(x, href)}<td>${x.infraErrors} / ${x.attempts}${x.infraRising ? ' <b class="rising">rising</b>' : ''}${x.infraReasons?.length ? `<br><small>${e(x.infraReasons.join('; '))}</small>` : ''}</td><td>${e(x.profile)}</td><td><code>${e(x.uniqueId)}</code></td><td>${e(x.firmware)}</td></tr>`);
+  return `<table class="list" id="health"><thead><tr><th>device</th><th>state</th><th>reason</th><th>since</th><th>last health check (hil device health)</th><th>attempts with link/board errors / attempts (shown runs)</th><th>profile</th><th>unique id</th><th>firmware</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function flaky(d: ReportData, href: Href): string {
   if (d.flaky.length === 0) return '<p class="none">No check both passed and failed with the same image, firmware and board.</p>';
   const rows = d.flaky.map((f) => {
-    const ev = f.evidence.slice(0, 8).map((x) => `<li>${e(when(x.startedAt))}${x.attempt && x.attempt > 1 ? ` (attempt ${x.attempt})` : ''} ${e(WORD[x.status])}${x.reason ? `: ${e(x.reason)}` : ''}${x.transcript ? ` <a href="${e(fileHref(x.transcript, opts.dir))}">transcript</a>` : ''}</li>`).join('');
+    const ev = f.evidence.slice(0, 8).map((x) => `<li>${e(when(x.startedAt))}${x.attempt && x.attempt > 1 ? ` (attempt ${x.attempt})` : ''} ${e(WORD[x.status])}${x.reason ? `: ${e(x.reason)}` : ''}${x.transcript ? ` <a href="${e(href(x.transcript))}">transcript</a>` : ''}</li>`).join('');
     const more = f.evidence.length > 8 ? `<li>… ${f.evidence.length - 8} more</li>` : '';
     return `<tr data-device="${e(f.device)}" data-check="${e(f.check)}"><th>${e(f.device)}</th><td>${e(f.scenario)} / ${e(f.check)}</td><td><code>${e(short(f.imageSha))}</code></td><td>${e(f.firmware)}</td><td>${f.passed} pass, ${f.failed} fail${f.deviceInfraRising ? '<br><b class="rising">device link/board errors rising: may be the board</b>' : ''}</td><td><ul>${ev}${more}</ul></td></tr>`;
   });
@@ -133,6 +152,7 @@ footer{margin-top:2em;color:#777;font-size:12px}
 `;
 
 export function renderReport(d: ReportData, assets: ChartAssets, opts: RenderOptions = {}): string {
+  const href = hrefs(opts.dir);
   const range = d.runs.length ? `${d.runs.length} run${d.runs.length > 1 ? 's' : ''}, ${when(d.runs[0]!.startedAt)} to ${when(d.runs[d.runs.length - 1]!.startedAt)}` : 'no runs';
   return `<!DOCTYPE html>
 <html lang="en">
@@ -149,14 +169,14 @@ ${rawText(assets.css, 'style')}</style>
 <header><h1>${e(d.title)}</h1>
 <p class="meta">Generated ${e(when(d.generatedAt))} by hil ${e(d.hilVersion)} from ${e(d.source)} · ${e(range)}</p></header>
 <section id="changes"><h2>What changed since the previous run</h2>
-${changes(d, opts)}</section>
+${changes(d, href)}</section>
 <section id="results"><h2>Devices × checks × last ${d.runs.length} runs</h2>
-${grid(d, opts)}</section>
+${grid(d, href)}</section>
 <section id="device-health"><h2>Device health</h2>
-${health(d)}</section>
+${health(d, href)}</section>
 <section id="flaky-checks"><h2>Flaky checks</h2>
 <p class="meta">Checks that both passed and failed with the same image, firmware and board (every attempt of the last runs read). Link and board errors are not counted here: they are the device's (see device health); a flaky check on a device whose link/board errors are rising is listed last and marked.</p>
-${flaky(d, opts)}</section>
+${flaky(d, href)}</section>
 <section id="trends"><h2>Trends</h2>
 ${trends(d)}</section>
 <footer>Charts drawn with uPlot ${e(assets.version)} (MIT license, bundled in this page).</footer>
