@@ -22,7 +22,7 @@ import type { ScenarioDefinition } from '../scenario/definition.js';
 import { makeRunResult, type DeviceHealthSummary, type DeviceRunResult, type RunResult } from '../scenario/result.js';
 import { briefLadder, runLadder, type LadderResult, type LadderStep } from './ladder.js';
 import { recoverySteps, type RecoverOptions } from './recover.js';
-import { nextState, notScheduledReason, type DeviceState, type DeviceStateStore, type HealthEvent } from './state.js';
+import { nextState, notScheduledReason, replacedNote, stateOfBoardAt, type DeviceState, type DeviceStateStore, type HealthEvent } from './state.js';
 
 export interface BenchHealthOptions {
   store: DeviceStateStore;
@@ -97,7 +97,9 @@ export async function settleHealth(targets: readonly BenchTarget[], devices: Dev
     const t = targets.find((x) => x.name === d.device);
     if (!t || d.health?.notScheduled) continue;
     if (scope.aborted) return; // a signal: nothing is judged on an interrupted run
-    const prev = await opts.store.getDeviceState(t.name);
+    // The board that answered decides whose state this is (state.ts); not reached: the one last seen there.
+    const at = await stateOfBoardAt(opts.store, t.name, d.identity?.uniqueId);
+    const prev = at.prev;
     const error = infraErrorOf(d);
     let event: HealthEvent;
     let ladder: LadderResult | undefined;
@@ -129,8 +131,9 @@ export async function settleHealth(targets: readonly BenchTarget[], devices: Dev
       if (scope.aborted) return;
       event = ladder.recovered ? { kind: 'recovered', error, by: ladder.by! } : { kind: 'not-recovered', error, steps: briefLadder(ladder) };
     }
-    const next = nextState(prev, t.name, event, { badAfter: opts.badAfter, now: now() });
+    const next = nextState(prev, t.name, event, { badAfter: opts.badAfter, now: now(), boardId: at.boardId });
     await opts.store.setDeviceState(next);
+    if (at.replaced && at.boardId) note(replacedNote(t.name, at.boardId, at.replaced, next));
     d.health = summary(next, ladder ? { recovery: { recovered: ladder.recovered, by: ladder.by, steps: ladder.steps } } : {});
     if (next.state !== (prev?.state ?? 'ok') || error !== undefined) note(`${t.name}: health ${next.state}${next.reason ? ` (${next.reason})` : ''}`);
   }

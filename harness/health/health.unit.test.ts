@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { runLadder, type LadderStep, type LadderStepName } from './ladder.js';
-import { MemoryStateStore, nextState, type DeviceState } from './state.js';
+import { MemoryStateStore, nextState, stateOfBoardAt, type DeviceState } from './state.js';
 import { infraErrorOf, scheduleByHealth, settleHealth } from './benchHealth.js';
 import { Scope } from '../lifecycle/scope.js';
 import type { BenchTarget } from '../bench/inventory.js';
@@ -165,5 +165,58 @@ describe('bench runs and device states', () => {
     failed.scenarios[0]!.checks[0]!.status = 'failed';
     expect(exitCodeFor([failed, bad])).toBe(1);
     expect(exitCodeFor([cleanRun('cam1')])).toBe(0);
+  });
+});
+
+/** `d` as run on the board with this unique id (what the identity query on connect reports). */
+const onBoard = (d: DeviceRunResult, uniqueId: string): DeviceRunResult => ({
+  ...d,
+  identity: {
+    platform: 'OpenMV4-H7', machine: 'OpenMV H7 with STM32H743', mpy: null, implementation: { name: 'micropython', version: '1.27.0' }, uname: null,
+    segments: [], uniqueId,
+  },
+});
+const SINCE = '2026-11-30T02:00:00.000Z';
+const stateOf = (device: string, state: DeviceState['state'], failures: number, boardId?: string): DeviceState =>
+  ({ device, state, since: SINCE, reason: `${state} before`, failures, updatedAt: SINCE, ...(boardId ? { boardId } : {}) });
+
+describe('states follow the board, not the bench name', () => {
+  it('another board under a name gets a state of its own (reported); the old board keeps its own', async () => {
+    const store = new MemoryStateStore([stateOf('cam1', 'suspect', 2, 'aaaa')]);
+    const notes: string[] = [];
+    const devices = [onBoard(cleanRun('cam1'), 'bbbb')];
+    await settleHealth([target('cam1')], devices, new Scope(), { store, lockDir, onNote: (l) => notes.push(l) });
+    // Before: keyed by name, the new board inherited cam1's suspect.
+    expect(devices[0]!.health).toMatchObject({ state: 'ok', failures: 0 });
+    expect(await store.getDeviceState('cam1')).toMatchObject({ state: 'ok', boardId: 'bbbb' });
+    expect(await store.getBoardState('aaaa')).toMatchObject({ device: 'cam1', state: 'suspect', failures: 2 });
+    expect(notes).toContain(`cam1: another board (unique id bbbb) than the one last seen under cam1 (aaaa, suspect since ${SINCE}): its own state, ok; aaaa's suspect stays with that board`);
+  });
+
+  it('a board bad under one name is still bad when it answers under another', async () => {
+    const store = new MemoryStateStore([stateOf('cam1', 'bad', 3, 'aaaa')]);
+    const devices = [onBoard(cleanRun('cam2'), 'aaaa')];
+    await settleHealth([target('cam2')], devices, new Scope(), { store, lockDir });
+    expect(devices[0]!.health).toMatchObject({ state: 'bad', failures: 0 });
+    expect(await store.getDeviceState('cam2')).toMatchObject({ state: 'bad', boardId: 'aaaa' });
+    expect(await store.getDeviceState('cam1')).toBeUndefined();
+    expect((await scheduleByHealth([target('cam1'), target('cam2')], store)).run.map((t) => t.name)).toEqual(['cam1']);
+  });
+
+  it('a board that never answered: the one last seen under the name is presumed (its failures count)', async () => {
+    const store = new MemoryStateStore([stateOf('cam1', 'suspect', 1, 'aaaa')]);
+    const devices = [infraRun('cam1')];
+    await settleHealth([target('cam1')], devices, new Scope(), { store, lockDir, badAfter: 2, steps: () => recordingSteps([], []) });
+    expect(await store.getBoardState('aaaa')).toMatchObject({ state: 'bad', failures: 2 });
+    const { notRun } = await scheduleByHealth([target('cam1')], store);
+    expect(notRun.get('cam1')!.error!.message).toMatch(/^device cam1 is bad since .*\(board aaaa, the one last seen there; another board there gets its own state when it answers\)$/);
+  });
+
+  it('a name\'s own state (no board identified there yet) is taken over by the first board identified under it', async () => {
+    const store = new MemoryStateStore([stateOf('cam1', 'suspect', 1)]);
+    expect(await stateOfBoardAt(store, 'cam1', 'cccc')).toEqual({ prev: stateOf('cam1', 'suspect', 1), boardId: 'cccc' });
+    await settleHealth([target('cam1')], [onBoard(cleanRun('cam1'), 'cccc')], new Scope(), { store, lockDir });
+    expect(await store.listDeviceStates()).toEqual([expect.objectContaining({ device: 'cam1', boardId: 'cccc', state: 'suspect', failures: 0 })]);
+    expect(await stateOfBoardAt(store, 'cam1', null)).toMatchObject({ prev: { boardId: 'cccc' }, boardId: 'cccc' });
   });
 });

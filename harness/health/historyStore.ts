@@ -6,10 +6,11 @@
  */
 import { oneLine } from '../errors.js';
 import { describeLocation, openHistory, resolveHistoryLocation, type HistoryLocation, type HistoryStore } from '../history/index.js';
+import type { RunResult } from '../scenario/result.js';
 import { MemoryStateStore, type DeviceState, type DeviceStateStore } from './state.js';
 
 /** The history's device-state table as a DeviceStateStore. */
-export function historyStateStore(h: Pick<HistoryStore, 'getDeviceState' | 'setDeviceState' | 'listDeviceStates'>): DeviceStateStore {
+export function historyStateStore(h: Pick<HistoryStore, 'getDeviceState' | 'getBoardState' | 'setDeviceState' | 'listDeviceStates'>): DeviceStateStore {
   type Row = NonNullable<Awaited<ReturnType<HistoryStore['getDeviceState']>>>;
   const from = (r: Row): DeviceState => ({
     device: r.device,
@@ -18,14 +19,19 @@ export function historyStateStore(h: Pick<HistoryStore, 'getDeviceState' | 'setD
     ...(r.reason !== null ? { reason: r.reason } : {}),
     failures: r.consecutiveFailures,
     updatedAt: r.updatedAt,
+    ...(r.boardId !== null ? { boardId: r.boardId } : {}),
   });
   return {
     async getDeviceState(device) {
       const r = await h.getDeviceState(device);
       return r ? from(r) : undefined;
     },
+    async getBoardState(boardId) {
+      const r = await h.getBoardState(boardId);
+      return r ? from(r) : undefined;
+    },
     async setDeviceState(s) {
-      await h.setDeviceState(s.device, { state: s.state, reason: s.reason ?? null, since: s.since, consecutiveFailures: s.failures });
+      await h.setDeviceState(s.device, { state: s.state, reason: s.reason ?? null, since: s.since, consecutiveFailures: s.failures, boardId: s.boardId ?? null });
     },
     async listDeviceStates() {
       return (await h.listDeviceStates()).map(from);
@@ -39,6 +45,11 @@ export interface OpenedStates {
   kept: boolean;
   /** Where they are kept (a file or a redacted URL), or why not. */
   where: string;
+  /**
+   * Records a `hil device health` run in the same history (kind `health`); never throws: a
+   * history that cannot be written is one warning (onWarning). Undefined when nothing was recorded.
+   */
+  recordHealthRun(run: RunResult): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -48,13 +59,23 @@ export interface OpenedStates {
  */
 export async function openDeviceStates(history: string | false | undefined, opts: { onWarning?: (line: string) => void; cwd?: string } = {}): Promise<OpenedStates> {
   const loc: HistoryLocation = resolveHistoryLocation({ flag: typeof history === 'string' ? history : undefined, off: history === false, cwd: opts.cwd });
-  if (loc.kind === 'off') return { store: new MemoryStateStore(), kept: false, where: 'not kept (--no-history)', close: async () => {} };
+  const none = async () => undefined;
+  if (loc.kind === 'off') return { store: new MemoryStateStore(), kept: false, where: 'not kept (--no-history)', recordHealthRun: none, close: async () => {} };
   try {
     const h = await openHistory(loc, { onWarning: opts.onWarning });
-    return { store: historyStateStore(h), kept: true, where: describeLocation(loc), close: () => h.close() };
+    const where = describeLocation(loc);
+    const recordHealthRun = async (run: RunResult) => {
+      try {
+        return await h.recordRun(run, { kind: 'health' });
+      } catch (e) {
+        opts.onWarning?.(`history not recorded (${where}): ${oneLine(e)}`);
+        return undefined;
+      }
+    };
+    return { store: historyStateStore(h), kept: true, where, recordHealthRun, close: () => h.close() };
   } catch (e) {
     const why = `device states not kept: history ${describeLocation(loc)} cannot be opened (${oneLine(e)})`;
     opts.onWarning?.(why);
-    return { store: new MemoryStateStore(), kept: false, where: why, close: async () => {} };
+    return { store: new MemoryStateStore(), kept: false, where: why, recordHealthRun: none, close: async () => {} };
   }
 }

@@ -10,8 +10,19 @@
  * Only a passing `hil device health NAME` returns a device to `ok`. A run without an
  * infrastructure error ends a series of failures (the count starts again) but leaves the state.
  *
+ * A state belongs to the board, not to its bench name: it is kept under the board's unique id
+ * (machine.unique_id()) once hil has seen it, labelled with the bench name it was last seen under.
+ * - Before a run, the board at a bench name is not known: the state of the board last seen under
+ *   that name applies (a bad one is not scheduled).
+ * - Once a board answers under a name, its unique id decides: its own state if it has one (wherever
+ *   it was seen before), else a new one (`ok`). When the board last seen under that name was a
+ *   different one, that is reported ("another board under NAME"); the old board's state stays
+ *   with its unique id (a bad board moved to another name is still bad there once seen).
+ * - A name whose board was never identified (never reached, or no unique id) keeps a state of its
+ *   own; the first board identified under the name takes it over.
+ *
  * The states live in a DeviceStateStore (the history store, harness/history, keeps them; a
- * MemoryStateStore serves `--no-history` runs and tests). Pure functions only here.
+ * MemoryStateStore serves `--no-history` runs and tests).
  */
 
 export type HealthState = 'ok' | 'suspect' | 'bad';
@@ -32,31 +43,79 @@ export interface DeviceState {
   failures: number;
   /** When this record was last written (ISO 8601 UTC). */
   updatedAt: string;
+  /** The board's unique id (hex): the state is this board's. Absent: the bench name's own (board not identified). */
+  boardId?: string;
 }
 
-/** Where device states are kept. The history store implements it (same method names). */
+/** Where device states are kept. The history store implements it (harness/health/historyStore.ts). */
 export interface DeviceStateStore {
+  /** The state that applies to bench name `device` before its board is known: the last one written under that name. */
   getDeviceState(device: string): Promise<DeviceState | undefined>;
+  /** The state of the board with this unique id. */
+  getBoardState(boardId: string): Promise<DeviceState | undefined>;
+  /** Writes the board's state (`boardId`), else the name's own; a board's write under a name ends the name's own record. */
   setDeviceState(state: DeviceState): Promise<void>;
+  /** The state that applies to each bench name. */
   listDeviceStates(): Promise<DeviceState[]>;
 }
 
 /** States kept in memory for one process: `--no-history` runs (nothing survives the run) and tests. */
 export class MemoryStateStore implements DeviceStateStore {
+  /** By key (`board:ID` or `name:NAME`), in write order (a rewrite moves to the end). */
   private readonly states = new Map<string, DeviceState>();
   constructor(initial: DeviceState[] = []) {
-    for (const s of initial) this.states.set(s.device, { ...s });
+    for (const s of initial) this.states.set(keyOf(s), { ...s });
   }
   async getDeviceState(device: string): Promise<DeviceState | undefined> {
-    const s = this.states.get(device);
+    const s = [...this.states.values()].filter((x) => x.device === device).pop();
+    return s ? { ...s } : undefined;
+  }
+  async getBoardState(boardId: string): Promise<DeviceState | undefined> {
+    const s = this.states.get(`board:${boardId}`);
     return s ? { ...s } : undefined;
   }
   async setDeviceState(state: DeviceState): Promise<void> {
-    this.states.set(state.device, { ...state });
+    const k = keyOf(state);
+    this.states.delete(k);
+    this.states.set(k, { ...state });
+    if (state.boardId !== undefined) this.states.delete(`name:${state.device}`);
   }
   async listDeviceStates(): Promise<DeviceState[]> {
-    return [...this.states.values()].map((s) => ({ ...s })).sort((a, b) => a.device.localeCompare(b.device));
+    const latest = new Map<string, DeviceState>();
+    for (const s of this.states.values()) latest.set(s.device, { ...s });
+    return [...latest.values()].sort((a, b) => a.device.localeCompare(b.device));
   }
+}
+
+const keyOf = (s: DeviceState) => (s.boardId !== undefined ? `board:${s.boardId}` : `name:${s.device}`);
+
+/** The state that applies to the board found under bench name `device` (see the rules above). */
+export interface BoardAtName {
+  /** Its state so far (undefined: none yet, it starts `ok`). */
+  prev: DeviceState | undefined;
+  /** The board the state is kept under (undefined: not identified, the name's own). */
+  boardId?: string;
+  /** The board last seen under this name, when it is another one. */
+  replaced?: DeviceState;
+}
+
+/**
+ * Which state a board answering under `device` continues: `boardId` is its unique id (null or
+ * undefined: not known — it never answered, or has none — so the board last seen there is presumed).
+ */
+export async function stateOfBoardAt(store: DeviceStateStore, device: string, boardId: string | null | undefined): Promise<BoardAtName> {
+  const named = await store.getDeviceState(device);
+  if (!boardId) return { prev: named, ...(named?.boardId !== undefined ? { boardId: named.boardId } : {}) };
+  const own = await store.getBoardState(boardId);
+  const replaced = named?.boardId !== undefined && named.boardId !== boardId ? named : undefined;
+  // The name's own record (no board identified under it yet) is this board's to take over.
+  const prev = own ?? (named && named.boardId === undefined ? named : undefined);
+  return { prev, boardId, ...(replaced ? { replaced } : {}) };
+}
+
+/** One line: another board answered under a name than the one last seen there. */
+export function replacedNote(device: string, boardId: string, replaced: DeviceState, now: DeviceState): string {
+  return `${device}: another board (unique id ${boardId}) than the one last seen under ${device} (${replaced.boardId}, ${replaced.state} since ${replaced.since}): its own state, ${now.state}; ${replaced.boardId}'s ${replaced.state} stays with that board`;
 }
 
 /** What happened to a device, as the state machine sees it. */
@@ -82,11 +141,12 @@ export function initialState(device: string, now: Date): DeviceState {
 }
 
 /** The next state of a device after `event`. */
-export function nextState(prev: DeviceState | undefined, device: string, event: HealthEvent, opts: TransitionOptions = {}): DeviceState {
+export function nextState(prev: DeviceState | undefined, device: string, event: HealthEvent, opts: TransitionOptions & { boardId?: string } = {}): DeviceState {
   const now = opts.now ?? new Date();
   const badAfter = opts.badAfter ?? DEFAULT_BAD_AFTER;
   const p = prev ?? initialState(device, now);
   const t = now.toISOString();
+  const boardId = opts.boardId ?? prev?.boardId;
   const to = (state: HealthState, failures: number, reason?: string): DeviceState => ({
     device,
     state,
@@ -94,6 +154,7 @@ export function nextState(prev: DeviceState | undefined, device: string, event: 
     ...(reason !== undefined ? { reason } : {}),
     failures,
     updatedAt: t,
+    ...(boardId !== undefined ? { boardId } : {}),
   });
   switch (event.kind) {
     case 'run-clean':
@@ -121,5 +182,6 @@ export function nextState(prev: DeviceState | undefined, device: string, event: 
 
 /** One line about a bad device for a run that did not schedule it. */
 export function notScheduledReason(s: DeviceState): string {
-  return `device ${s.device} is bad since ${s.since} (${s.reason ?? 'no reason recorded'}): not run; \`hil device health ${s.device}\` returns it to ok when it passes`;
+  const board = s.boardId !== undefined ? ` (board ${s.boardId}, the one last seen there; another board there gets its own state when it answers)` : '';
+  return `device ${s.device} is bad since ${s.since} (${s.reason ?? 'no reason recorded'}): not run; \`hil device health ${s.device}\` returns it to ok when it passes${board}`;
 }

@@ -99,6 +99,11 @@ function openChecked(file: string): Database.Database {
   const db = guard(() => new Database(file, { timeout: 10_000 }));
   try {
     db.pragma('journal_mode = WAL');
+    // Durability: in WAL mode NORMAL syncs at checkpoints, not at each commit. A committed run
+    // survives hil (or any process) crashing: the commit is in the WAL file the OS holds. A power
+    // loss or an OS crash may roll back the runs committed since the last checkpoint; the file
+    // stays a consistent database (sqlite.org/pragma.html#pragma_synchronous). FULL (an fsync
+    // per commit) cost 25 ms per recorded run against NORMAL's ~7 ms at load 16.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // Reads the schema: a file that is not a database fails here, not halfway through a write.

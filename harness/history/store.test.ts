@@ -139,6 +139,23 @@ describe.each(backends)('history store on $name', ({ name, location }) => {
     await expect(store.setDeviceState('cam1', { state: 'broken' as 'ok', reason: null, since: 'x', consecutiveFailures: 0 })).rejects.toThrow(/ok, suspect or bad/);
   });
 
+  it('keeps health states per board, labelled with the bench name; the newest under a name applies to it', async () => {
+    await store.setDeviceState('cam7', { state: 'suspect', reason: 'not identified', since: '2026-03-01T02:00:00.000Z', consecutiveFailures: 1 });
+    expect(await store.getDeviceState('cam7')).toMatchObject({ device: 'cam7', boardId: null, state: 'suspect' });
+    // A board identified under cam7: its state is written, the name's own record is gone.
+    await store.setDeviceState('cam7', { state: 'bad', reason: 'x', since: '2026-03-02T02:00:00.000Z', consecutiveFailures: 3, boardId: 'b0a7d' });
+    expect(await store.getDeviceState('cam7')).toMatchObject({ device: 'cam7', boardId: 'b0a7d', state: 'bad' });
+    // Another board under cam7: it applies there now; the first keeps its state under its id.
+    await store.setDeviceState('cam7', { state: 'ok', reason: null, since: '2026-03-03T02:00:00.000Z', consecutiveFailures: 0, boardId: 'c0ffee' });
+    expect(await store.getDeviceState('cam7')).toMatchObject({ boardId: 'c0ffee', state: 'ok' });
+    expect(await store.getBoardState('b0a7d')).toMatchObject({ device: 'cam7', state: 'bad', consecutiveFailures: 3 });
+    expect((await store.listDeviceStates()).filter((x) => x.device === 'cam7').map((x) => [x.boardId, x.state])).toEqual([['c0ffee', 'ok']]);
+    // The bad board seen under cam8: its state moves with it.
+    await store.setDeviceState('cam8', { state: 'bad', reason: 'x', since: '2026-03-02T02:00:00.000Z', consecutiveFailures: 3, boardId: 'b0a7d' });
+    expect(await store.getDeviceState('cam8')).toMatchObject({ boardId: 'b0a7d', state: 'bad' });
+    expect(await store.getBoardState('nope')).toBeUndefined();
+  });
+
   it('holds a seeded history (16 x 3 x 60 in the bench; 4 x 3 x 10 here)', async () => {
     const seeded = await openHistory(name === 'SQLite' ? location() : pgSeed!.url);
     try {

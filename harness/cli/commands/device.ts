@@ -13,7 +13,7 @@ import { DEFAULT_BENCH_FILE, readBenchFile, type BenchFile } from '../../bench/i
 import { runBench } from '../../bench/runBench.js';
 import { UsageError } from '../../errors.js';
 import { openDeviceStates } from '../../health/historyStore.js';
-import { nextState, type DeviceState } from '../../health/state.js';
+import { nextState, replacedNote, stateOfBoardAt, type DeviceState } from '../../health/state.js';
 import { scopeOf } from '../../lifecycle/scope.js';
 import { formatConsole } from '../../report/console.js';
 import { useColour } from '../../report/colour.js';
@@ -56,6 +56,10 @@ const warn = (line: string) => process.stderr.write(`hil: ${line}\n`);
 export const DEVICE_EPILOG = `States: ok (no unresolved infrastructure error), suspect (an infrastructure error, recovered
 or not, or a failed health scenario), bad (not recovered N times in a row, default 3: hil run
 --bench skips it, exit 6). Only a passing 'hil device health NAME' returns a device to ok.
+A state is the board's (its unique id), labelled with the bench name: before a run the state of
+the board last seen under NAME applies; when another board answers under NAME it gets a state of
+its own (reported), and the old board keeps its state. Each 'device health' run is recorded in
+the history as a run of kind health (hil history, the report's device health).
 
 Exit codes of 'device health': 0 passed (the device is ok), 1 a check failed, 2 usage or
 configuration, 3 infrastructure error (link or board).`;
@@ -77,7 +81,7 @@ const listCommand: CommandModule<object, ListArgs> = {
     const byName = new Map(recorded.map((s) => [s.device, s]));
     const rows = b.targets.map((t) => {
       const s = byName.get(t.name);
-      return { device: t.name, connection: t.connection, profile: t.profile?.name ?? 'auto', state: s?.state ?? 'ok', since: s?.since ?? null, reason: s?.reason ?? null, failures: s?.failures ?? 0, recorded: Boolean(s), power: t.power ?? null };
+      return { device: t.name, connection: t.connection, profile: t.profile?.name ?? 'auto', state: s?.state ?? 'ok', since: s?.since ?? null, reason: s?.reason ?? null, failures: s?.failures ?? 0, recorded: Boolean(s), boardId: s?.boardId ?? null, power: t.power ?? null };
     });
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ bench: b.file, history: states.where, statesKept: states.kept, devices: rows }, null, 2)}\n`);
@@ -85,7 +89,7 @@ const listCommand: CommandModule<object, ListArgs> = {
     }
     process.stdout.write(`Bench ${args.bench ?? DEFAULT_BENCH_FILE} (states: ${states.where}):\n`);
     for (const r of rows) {
-      const when = r.recorded ? ` since ${r.since}` : ' (no record)';
+      const when = r.recorded ? ` since ${r.since}${r.boardId ? ` (board ${r.boardId})` : ''}` : ' (no record)';
       const why = r.reason ? `: ${r.reason}` : '';
       process.stdout.write(`  ${r.device.padEnd(16)} ${r.state.padEnd(8)}${when}${why}\n`);
     }
@@ -116,16 +120,21 @@ const healthCommand: CommandModule<object, HealthArgs> = {
     const states = await openDeviceStates(args.history, { onWarning: warn });
     if (!states.kept && args.history === false) warn('--no-history: the device state is not read or kept');
     try {
-      const prev = await states.store.getDeviceState(t.name);
       const run = await runBench([t], [scenario], { scope: scopeOf(args), leaseWaitMs: args.leaseWait * 1000, outDir: args.out });
       const passed = run.exitCode === 0;
       const d = run.devices[0]!;
       const problem = d.error?.message
         ?? d.scenarios.flatMap((s) => (s.error ? [`${s.error.phase ?? 'setup'}: ${s.error.message}`] : s.checks.filter((c) => c.status === 'failed' || c.status === 'error').map((c) => `${c.name}: ${c.reason ?? c.status}`)))[0];
-      const next = nextState(prev, t.name, { kind: 'health', passed, reason: problem });
+      // The board that answered decides whose state this is (harness/health/state.ts).
+      const at = await stateOfBoardAt(states.store, t.name, d.identity?.uniqueId);
+      const prev = at.prev;
+      const next = nextState(prev, t.name, { kind: 'health', passed, reason: problem }, { boardId: at.boardId });
       await states.store.setDeviceState(next);
       d.health = { state: next.state, since: next.since, ...(next.reason ? { reason: next.reason } : {}), failures: next.failures };
+      // In the history as a run of its own (kind health): hil history and the report show it.
+      await states.recordHealthRun(run);
       process.stdout.write(formatConsole(run, { colour: useColour(process.stdout) }));
+      if (at.replaced && at.boardId) process.stdout.write(`${replacedNote(t.name, at.boardId, at.replaced, next)}\n`);
       const was = prev && prev.state !== next.state ? ` (was ${prev.state} since ${prev.since})` : '';
       process.stdout.write(`${t.name}: ${next.state}${was}${next.reason ? `: ${next.reason}` : ''}${states.kept ? '' : ' [not kept]'}\n`);
       if (jsonFile) {

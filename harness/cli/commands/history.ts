@@ -76,7 +76,8 @@ function formatRuns(runs: RunRow[], results: ResultRow[]): string {
   for (const run of runs) {
     const c = run.counts;
     const ci = run.ci ? `  ${run.ci.system} ${run.ci.job}` : '';
-    lines.push(`run ${run.id}  ${when(run.startedAt)}  exit ${run.exitCode}  ${(run.durationMs / 1000).toFixed(1)} s  ${c.passed} passed, ${c.failed} failed, ${c.error} errors, ${c.skipped} skipped, ${c.simulated} simulated  host ${run.host}  hil ${run.hilVersion}${ci}`);
+    const kind = run.kind === 'health' ? '  (hil device health)' : '';
+    lines.push(`run ${run.id}${kind}  ${when(run.startedAt)}  exit ${run.exitCode}  ${(run.durationMs / 1000).toFixed(1)} s  ${c.passed} passed, ${c.failed} failed, ${c.error} errors, ${c.skipped} skipped, ${c.simulated} simulated  host ${run.host}  hil ${run.hilVersion}${ci}`);
     const mine = results.filter((r) => r.runId === run.id);
     const groups = new Map<string, ResultRow[]>();
     for (const r of mine) {

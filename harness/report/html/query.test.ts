@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openHistory, type HistoryStore } from '../../history/index.js';
-import { seedHistory } from '../../history/seed.js';
+import { seedHistory, seedProvenance, seedRuns } from '../../history/seed.js';
 import { testPgReason, testPgSchema } from '../../history/testing.js';
 import { queryReportData } from './query.js';
 import type { ReportData } from './data.js';
@@ -28,11 +28,17 @@ describe.each(backends)('report data from a seeded history on $name', ({ where }
   let store: HistoryStore;
   let ids: number[] = [];
   let data: ReportData;
+  let healthId = 0;
   beforeAll(async () => {
     store = await openHistory(where);
     ids = await seedHistory(store, SEED);
     await store.setDeviceState('cam16', { state: 'bad', reason: 'no answer on 3 nights', since: '2026-01-20T02:30:00.000Z', consecutiveFailures: 3 });
     await store.setDeviceState('cam01', { state: 'bad', reason: 'long ago', since: '2025-12-01T00:00:00.000Z', consecutiveFailures: 3 });
+    // A `hil device health cam02` after the last night, failing its listing.
+    const night = seedRuns({ ...SEED, devices: 4, nights: 4 })[0]!;
+    const dev = night.devices[1]!;
+    dev.scenarios = [{ ...dev.scenarios[0]!, scenario: 'health', checks: [{ name: 'listing', status: 'failed', reason: 'x.py missing', durationMs: 5, details: [], failureClass: 'product' }] }];
+    healthId = await store.recordRun({ ...night, startedAt: '2026-01-20T09:00:00.000Z', devices: [dev] }, { provenance: seedProvenance(19, SEED), kind: 'health' });
     data = await queryReportData(store, { hilVersion: 'test', gridRuns: 5, windowRuns: 20, now: new Date('2026-01-21T00:00:00Z') });
   }, 120_000);
   afterAll(async () => store?.close());
@@ -41,6 +47,13 @@ describe.each(backends)('report data from a seeded history on $name', ({ where }
     expect(data.runs.map((r) => r.id)).toEqual(ids.slice(-5).map(String));
     expect([data.changes.current?.id, data.changes.previous?.id]).toEqual([String(ids[19]), String(ids[18])]);
     expect(data.runs[4]!.hilVersion).toBe('0.2.0');
+  });
+
+  it('keeps the health run out of the grid and shows it with the device\'s health', () => {
+    expect(data.runs.map((r) => r.id)).not.toContain(String(healthId));
+    expect(data.rows.some((r) => r.scenario === 'health')).toBe(false);
+    expect(data.devices.find((d) => d.name === 'cam02')!.lastHealth).toEqual({ runId: String(healthId), startedAt: '2026-01-20T09:00:00.000Z', status: 'failed', reason: 'listing: x.py missing', transcript: expect.stringMatching(/transcript\.txt$/) });
+    expect(data.devices.find((d) => d.name === 'cam03')!.lastHealth).toBeUndefined();
   });
 
   it('has the regression still failing since its night, and no infra error counted as a regression', () => {
