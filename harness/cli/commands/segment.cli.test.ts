@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { captureOutput } from '../../../test/cli/captureOutput.js';
 import { main } from '../main.js';
 import { loadProfile, profileForSegment } from '../../profile/profile.js';
 
@@ -13,19 +14,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'hil-segment-cli-'));
 process.env.XDG_CACHE_HOME ??= join(tmp, 'cache');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-let stderr = '';
-let stdout = '';
-beforeEach(() => {
-  stderr = '';
-  stdout = '';
-  jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  process.exitCode = undefined;
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const io = captureOutput();
 
 describe('segments of a profile', () => {
   it('profileForSegment gives segment N as the partition, and refuses a segment the board lacks', () => {
@@ -41,15 +30,15 @@ describe('segments of a profile', () => {
     mkdirSync(src);
     writeFileSync(join(src, 'blob.bin'), Buffer.alloc(1300000, 7));
     expect(await main(['image', 'build', src, '--profile', 'openmv-ae3', '-o', join(tmp, 'big0.img')])).toBe(0);
-    expect(stdout).toMatch(/of 24576\.0 KiB \(profile\)/);
-    stdout = '';
+    expect(io.stdout).toMatch(/of 24576\.0 KiB \(profile\)/);
+    io.stdout = '';
     expect(await main(['image', 'build', src, '--profile', 'openmv-ae3', '--segment', '1', '-o', join(tmp, 'big1.img')])).toBe(2);
-    expect(stderr).toMatch(/image is 1300040 bytes, partition holds 1048576 \(from profile openmv-ae3\)/);
-    stderr = '';
+    expect(io.stderr).toMatch(/image is 1300040 bytes, partition holds 1048576 \(from profile openmv-ae3\)/);
+    io.stderr = '';
     expect(await main(['image', 'verify', join(tmp, 'big0.img'), '--profile', 'openmv-ae3', '--segment', '1'])).toBe(0);
-    expect(stdout).toMatch(/image is 1300040 bytes, openmv-ae3's nominal partition is 1048576/);
-    stdout = '';
+    expect(io.stdout).toMatch(/image is 1300040 bytes, openmv-ae3's nominal partition is 1048576/);
+    io.stdout = '';
     expect(await main(['image', 'verify', join(tmp, 'big0.img'), '--profile', 'openmv-ae3', '--segment', '3'])).toBe(2);
-    expect(stderr).toBe('hil: --segment 3: profile openmv-ae3 has segments 0 to 1\n');
+    expect(io.stderr).toBe('hil: --segment 3: profile openmv-ae3 has segments 0 to 1\n');
   }, 60_000);
 });
