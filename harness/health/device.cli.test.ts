@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { captureOutput } from '../../test/cli/captureOutput.js';
+import { captureOutput } from '../../test/helpers/captureOutput.js';
 import { main } from '../cli/main.js';
 import { openHistory } from '../history/index.js';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { captureOutput } from '../../../test/cli/captureOutput.js';
+import { captureOutput } from '../../../test/helpers/captureOutput.js';
 import { main } from '../main.js';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { captureOutput } from '../../../test/cli/captureOutput.js';
+import { captureOutput } from '../../../test/helpers/captureOutput.js';
 import { main } from '../main.js';
 import { loadProfile, profileForSegment } from '../../profile/profile.js';
 
