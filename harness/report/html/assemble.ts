@@ -83,10 +83,11 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Groups the rows of one (run, device, scenario, check) into the verdict and its earlier attempts. */
-function cellsOf(input: ReportInput): Map<string, ReportCell> {
+/** Groups the rows of one (run, device, scenario, check) into the verdict and its earlier attempts (runs in `shown` only: the grid's). */
+function cellsOf(input: ReportInput, shown: ReadonlySet<string>): Map<string, ReportCell> {
   const groups = new Map<string, HistoryCheckRow[]>();
   for (const r of input.checks) {
+    if (!shown.has(r.runId)) continue;
     const k = key(r.runId, r.device, r.scenario, r.check);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = []));
@@ -96,11 +97,13 @@ function cellsOf(input: ReportInput): Map<string, ReportCell> {
   const lastAttempt = new Map<string, number>();
   const attemptInfo = new Map<string, HistoryAttemptRow>();
   for (const a of input.attempts ?? []) {
+    if (!shown.has(a.runId)) continue;
     const k = key(a.runId, a.device, a.scenario);
     lastAttempt.set(k, Math.max(lastAttempt.get(k) ?? 0, a.attempt));
     attemptInfo.set(key(k, String(a.attempt)), a);
   }
   for (const r of input.checks) {
+    if (!shown.has(r.runId)) continue;
     const k = key(r.runId, r.device, r.scenario);
     lastAttempt.set(k, Math.max(lastAttempt.get(k) ?? 0, r.attempt));
   }
@@ -175,10 +178,10 @@ function chartsOf(input: ReportInput, runs: ReportRun[], finals: HistoryCheckRow
 export function assembleReport(input: ReportInput): ReportData {
   const all = [...input.runs].sort(byStart);
   const shown = all.slice(Math.max(0, all.length - Math.max(1, input.gridRuns)));
-  const cells = cellsOf(input);
+  const shownIds = new Set(shown.map((r) => r.id));
+  const cells = cellsOf(input, shownIds);
   // Rows: every (device, scenario, check) seen in the shown runs, sorted.
   const rowKeys = new Map<string, { device: string; scenario: string; check: string }>();
-  const shownIds = new Set(shown.map((r) => r.id));
   for (const r of input.checks) if (shownIds.has(r.runId)) rowKeys.set(key(r.device, r.scenario, r.check), { device: r.device, scenario: r.scenario, check: r.check });
   const rows: ReportRow[] = [...rowKeys.values()]
     .sort((a, b) => a.device.localeCompare(b.device) || a.scenario.localeCompare(b.scenario) || a.check.localeCompare(b.check))
