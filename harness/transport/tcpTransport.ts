@@ -1,4 +1,8 @@
-/** TCP link: QEMU's tcp serial, ser2net in raw mode, Arm FVP ports. No-delay is set (Nagle off). */
+/**
+ * TCP link: QEMU's tcp serial, ser2net in raw mode, Arm FVP ports. No-delay is set (Nagle off).
+ * The socket part (connect with a deadline, write awaiting the kernel, close awaiting the socket's
+ * end) is shared with the RFC 2217 link (rfc2217/rfc2217Transport.ts), which adds telnet on top.
+ */
 import { createConnection, type Socket } from 'node:net';
 import { RxBuffer } from './rxBuffer.js';
 import { LinkClosedError, LinkOpenError, LinkTimeoutError } from './errors.js';
@@ -36,31 +40,16 @@ export class TcpTransport implements Transport {
     }
   }
 
-  private connectOnce(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const s = createConnection({ host: this.host, port: this.port });
-      const t = setTimeout(() => {
-        s.destroy();
-        reject(new Error('connect timed out'));
-      }, ms);
-      s.once('connect', () => {
-        clearTimeout(t);
-        s.setNoDelay(true);
-        this.sock = s;
-        this.rx.reopen();
-        s.on('data', (d) => {
-          this.onTraffic?.('rx', d);
-          this.rx.push(d);
-        });
-        s.on('close', () => this.rx.markClosed('connection closed'));
-        s.on('error', (e) => this.rx.markClosed(e.message));
-        resolve();
-      });
-      s.once('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
+  private async connectOnce(ms: number): Promise<void> {
+    const s = await connectSocket(this.host, this.port, ms);
+    this.sock = s;
+    this.rx.reopen();
+    s.on('data', (d) => {
+      this.onTraffic?.('rx', d);
+      this.rx.push(d);
     });
+    s.on('close', () => this.rx.markClosed('connection closed'));
+    s.on('error', (e) => this.rx.markClosed(e.message));
   }
 
   async write(data: Uint8Array | string): Promise<void> {
@@ -70,18 +59,50 @@ export class TcpTransport implements Transport {
     if (s.destroyed) throw new LinkClosedError(`${this.description}: connection closed`, 'write');
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
     this.onTraffic?.('tx', b);
-    await new Promise<void>((resolve, reject) => s.write(b, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve())));
+    await writeSocket(s, b, this.description);
   }
 
   async close(): Promise<void> {
     const s = this.sock;
     this.sock = null;
-    if (s && !s.destroyed) {
-      await new Promise<void>((resolve) => {
-        s.once('close', () => resolve());
-        s.destroy();
-      });
-    }
+    await destroySocket(s);
     this.rx.markClosed('closed by hil');
   }
+}
+
+/**
+ * A TCP connection to host:port within `ms`, no-delay set (every write goes out at once: the raw
+ * REPL is request/answer). Rejects with the socket's error (ECONNREFUSED, ...) or a timeout.
+ */
+export function connectSocket(host: string, port: number, ms: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host, port });
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error('connect timed out'));
+    }, ms);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.setNoDelay(true);
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+  });
+}
+
+/** Write `b`, resolved once the kernel took it; a failure is LinkClosedError naming the link. */
+export function writeSocket(s: Socket, b: Uint8Array, description: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => s.write(b, (err) => (err ? reject(new LinkClosedError(`${description}: write failed: ${err.message}`, 'write')) : resolve())));
+}
+
+/** Destroy `s` and wait until it has closed (nothing to do for a socket already gone). */
+export async function destroySocket(s: Socket | null | undefined): Promise<void> {
+  if (!s || s.destroyed) return;
+  await new Promise<void>((resolve) => {
+    s.once('close', () => resolve());
+    s.destroy();
+  });
 }

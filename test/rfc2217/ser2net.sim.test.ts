@@ -7,6 +7,7 @@
  * Every ser2net and sim a test starts is stopped in afterEach/afterAll (and guarded: it dies
  * with this process). Skipped with a printed reason when ser2net is not installed.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,57 @@ maybe(`device layer through ser2net (${version ?? ''})`, () => {
     await t.purge();
     (d as ReplDevice).repl.inRaw = false; // the purge may have eaten the prompt: enter again
     expect(await d.exec('print("still here")')).toBe('still here\n');
+  });
+});
+
+const strace = spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0 && process.getuid?.() === 0;
+if (version && !strace) console.log('ser2net socket-option test skipped: it attaches strace to ser2net (needs strace and root)');
+
+/** The setsockopt calls ser2net (pid) makes while `during` runs, seen by strace attached to it. */
+async function setsockoptCalls(pid: number, during: () => Promise<void>): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'hil-strace-'));
+  const file = join(dir, 'trace.txt');
+  const st = spawn('strace', ['-f', '-p', String(pid), '-e', 'trace=setsockopt', '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let said = '';
+    await new Promise<void>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`strace did not attach to ${pid}: ${said}`)), 10_000);
+      st.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (/attached/.test(said)) {
+          clearTimeout(t);
+          res();
+        }
+      });
+      st.once('exit', () => {
+        clearTimeout(t);
+        rej(new Error(`strace ended: ${said}`));
+      });
+    });
+    await during();
+  } finally {
+    const gone = new Promise<void>((r) => (st.exitCode !== null ? r() : st.once('exit', () => r())));
+    st.kill('SIGINT');
+    await gone;
+  }
+  const text = readFileSync(file, 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  return text;
+}
+
+(version && built && strace ? describe : describe.skip)('the ser2net configuration hil runs (and README documents)', () => {
+  it('TCP_NODELAY on the accepted connection (ser2net turns it off by default: Nagle would hold the second piece of an answer) and 4096-byte buffers', async () => {
+    const [, s] = await exported();
+    expect(s.config).toContain('accepter: telnet(rfc2217),tcp(nodelay),127.0.0.1,');
+    expect(s.config).toMatch(/dev-to-net-bufsize: 4096\n\s+net-to-dev-bufsize: 4096/);
+    const calls = await setsockoptCalls(s.pid, async () => {
+      const d = await open(s.connection);
+      expect(await d.exec('print(6*7)')).toBe('42\n');
+      await d.close();
+    });
+    const nodelay = calls.split('\n').filter((l) => /TCP_NODELAY/.test(l));
+    expect(nodelay.length).toBeGreaterThan(0);
+    expect(nodelay.every((l) => /TCP_NODELAY, \[1\]/.test(l))).toBe(true);
   });
 });
 

@@ -12,7 +12,8 @@
  * deadline. Data is de-escaped on the way in and escaped on the way out (telnet.ts), and the
  * transcript (onTraffic) sees the serial data only, as with the other transports.
  */
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectSocket, destroySocket, writeSocket } from '../tcpTransport.js';
 import { RxBuffer } from '../rxBuffer.js';
 import { LinkClosedError, LinkOpenError, LinkTimeoutError } from '../errors.js';
 import { BUSY_RETRY_MS } from '../serialTransport.js';
@@ -114,39 +115,24 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
     }
   }
 
-  private connectOnce(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const s = createConnection({ host: this.host, port: this.port });
-      const t = setTimeout(() => {
-        s.destroy();
-        reject(new Error('connect timed out'));
-      }, ms);
-      s.once('connect', () => {
-        clearTimeout(t);
-        s.setNoDelay(true);
-        s.setKeepAlive(true, 5000);
-        this.sock = s;
-        this.decoder = new TelnetDecoder();
-        this.options = newOptionTable();
-        this.waiters.clear();
-        this.suspended = false;
-        this.telnetEvents = 0;
-        this.rx.reopen();
-        s.on('data', (d: Buffer) => this.onData(d));
-        s.on('close', () => {
-          this.rx.markClosed('connection closed');
-          this.wakeAll();
-        });
-        s.on('error', (e) => {
-          this.rx.markClosed(e.message);
-          this.wakeAll();
-        });
-        resolve();
-      });
-      s.once('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
+  private async connectOnce(ms: number): Promise<void> {
+    const s = await connectSocket(this.host, this.port, ms);
+    s.setKeepAlive(true, 5000);
+    this.sock = s;
+    this.decoder = new TelnetDecoder();
+    this.options = newOptionTable();
+    this.waiters.clear();
+    this.suspended = false;
+    this.telnetEvents = 0;
+    this.rx.reopen();
+    s.on('data', (d: Buffer) => this.onData(d));
+    s.on('close', () => {
+      this.rx.markClosed('connection closed');
+      this.wakeAll();
+    });
+    s.on('error', (e) => {
+      this.rx.markClosed(e.message);
+      this.wakeAll();
     });
   }
 
@@ -328,7 +314,7 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
     const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
     this.onTraffic?.('tx', b);
     const wire = escapeData(b, this.options.state('us', OPT_BINARY) === 'yes');
-    await new Promise<void>((resolve, reject) => s.write(wire, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve())));
+    await writeSocket(s, wire, this.description);
   }
 
   private requireComPort(what: string): Socket {
@@ -366,12 +352,7 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
   private async dropSocket(): Promise<void> {
     const s = this.sock;
     this.sock = null;
-    if (s && !s.destroyed) {
-      await new Promise<void>((resolve) => {
-        s.once('close', () => resolve());
-        s.destroy();
-      });
-    }
+    await destroySocket(s);
   }
 
   async close(): Promise<void> {

@@ -6,10 +6,12 @@
  *
  * The configuration is the one README documents:
  *   connection: &board
- *     accepter: telnet(rfc2217),tcp,127.0.0.1,PORT
+ *     accepter: telnet(rfc2217),tcp(nodelay),127.0.0.1,PORT
  *     connector: serialdev,DEVICE,115200n81,local
  *     options:
  *       chardelay: false
+ *       dev-to-net-bufsize: 4096
+ *       net-to-dev-bufsize: 4096
  * `local` ignores modem lines (a pty has none); ser2net opens DEVICE when a client connects and
  * closes it when the client goes, so a board that re-enumerates under the same name (the
  * simulated board's link after machine.reset()) is found again on the next connection. One client
@@ -60,7 +62,11 @@ export function ser2netVersion(): string | null {
 }
 
 export function ser2netConfig(o: { device: string; port: number; host?: string; mode?: Ser2netOptions['mode']; baudRate?: number }): string {
-  const accepter = o.mode === 'raw' ? 'tcp' : o.mode === 'telnet' ? 'telnet,tcp' : 'telnet(rfc2217),tcp';
+  // tcp(nodelay): ser2net sets TCP_NODELAY off (Nagle on) on the connections it accepts (seen
+  // with strace: setsockopt(TCP_NODELAY, [0])), so a board answer that reaches it in two pieces
+  // has its second piece held until the client ACKs the first; nodelay sends each at once.
+  const tcp = 'tcp(nodelay)';
+  const accepter = o.mode === 'raw' ? tcp : o.mode === 'telnet' ? `telnet,${tcp}` : `telnet(rfc2217),${tcp}`;
   return [
     'connection: &board',
     `  accepter: ${accepter},${o.host ?? '127.0.0.1'},${o.port}`,
@@ -69,6 +75,10 @@ export function ser2netConfig(o: { device: string; port: number; host?: string; 
     // ser2net holds what the port sends for >= 1 ms (2 character times) before relaying it by
     // default; each raw-REPL exchange would pay that (measured: exec round trip 3x the pty's).
     '    chardelay: false',
+    // ser2net moves at most 64 bytes per read by default in each direction: a 128-byte raw-paste
+    // window or a 1 KB answer is then several writes (and TCP segments) through its event loop.
+    '    dev-to-net-bufsize: 4096',
+    '    net-to-dev-bufsize: 4096',
     '',
   ].join('\n');
 }
