@@ -223,7 +223,8 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
     const b = box();
     const blocked = scenario(b.dir, 'block');
     const visit = scenario(b.dir, 'visit');
-    const ttl = 3;
+    // The store's deadline for a query or a new connection is TTL/3: 6 s gives 2 s, room on a loaded machine.
+    const ttl = 6;
     const a = hil(['run', blocked.dir, '--bench', b.bench, '--lease-ttl', String(ttl), '--lease-wait', '0'], b, { RUNNER: 'A' });
     // A holds all 8 boards (its check is running on each).
     await waitFor('runner A on all 8 boards', 180_000, () => sims.every((_, i) => existsSync(`${blocked.mark}-cam${i + 1}`)) || (a.child.exitCode !== null && (() => { throw new Error(`runner A ended: ${a.out()}`); })())).catch((e: Error) => {
