@@ -61,26 +61,6 @@ describe('a model that crashes the board', () => {
     expect(r.exitCode).toBe(1);
   });
 
-  it('the same over TCP (the link drops with the reset): FAIL "reset the board", from the banner the board prints as it boots or from its smaller uptime', async () => {
-    const sim = await startSim({ profile: 'openmv-h7', link: 'tcp', image: new Uint8Array(readFileSync(mpremoteImage)) });
-    try {
-      const device = await openDevice({ connection: sim.connection, profile: 'openmv-h7' });
-      try {
-        const dir = scenarioWithImage(join(tmp, 'crash-h7-tcp'), new Uint8Array(readFileSync(mpremoteImage)), ['models', 'listing']);
-        const r = await runScenario(device, loadScenario(dir), { simulatedBoard: true });
-        expect(r.error).toBeUndefined();
-        const inf = r.checks.find((c) => c.name === 'models.inference')!;
-        expect([inf.status, inf.reason, inf.failureClass]).toEqual(['failed', 'loading model.tflite reset the board', 'product']);
-        expect(inf.details[1]).toMatch(/^loading model\.tflite reset the board \((?:uptime \d+ ms when it answered again, \d+ ms as loading began|MicroPython v\S+ on .+)\); console:$/);
-        expect(r.checks.find((c) => c.name === 'listing')!.status).toBe('passed');
-      } finally {
-        await device.close();
-      }
-    } finally {
-      await sim.stop();
-    }
-  });
-
   it("on the qemu personality the banner is the qemu port's errorhandler's", async () => {
     const dir = scenarioWithImage(join(tmp, 'crash-qemu'), new Uint8Array(readFileSync(mpremoteImage)), ['models']);
     const r = await run(dir, 'sim:qemu-mps2-an500');
