@@ -8,14 +8,20 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { repoRoot, spawnHil } from '../../test/helpers/hilProcess.js';
 
 const built = existsSync(join(repoRoot, 'dist/harness/cli/leaseFlags.js'));
 if (!built) console.log('lease flag CLI tests skipped: run `npm run build` first (they spawn bin/hil.js)');
 const maybe = built ? describe : describe.skip;
-const work = mkdtempSync(join(tmpdir(), 'hil-lease-flags-test-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Made only when the tests run (a file whose tests all skip runs no afterAll).
+let work = '';
+beforeAll(() => {
+  if (built) work = mkdtempSync(join(tmpdir(), 'hil-lease-flags-test-'));
+});
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 // Nothing listens on port 1: a command that got as far as the board would say so instead.
 const board = 'socket://127.0.0.1:1';
