@@ -148,6 +148,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       qemuRestart,
       powerCycle,
       beforeOperation: opts.beforeOperation,
+      freshBoard: conn.kind === 'qemu' || conn.kind === 'sim', // booted just now: no sealed wrapper yet
     });
     opts.onDevice?.(device);
     await device.connect(readyTimeoutMs);

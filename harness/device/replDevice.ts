@@ -12,7 +12,7 @@ import { DeviceExceptionError } from '../repl/errors.js';
 import { LinkTranscript } from '../repl/transcript.js';
 import { streamToBoard } from '../repl/binaryChannel.js';
 import { InfraError } from '../errors.js';
-import { querySealed, runSealed, sealStream, type SealedTarget } from './sealed.js';
+import { SealedWrapper, querySealed, runSealed, sealStream, type SealedTarget } from './sealed.js';
 import { markNotSent } from './resend.js';
 import { boardSource } from '../board/program.js';
 import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
@@ -41,6 +41,11 @@ export interface ReplDeviceOptions {
    * a throw stops it before a byte is sent. The bench layer passes its lease's fence here.
    */
   beforeOperation?: () => Promise<void>;
+  /**
+   * The board was just booted for this device (a QEMU or simulated board hil started): its
+   * globals hold no sealed wrapper, so the first sealed query defines it without asking.
+   */
+  freshBoard?: boolean;
 }
 
 export class ReplDevice implements Device {
@@ -64,8 +69,15 @@ export class ReplDevice implements Device {
   private closed = false;
   /** See Device.powerCycle: only where the board's power is hil's to cut. */
   readonly powerCycle?: (opts?: ExecOptions) => Promise<void>;
+  /**
+   * The sealed wrapper as this connection knows it (sealed.ts): believed on the board unless
+   * it was just booted (a board another hil used keeps it; the board says when it does not),
+   * forgotten on every reset and power cycle.
+   */
+  readonly sealedWrapper: SealedWrapper;
 
   constructor(private readonly o: ReplDeviceOptions) {
+    this.sealedWrapper = new SealedWrapper(!o.freshBoard);
     this.name = o.name;
     this.profileValue = o.profile;
     this.connection = o.connection;
@@ -78,6 +90,7 @@ export class ReplDevice implements Device {
       (this as unknown as { restartWithRomfsImage: unknown }).restartWithRomfsImage = (imagePath: string, addr: number, opts: { timeoutMs?: number } = {}) =>
         this.serial(async () => {
           this.transcript.note(`QEMU restart with ${imagePath} at 0x${addr.toString(16)}`);
+          this.sealedWrapper.forget();
           await this.transport.close();
           this.repl.inRaw = false;
           this.repl.rawPaste = null;
@@ -89,6 +102,7 @@ export class ReplDevice implements Device {
     if (power) {
       this.powerCycle = async (opts: ExecOptions = {}) => {
         this.transcript.note('power cycle');
+        this.sealedWrapper.forget();
         // Not queued behind the operation in progress (a crashed board never ends it): closing
         // the link ends that wait with a link error, then the board is brought back.
         await this.transport.close().catch(() => undefined);
@@ -186,7 +200,7 @@ export class ReplDevice implements Device {
 
   /** This device as the sealed layer sees it, for use while this device already holds the wire. */
   private get unlocked(): SealedTarget {
-    return { name: this.name, execRaw: (code, opts = {}) => this.execOnce(code, opts.timeoutMs ?? this.timeout) };
+    return { name: this.name, execRaw: (code, opts = {}) => this.execOnce(code, opts.timeoutMs ?? this.timeout), sealedWrapper: this.sealedWrapper };
   }
 
   async exec(code: string, opts: ExecOptions = {}): Promise<string> {
@@ -234,6 +248,7 @@ export class ReplDevice implements Device {
   softReset(opts: ExecOptions = {}): Promise<void> {
     return this.serial(async () => {
       await this.ensureLink();
+      this.sealedWrapper.forget(); // the board's globals go with the soft reset
       await this.repl.softReset(opts.timeoutMs ?? 15000).catch((e) => this.onFault(e));
     });
   }
@@ -243,6 +258,7 @@ export class ReplDevice implements Device {
       await this.ensureLink();
       const timeoutMs = opts.timeoutMs ?? this.o.reconnectTimeoutMs ?? 20000;
       this.transcript.note('hard reset: machine.reset()');
+      this.sealedWrapper.forget();
       await this.repl.exec(boardSource('device/reset_mark'), 5000).catch((e) => this.onFault(e));
       let acknowledged = true;
       try {

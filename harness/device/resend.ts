@@ -9,7 +9,10 @@
  *   answered with the damaged-request frame carrying that send's nonce (`NotRunError`, thrown
  *   by sealed.ts only for such a frame), or
  * - the caller declared it repeatable (it only reads, or doing it twice leaves the board as doing
- *   it once) and the link failed under it (any InfraError).
+ *   it once) and the link failed under it (any InfraError), or
+ * - the board said it holds no sealed wrapper of this hil (gone after a soft reset, replaced):
+ *   nothing of the request ran (`WrapperMissingError`); sent again at once with the wrapper,
+ *   once per operation, not counted against MAX_SENDS.
  * Never because of what the program printed or raised: its output and tracebacks belong to the
  * code under test. Board exceptions, refusals and mismatches are never re-sent. After the last
  * send the error itself is thrown (exit 3 with its phase).
@@ -24,6 +27,17 @@ export class NotRunError extends InfraError {
   constructor(message: string, phase: string) {
     super(message, phase);
     this.name = 'NotRunError';
+  }
+}
+
+/**
+ * The board holds no sealed wrapper of this hil (sealed_call.py's `W` frame): it ran nothing of
+ * the request, which is sent again with the wrapper's definition (sealed.ts).
+ */
+export class WrapperMissingError extends NotRunError {
+  constructor(message: string, phase: string) {
+    super(message, phase);
+    this.name = 'WrapperMissingError';
   }
 }
 
@@ -74,10 +88,17 @@ export interface ResendOptions {
 /** Runs `send` (one send of a program and the reading of its result), again only where allowed. */
 export async function sendWithResend<T>(send: (n: number) => Promise<T>, o: ResendOptions = {}): Promise<T> {
   const maxSends = o.maxSends ?? MAX_SENDS;
+  let wrapperResent = false;
   for (let n = 1; ; n++) {
     try {
       return await send(n);
     } catch (e) {
+      // The board holds no wrapper: the same send again, with it (once; not counted).
+      if (e instanceof WrapperMissingError && !wrapperResent && (o.deadlineAt === undefined || performance.now() < o.deadlineAt)) {
+        wrapperResent = true;
+        n--;
+        continue;
+      }
       const why = mayResend(e, o.repeatable ?? false, n, maxSends);
       if (!why || (o.deadlineAt !== undefined && performance.now() >= o.deadlineAt)) throw e;
       o.onResend?.(e, why, maxSends - n);

@@ -1,6 +1,6 @@
 /** The one rule for sending a program again (resend.ts). */
 import { expect, it } from '@jest/globals';
-import { MAX_SENDS, NotRunError, markNotSent, mayResend, provenNotRun, sendWithResend } from './resend.js';
+import { MAX_SENDS, NotRunError, WrapperMissingError, markNotSent, mayResend, provenNotRun, sendWithResend } from './resend.js';
 import { LinkClosedError, LinkTimeoutError } from '../transport/errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { InfraError } from '../errors.js';
@@ -33,4 +33,17 @@ it('sendWithResend: a send refused by the board is repeated at once; a plain lin
   n = 0;
   await expect(sendWithResend(async () => { n++; throw new NotRunError('x', 'p'); })).rejects.toBeInstanceOf(NotRunError);
   expect(n).toBe(MAX_SENDS);
+});
+
+it('sendWithResend: a board without the sealed wrapper gets the send again at once, once per operation, not counted', async () => {
+  let n = 0;
+  // One W, then damaged twice, then through: the W did not use up one of the MAX_SENDS.
+  const seq = [new WrapperMissingError('cam: no wrapper', 'p'), new NotRunError('x', 'p'), new NotRunError('x', 'p')];
+  await expect(sendWithResend(async () => (n < seq.length ? Promise.reject(seq[n++]) : (n++, 'ok')))).resolves.toBe('ok');
+  expect(n).toBe(MAX_SENDS + 1);
+  // A second W in the same operation is a proof like any other (counted).
+  n = 0;
+  await expect(sendWithResend(async () => { n++; throw new WrapperMissingError('cam: no wrapper', 'p'); })).rejects.toBeInstanceOf(WrapperMissingError);
+  expect(n).toBe(MAX_SENDS + 1);
+  expect(provenNotRun(new WrapperMissingError('cam', 'p'))).toBe(true);
 });

@@ -53,7 +53,51 @@ export interface CaseTarget {
 
 const marks = async (d: Device, mark: string) => (await d.evalJson<number>(`__import__('sys').path.count(${JSON.stringify(mark)})`));
 
+/** Both directions of the link since transcript record `from`, each joined into one text. */
+function linkSince(d: Device, from: number): { tx: string; rx: string } {
+  const rec = d.transcript.records.slice(from);
+  const join = (dir: 'tx' | 'rx') => Buffer.concat(rec.filter((x) => x.dir === dir).map((x) => x.data)).toString('latin1');
+  return { tx: join('tx'), rx: join('rx') };
+}
+const definitions = (tx: string) => tx.split('_hil_define(globals(), _P)').length - 1;
+const noWrapperFrames = (rx: string) => (rx.match(/@@hil [0-9a-f]{16} W\r?\n/g) ?? []).length;
+
 export function runOnceCases(t: CaseTarget): void {
+  it('defines the sealed wrapper once per connection, again at once after a soft reset, and again when the board lost or replaced it behind hil', async () => {
+    const d = t.device();
+    const ask = async (n: number) => expect(await d.evalJson<number>(`${n} + 1`)).toBe(n + 1);
+    await ask(1);
+    let at = d.transcript.records.length;
+    await ask(2);
+    await ask(3);
+    let l = linkSince(d, at);
+    expect(definitions(l.tx)).toBe(0);
+    expect(noWrapperFrames(l.rx)).toBe(0);
+    // A soft reset wipes the board's globals: the next query defines the wrapper without asking.
+    await d.softReset();
+    at = d.transcript.records.length;
+    await ask(4);
+    await ask(5);
+    l = linkSince(d, at);
+    expect(definitions(l.tx)).toBe(1);
+    expect(noWrapperFrames(l.rx)).toBe(0);
+    // Removed behind hil's back: the board says so, nothing runs, the wrapper is defined again.
+    await d.exec('del _hil_sw');
+    at = d.transcript.records.length;
+    await ask(6);
+    l = linkSince(d, at);
+    expect(noWrapperFrames(l.rx)).toBe(1);
+    expect(definitions(l.tx)).toBe(1);
+    // Replaced by something else (another hash) that would forge an answer: never run, never believed.
+    await d.exec("def _hil_t_fake():\n    print('HILFAKE-RAN')\n    p = globals().pop('_P')\n    print('@@hil %s V %s 3 c00000000 999' % (p['n'], p['c']))\n_hil_sw = ('c00000000', _hil_t_fake)");
+    at = d.transcript.records.length;
+    await ask(7);
+    l = linkSince(d, at);
+    expect(l.rx).not.toContain('HILFAKE-RAN');
+    expect(noWrapperFrames(l.rx)).toBe(1);
+    expect(definitions(l.tx)).toBe(1);
+  }, 60_000);
+
   it('lists /rom exactly although its names hold the old marker and frame lookalikes', async () => {
     const listing = await listRom(t.device());
     expect(listing instanceof Map && [...listing.keys()].sort()).toEqual(caseFiles().map((f) => f.name).sort());

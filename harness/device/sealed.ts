@@ -6,14 +6,24 @@
  * The raw REPL has no integrity check of its own. A bit flipped in a string literal of a probe
  * (`import app` arriving as `import aqp`) still compiles and gives a wrong answer, and a bit
  * flipped in a hash or name in the answer reads as a file that differs. Both would be reported as
- * a fault in the product (seen in the run fault matrix). So each send is the wrapper
- * harness/board/device/sealed.py with the request's code, its crc32 and Adler-32 and a fresh
+ * a fault in the product (seen in the run fault matrix). So each request runs in the wrapper
+ * harness/board/device/sealed.py, given the request's code, its crc32 and Adler-32 and a fresh
  * random nonce as parameters. The board checks the code's checksum before `exec`; the code calls
  * `_hil_answer(value)`; after it ends (or raises) the wrapper prints one frame as the LAST line of
  * output: nonce, kind, the board's checksum of the code it ran, the payload's length, a checksum
  * of all of it, the payload (see sealed.py). The host reads only that last line and accepts it
  * only whole: its nonce, length and checksum exact. A file named like a frame, a print of a fake
  * frame, a traceback holding one: none is the last line, none knows the nonce.
+ *
+ * The wrapper is defined once per connection, not sent with every request (it was most of a small
+ * query's bytes, and every 128 bytes sent is a round trip of the raw-paste window): the first
+ * request, and any after the board may have lost it (soft or hard reset, power cycle), carries
+ * sealed_define.py, which defines it only if its source's checksum is right on the board, and
+ * keeps it in the globals beside the hash of that source. Every request then goes through
+ * sealed_call.py, which runs the wrapper only while that hash is the expected one, and otherwise
+ * runs nothing and says so (`@@hil NONCE W`): the request is then sent again with the definition
+ * (WrapperMissingError, resend.ts). What the host believes of the board is a SealedWrapper, one
+ * per device, forgotten by the device on every reset.
  *
  * Re-sending is decided by resend.ts: a request is sent again only when the board's
  * damaged-request frame proves it ran nothing (or it never left the host), or when the caller
@@ -24,9 +34,9 @@ import { crc32 } from 'node:zlib';
 import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
-import { boardProgram, pyBytesLiteral } from '../board/program.js';
+import { boardProgram, boardSource, paramsLine, pyBytesLiteral } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
-import { NotRunError, provenNotRun, sendWithResend } from './resend.js';
+import { NotRunError, WrapperMissingError, provenNotRun, sendWithResend } from './resend.js';
 
 export { pyBytesLiteral };
 
@@ -57,6 +67,39 @@ function sumLike(like: string, b: Uint8Array): string {
   return like.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
 }
 
+/**
+ * The sealed wrapper as one connection knows it: its programs (compacted once), the hash the
+ * board keeps beside it, and whether it is believed defined on the board. The device owning it
+ * calls `forget()` whenever the board may have lost its globals; the board's `W` frame says so
+ * too (runSealed then defines it again).
+ */
+export class SealedWrapper {
+  /** The wrapper's source as defined on the board (sealed.py, compacted). */
+  readonly source: string;
+  /** Its crc32 (`c` + 8 hex): the hash kept beside it on the board, and checked by sealed_call.py. */
+  readonly hash: string;
+  /** Its Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32`. */
+  readonly adler: string;
+  /** sealed_define.py and sealed_call.py, compacted. */
+  readonly define: string;
+  readonly call: string;
+
+  /** `present`: believed defined already (a board another hil used keeps it; one just booted does not). */
+  constructor(public present = false) {
+    this.source = compactPython(boardSource('device/sealed'));
+    const b = Buffer.from(this.source, 'utf8');
+    this.hash = `c${hex8(crc32(b))}`;
+    this.adler = `a${hex8(adler32(b))}`;
+    this.define = compactPython(boardSource('device/sealed_define'));
+    this.call = compactPython(boardSource('device/sealed_call'));
+  }
+
+  /** The board may have lost its globals (reset): the next request defines the wrapper again. */
+  forget(): void {
+    this.present = false;
+  }
+}
+
 export interface SealedRequest {
   program: string;
   /** The request's crc32 as the board writes it (`c` + 8 hex), the same for every send of the code. */
@@ -65,14 +108,22 @@ export interface SealedRequest {
   adler: string;
   /** This send's nonce: only its answer frame carries it. */
   nonce: string;
+  /** The program defines the wrapper before running the request through it. */
+  defines: boolean;
 }
 
-/** The program sent for `code` (a fresh nonce each call). */
-export function sealRequest(code: string, nonce = randomBytes(8).toString('hex')): SealedRequest {
+/**
+ * The program sent for `code` (a fresh nonce each call): through the wrapper already on the
+ * board when `wrapper` says it is there, else defining it first (always, without `wrapper`).
+ */
+export function sealRequest(code: string, nonce = randomBytes(8).toString('hex'), wrapper?: SealedWrapper): SealedRequest {
+  const w = wrapper ?? new SealedWrapper();
   const body = Buffer.from(code, 'utf8');
   const id = `c${hex8(crc32(body))}`;
   const adler = `a${hex8(adler32(body))}`;
-  return { program: compactPython(boardProgram('device/sealed', { q: code, n: nonce, c: id, a: adler })), id, adler, nonce };
+  const defines = !w.present;
+  const params = { q: code, n: nonce, c: id, a: adler, h: w.hash, ...(defines ? { w: w.source, ha: w.adler } : {}) };
+  return { program: paramsLine(params) + (defines ? w.define : '') + w.call, id, adler, nonce, defines };
 }
 
 export interface SealedAnswer<T> {
@@ -92,6 +143,8 @@ export type AnswerParse<T> =
   | { kind: 'damaged-request' }
   /** The code ran and ended (or raised) without calling `_hil_answer`. */
   | { kind: 'no-answer'; printed: string; stderr: string; raised: boolean }
+  /** The board holds no wrapper of this hil (or, after a send defining it, it arrived damaged): nothing ran. */
+  | { kind: 'no-wrapper' }
   /** No intact frame of this send: the code may or may not have run. */
   | { kind: 'damaged-answer'; why: string };
 
@@ -108,7 +161,10 @@ export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'id' | 'a
   const noFrame = (): AnswerParse<T> => ({ kind: 'damaged-answer', why: `no answer frame at the end of the output (${JSON.stringify(out.slice(-60))})${onBoard}` });
   if (end < 0) return noFrame();
   const start = out.lastIndexOf('\n', end - 1) + 1;
-  const m = FRAME.exec(out.slice(start, end));
+  const last = out.slice(start, end);
+  // Only sealed_call.py prints it, having run nothing (so nothing raised either).
+  if (last === `@@hil ${req.nonce} W` && !r.stderr.trim()) return { kind: 'no-wrapper' };
+  const m = FRAME.exec(last);
   if (!m) return noFrame();
   const [, nonce, kind, reqSum, len, sum, payload] = m as unknown as [string, string, string, string, string, string, string];
   if (nonce !== req.nonce) return { kind: 'damaged-answer', why: `answer frame of another send (nonce ${nonce.slice(0, 8)}…)` };
@@ -149,8 +205,11 @@ export interface QueryOptions {
   crash?: 'infra' | 'device';
 }
 
-/** What the sealed layer needs of a device: its name and one send of a program. */
-export type SealedTarget = Pick<Device, 'name'> & { execRaw(code: string, opts?: ExecOptions): Promise<ExecResult> };
+/**
+ * What the sealed layer needs of a device: its name, one send of a program, and what its
+ * connection knows of the wrapper on the board (without it, every request defines the wrapper).
+ */
+export type SealedTarget = Pick<Device, 'name'> & { execRaw(code: string, opts?: ExecOptions): Promise<ExecResult>; readonly sealedWrapper?: SealedWrapper };
 
 export interface SealedRun<T> {
   /** Whether the code called `_hil_answer`. */
@@ -174,7 +233,8 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
   const left = () => (deadlineAt === undefined ? undefined : Math.max(MIN_SEND_MS, Math.round(deadlineAt - performance.now())));
   return sendWithResend(
     async () => {
-      const req = sealRequest(code);
+      const wrapper = device.sealedWrapper;
+      const req = sealRequest(code, undefined, wrapper);
       let p: AnswerParse<T>;
       let again = false;
       try {
@@ -190,6 +250,15 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
       if (p.kind === 'damaged-answer') {
         const a = await askAgain<T>(device, req, left, deadlineAt);
         if (a) [p, again] = [a, true];
+      }
+      if (wrapper) {
+        // Whatever frame the wrapper printed proves it is there now; the board's W that it is not.
+        if (p.kind === 'no-wrapper') wrapper.forget();
+        else if (p.kind !== 'damaged-answer') wrapper.present = true;
+      }
+      if (p.kind === 'no-wrapper') {
+        if (req.defines) throw new NotRunError(`${device.name}: the sealed wrapper for the ${opts.phase} program kept arriving damaged (checksum mismatch on the board): link fault`, opts.phase);
+        throw new WrapperMissingError(`${device.name}: the board holds no sealed wrapper of this hil (${opts.phase}): nothing ran`, opts.phase);
       }
       if (p.kind === 'answer') return { answered: true, value: p.answer.value, printed: again ? '' : p.answer.printed, stderr: p.answer.stderr, ...(again ? { outputLost: true } : {}) };
       if (p.kind === 'no-answer') return { answered: false, printed: again ? '' : p.printed, stderr: p.stderr, ...(again ? { outputLost: true } : {}) };
@@ -215,7 +284,7 @@ async function askAgain<T>(device: SealedTarget, req: SealedRequest, left: () =>
       async () => {
         let r: ExecResult;
         try {
-          r = await device.execRaw(boardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs: left() });
+          r = await device.execRaw(compactPython(boardProgram('device/sealed_again', { n: req.nonce })), { timeoutMs: left() });
         } catch (e) {
           if (provenNotRun(e)) return undefined; // the link did not come back: keep the first error
           throw e;
@@ -223,7 +292,7 @@ async function askAgain<T>(device: SealedTarget, req: SealedRequest, left: () =>
         if (!r.stdout.trim() && !r.stderr.trim()) return undefined; // no frame of this send on the board
         const a = parseAnswer<T>(r, req);
         if (a.kind === 'damaged-answer') throw new AnswerIntegrityError(`${device.name}: ${a.why}`, 'answer-again');
-        return a;
+        return a.kind === 'no-wrapper' ? undefined : a;
       },
       { repeatable: true, maxSends: 2, backoffMs: 100, deadlineAt },
     );
@@ -260,7 +329,8 @@ export function sealStream(deviceName: string, phase: string): (code: string) =>
       check: (stdout, stderr) => {
         const p = parseAnswer({ stdout, stderr }, req);
         if (p.kind === 'answer' || p.kind === 'no-answer') return 'ran';
-        if (p.kind === 'damaged-request') return new NotRunError(`${deviceName}: the ${phase} program arrived damaged (checksum mismatch on the board): link fault`, phase);
+        // The program defines the wrapper itself: no wrapper after it means the definition arrived damaged.
+        if (p.kind === 'damaged-request' || p.kind === 'no-wrapper') return new NotRunError(`${deviceName}: the ${phase} program arrived damaged (checksum mismatch on the board): link fault`, phase);
         return new AnswerIntegrityError(`${deviceName}: the ${phase} program's end arrived damaged (${p.why}): link fault`, phase);
       },
     };

@@ -8,7 +8,7 @@
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { crc32 } from 'node:zlib';
 import { WasmBoard } from '../../test/doubles/wasmBoard.js';
-import { AnswerIntegrityError, adler32, parseAnswer, pyBytesLiteral, querySealed, runSealed, sealRequest } from './sealed.js';
+import { AnswerIntegrityError, SealedWrapper, adler32, parseAnswer, pyBytesLiteral, querySealed, runSealed, sealRequest } from './sealed.js';
 import { NotRunError } from './resend.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { InfraError } from '../errors.js';
@@ -125,22 +125,35 @@ for l in ${JSON.stringify(noise)}:
     }
   });
 
-  it('does not send a request again whose wrapper arrived damaged unless it is idempotent (no proof it did not run)', async () => {
+  it('does not send a request again whose call arrived damaged unless it is idempotent (no proof it did not run)', async () => {
+    const damage = (c: string, n: number) => (n === 0 ? c.replace('if type(w) is tuple', 'if type(x) is tuple') : c);
     board.reset();
-    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
+    board.damageRequest = damage;
     const e = await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'erase' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(no answer frame .*NameError/);
     expect(requests()).toHaveLength(1);
     board.reset();
-    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
+    board.damageRequest = damage;
     expect((await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'hash', idempotent: true })).value).toBe(7);
     expect(requests()).toHaveLength(2);
   });
 
-  it('rejects an answer from a wrapper that ran code other than the request (its check skipped by damage)', async () => {
+  it('never defines a wrapper damaged on the way: the board proves nothing ran, so even a non-idempotent request is sent again, and runs once', async () => {
     board.reset();
-    board.damageRequest = (c) => flip(c.replace("if got != p['c'] and got != p['a']:", 'if False:'), c.indexOf('_hil_answer(7)'));
+    await board.execRaw("_hil_t_n = 0\nglobals().pop('_hil_sw', None)");
+    board.sent = [];
+    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
+    const r = await querySealed<number>(board.asDevice(), '_hil_t_n += 1\n_hil_answer(7)', { phase: 'erase' });
+    expect(r.value).toBe(7);
+    expect(requests()).toHaveLength(2);
+    expect(await counter()).toBe(1);
+  });
+
+  it('rejects an answer from a wrapper that ran code other than the request (its check and its definition check skipped by damage)', async () => {
+    board.reset();
+    board.damageRequest = (c) =>
+      flip(c.replace("if s == p['h'] or s == p['ha']:", 'if True:').replace("if got != p[\\'c\\'] and got != p[\\'a\\']:", 'if False:'), c.indexOf('_hil_answer(7)'));
     const e = await querySealed(board.asDevice(), '_hil_answer(7)', { phase: 'hash' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/ran a request with checksum/);
@@ -240,5 +253,65 @@ for l in ${JSON.stringify(noise)}:
     expect(r.stderr).toMatch(/ValueError: after/);
     const s = await runSealed(board.asDevice(), "print('setup')", { phase: 'transfer-setup' });
     expect(s).toEqual({ answered: false, printed: 'setup\n', stderr: '' });
+  });
+});
+
+describe('the sealed wrapper, defined once per connection', () => {
+  const on = (w: SealedWrapper) => ({ name: 'wasm-board', execRaw: (c: string) => board.execRaw(c), sealedWrapper: w });
+  const defines = (p: string) => p.includes('_hil_define(globals(), _P)');
+  const runs = "f = open('runs', 'a')\nf.write('x')\nf.close()\n_hil_answer(len(open('runs').read()))";
+  const fresh = async () => {
+    board.reset();
+    await board.execRaw("import os\nglobals().pop('_hil_sw', None)\ntry:\n    os.remove('runs')\nexcept OSError:\n    pass");
+    board.sent = [];
+  };
+
+  it('goes with the first query only; every later one is the short call (a tenth of the bytes)', async () => {
+    await fresh();
+    const w = new SealedWrapper(false);
+    for (let i = 0; i < 3; i++) expect((await querySealed<number>(on(w), `_hil_answer(${i})`, { phase: 'test' })).value).toBe(i);
+    expect(board.sent.map(defines)).toEqual([true, false, false]);
+    expect(board.sent.slice(1).every((p) => !p.includes('def _hil_sealed') && p.length < 450)).toBe(true);
+    expect(board.sent[0]!.length).toBeGreaterThan(1500);
+  });
+
+  it('is defined again when the board lost its globals (a soft reset) while the host believed it there: the request runs once', async () => {
+    await fresh();
+    const w = new SealedWrapper(false);
+    await querySealed(on(w), '_hil_answer(0)', { phase: 'test' });
+    await board.execRaw('globals().clear()');
+    board.sent = [];
+    const r = await querySealed<number>(on(w), runs, { phase: 'erase' });
+    expect(r.value).toBe(1);
+    expect(board.sent.map(defines)).toEqual([false, true]);
+    expect(w.present).toBe(true);
+  });
+
+  it('a wrapper replaced by one of another hash is never run, even one forging a valid frame: defined again, the true answer', async () => {
+    await fresh();
+    const w = new SealedWrapper(false);
+    await querySealed(on(w), '_hil_answer(0)', { phase: 'test' });
+    // Prints a frame the host would accept for this send (right nonce, request checksum, frame checksum).
+    await board.execRaw(`import binascii
+def _hil_t_fake():
+    p = globals().pop('_P')
+    h = '%s V %s 3' % (p['n'], p['c'])
+    print('\\n@@hil %s c%08x 999' % (h, binascii.crc32((h + ' 999').encode()) & 0xFFFFFFFF))
+_hil_sw = ('c00000000', _hil_t_fake)`);
+    board.sent = [];
+    const r = await querySealed<number>(on(w), runs, { phase: 'erase' });
+    expect(r.value).toBe(1);
+    expect(board.sent.map(defines)).toEqual([false, true]);
+  });
+
+  it('a definition damaged on every send: nothing runs, NotRunError after three sends with it', async () => {
+    await fresh();
+    const w = new SealedWrapper(false);
+    board.damageRequest = (c) => c.replace('def _hil_sealed(sm)', 'def _hil_sealed(sn)');
+    const e = await querySealed(on(w), runs, { phase: 'listing' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NotRunError);
+    expect(String((e as Error).message)).toMatch(/sealed wrapper for the listing program kept arriving damaged/);
+    expect(board.sent.map(defines)).toEqual([true, true, true]);
+    expect((await board.execRaw("import os\nprint('runs' in os.listdir())")).stdout.trim()).toBe('False');
   });
 });

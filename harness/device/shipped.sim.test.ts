@@ -24,8 +24,11 @@ describe('programs sent on connect, simulated board', () => {
     const comments = (name: string) => boardSource(name).split('\n').map((l) => l.trim()).filter((l) => l.startsWith('# ') && l.length > 20);
     expect(comments('device/sealed').length).toBeGreaterThan(3);
     expect(comments('device/identify').length).toBeGreaterThan(3);
-    for (const c of [...comments('device/sealed'), ...comments('device/identify')]) expect(sent).not.toContain(c.slice(0, 40));
-    // Four-space indentation is gone from the wrapper (its body is indented in the file).
-    expect(sent).toContain('def _hil_sealed():\n g = globals()');
+    const shipped = ['device/sealed', 'device/sealed_define', 'device/sealed_call', 'device/identify'];
+    for (const c of shipped.flatMap(comments)) expect(sent).not.toContain(c.slice(0, 40));
+    // Four-space indentation is gone from the wrapper (its body is indented in the file; it
+    // travels as a string parameter, its line ends escaped).
+    expect(sent).toContain('def _hil_sealed(sm):\\\\n def run():\\\\n  g = globals()');
+    expect(sent).toContain("def _hil_call(g):\n w = g.get('_hil_sw')");
   });
 });
