@@ -82,7 +82,7 @@ export class ReplDevice implements Device {
     this.profileValue = o.profile;
     this.connection = o.connection;
     this.transport = o.transport;
-    this.transport.onTraffic = (dir, data) => this.transcript.add(dir, data);
+    this.transport.onTraffic = (dir, data, owned) => this.transcript.add(dir, data, owned);
     this.repl = new RawRepl(this.transport, o.repl);
     const restart = o.qemuRestart;
     if (restart) {

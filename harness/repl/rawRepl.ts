@@ -107,7 +107,11 @@ export class RawRepl {
       // Known raw-paste board and code that fits in one window: request, code and end marker in
       // one write (within flow control: the board reads up to a window before it must answer).
       this.codeWritten = true;
-      await this.t.write(Buffer.concat([Buffer.from('\x05A\x01', 'latin1'), data, Buffer.from([4])]));
+      const out = Buffer.allocUnsafe(data.length + 4);
+      out.write('\x05A\x01', 0, 'latin1');
+      data.copy(out, 3);
+      out[out.length - 1] = 4;
+      await this.t.write(out);
       const a = await rx.readExactly(4, ackDeadline(), 'raw-paste-request');
       if (a[0] !== 0x52 || a[1] !== 0x01) {
         this.inRaw = false;

@@ -10,13 +10,14 @@ export class LinkTranscript implements Transcript {
   constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
   private bytes = 0;
 
-  add(dir: TranscriptRecord['dir'], data: Uint8Array): void {
-    this.records.push({ t: performance.now() - this.t0, dir, data: Uint8Array.from(data) });
+  /** `owned`: nobody changes `data` afterwards, so it is kept as it is (else copied). */
+  add(dir: TranscriptRecord['dir'], data: Uint8Array, owned = false): void {
+    this.records.push({ t: performance.now() - this.t0, dir, data: owned ? data : Uint8Array.from(data) });
     this.bytes += data.length;
     while (this.bytes > this.maxBytes && this.records.length > 1) this.bytes -= this.records.shift()!.data.length;
   }
   note(text: string): void {
-    this.add('note', Buffer.from(text, 'utf8'));
+    this.add('note', Buffer.from(text, 'utf8'), true);
   }
   /** One line per record: time in ms, direction, bytes escaped (printable ASCII kept, others \xNN). */
   format(): string {

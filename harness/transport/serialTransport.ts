@@ -34,7 +34,7 @@ export class SerialTransport implements Transport {
   readonly rx: RxBuffer;
   private port: SerialPort | null = null;
   private io: PortIo | null = null;
-  onTraffic?: (dir: 'tx' | 'rx', data: Uint8Array) => void;
+  onTraffic?: (dir: 'tx' | 'rx', data: Uint8Array, owned?: boolean) => void;
 
   /** `locate` gives the current path (a USB board may come back under another name). */
   constructor(private readonly locate: () => Promise<string>, readonly description: string, private readonly baudRate = 115200) {
@@ -111,8 +111,9 @@ export class SerialTransport implements Transport {
       this.io = new PortIo(
         opened,
         (d) => {
-          this.onTraffic?.('rx', d);
-          this.rx.push(d);
+          // A fresh copy of what was read (portIo.ts), changed by nobody: kept as it is by both.
+          this.onTraffic?.('rx', d, true);
+          this.rx.pushOwned(d);
         },
         (reason) => this.rx.markClosed(`serial port closed (${reason})`),
       );
@@ -143,13 +144,15 @@ export class SerialTransport implements Transport {
   }
 
   async write(data: Uint8Array | string): Promise<void> {
-    const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
+    // A string's bytes are ours; a caller's bytes are not copied here (the transcript copies them).
+    const owned = typeof data === 'string';
+    const b = owned ? Buffer.from(data, 'latin1') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const io = this.io;
     const port = this.port;
     if (!io && !port) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
     // Open once and closed now: the link dropped (unplugged, reset), a link fault like any other.
     if (io ? this.rx.closed : !port!.isOpen) throw new LinkClosedError(`${this.description}: port closed`, 'write');
-    this.onTraffic?.('tx', b);
+    this.onTraffic?.('tx', b, owned);
     if (io) {
       try {
         await io.write(b);

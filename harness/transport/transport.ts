@@ -12,6 +12,9 @@ export interface Transport {
   open(deadlineMs: number): Promise<void>;
   write(data: Uint8Array | string): Promise<void>;
   close(): Promise<void>;
-  /** Called once per observed byte sequence in each direction (the device's transcript). */
-  onTraffic?: (dir: 'tx' | 'rx', data: Uint8Array) => void;
+  /**
+   * Called once per observed byte sequence in each direction (the device's transcript).
+   * `owned`: the bytes are the transport's own and never changed afterwards (kept without a copy).
+   */
+  onTraffic?: (dir: 'tx' | 'rx', data: Uint8Array, owned?: boolean) => void;
 }
