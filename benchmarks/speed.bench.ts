@@ -145,8 +145,15 @@ function makeTree(dir: string, modelBytes: number, models: number): void {
   }
 }
 
+/** HIL_SPEED_ONLY=exec-round-trip,whole-process: only those groups (all when unset). */
+function wanted(name: string): boolean {
+  const only = process.env.HIL_SPEED_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  return !only?.length || only.includes(name);
+}
+
 /** One group of figures; a group that fails is one FAILED row, the others still run. */
 async function section(figures: Figure[], name: string, log: (l: string) => void, f: () => Promise<void>): Promise<void> {
+  if (!wanted(name)) return;
   const from = figures.length;
   try {
     await f();

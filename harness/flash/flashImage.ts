@@ -30,6 +30,8 @@ export interface FlashOptions {
   sourceDir?: string;
   /** Name used in messages for `image` bytes. */
   imageName?: string;
+  /** The image already read and checked (prepareImage.ts's checkImageBytes): not read or parsed again. */
+  prepared?: PreparedImage;
   /** ROMFS segment number (`rom_ioctl` id; `--segment`), default 0. */
   partition?: number;
   /** Write even when the board already holds the image. */
@@ -91,6 +93,7 @@ const STRATEGIES: Record<FlashStrategyName, FlashStrategy> = {
 };
 
 function imageInput(opts: FlashOptions): ImageInput {
+  if (opts.prepared) return { image: opts.prepared.bytes, name: opts.prepared.name };
   if (opts.image) return { image: opts.image, name: opts.imageName };
   if (opts.sourceDir) return { sourceDir: opts.sourceDir };
   if (opts.imagePath) return { imagePath: opts.imagePath };
@@ -112,7 +115,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     throw new FlashInputError(`device ${device.name}: profile ${profile.name} has no segment ${partition} (segments 0..${profile.segments.length - 1})`);
   }
 
-  const img: PreparedImage = await prepareImage(imageInput(opts), profile);
+  const img: PreparedImage = opts.prepared ?? (await prepareImage(imageInput(opts), profile));
   // Refused before the board is touched (preflight repeats it for callers that probe themselves).
   if (img.firmwareFault && !opts.allowFirmwareFaults) throw new FlashInputError(firmwareFaultMessage(img, device.name));
   const facts: BoardFacts = await retryLinkFault('probe', () => probeBoard(device, partition, opts.force ? 0 : img.length), progress);

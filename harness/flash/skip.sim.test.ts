@@ -11,7 +11,7 @@ import type { ReplDevice } from '../device/replDevice.js';
 import { startSim, type SimBoard } from '../sim/index.js';
 import { flashImage } from './flashImage.js';
 import { silentProgress } from './progress.js';
-import { sha256Hex } from './prepareImage.js';
+import { checkImageBytes, sha256Hex } from './prepareImage.js';
 import { flatRomfs } from './testImage.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -42,6 +42,14 @@ describe('skip-if-same, simulated board', () => {
     expect(s.programs).toBe(1);
     expect(s.softReset).toBe(false);
     expect(s.sent).toMatch(new RegExp(`hashLength[^0-9a-z]{1,12}${image.length}[^0-9]`));
+
+    // An image the caller already read and checked (hil flash does, before any board) is not
+    // read or parsed again: the path it came from is not even looked at.
+    const prepared = checkImageBytes(image, 'checked.img');
+    const again = d.transcript.records.length;
+    const p = await flashImage(d, { prepared, imagePath: '/nonexistent/checked.img', onProgress: silentProgress });
+    expect(p).toMatchObject({ skipped: true, image: 'checked.img', verifiedSha256: sha256Hex(image) });
+    expect(since(d, again).programs).toBe(1);
 
     // The same length, one byte different: the board's hash differs, so it is written and proven.
     const other = Uint8Array.from(image);

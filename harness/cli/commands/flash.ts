@@ -61,16 +61,15 @@ export const flashCommand: CommandModule<object, FlashArgs> = {
     await checkSerialIds(targets.map((t) => t.connection));
     // An image file is judged before any board is touched: malformed (exit 2), or one the
     // firmware would not read as written (a file record without data, ...).
-    if (statSync(args.target).isFile()) {
-      const img = checkImageBytes(new Uint8Array(readFileSync(args.target)), args.target);
-      if (img.firmwareFault) throw new FlashInputError(firmwareFaultMessage(img, targets[0]!.name));
-    }
+    const prepared = statSync(args.target).isFile() ? checkImageBytes(new Uint8Array(readFileSync(args.target)), args.target) : undefined;
+    if (prepared?.firmwareFault) throw new FlashInputError(firmwareFaultMessage(prepared, targets[0]!.name));
     // Under the board's lease (a running hil run keeps its board); released with the scope.
     const device = await takeBoard(targets[0]!, scopeOf(args), { what: `hil flash ${args.target}`, ...leaseOptionsOf(args, leases) });
     noteDetectedProfile(device);
     try {
       const result = await flashImage(device, {
         imagePath: args.target,
+        prepared, // read and checked above: not parsed again
         partition: args.segment,
         force: args.force,
         allowMisaligned: args.allowMisaligned,
