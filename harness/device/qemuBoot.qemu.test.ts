@@ -1,13 +1,16 @@
 /**
  * QEMU's pty is connected before the guest runs (harness/device/qemu.ts): a link opened after
  * the guest has booted still reads the boot banner, and its first bytes are answered by the
- * guest, not left until QEMU's once-a-second look at a pty nobody had open. Needs
+ * guest, not left until QEMU's once-a-second look at a pty nobody had open. Entering the raw
+ * REPL of the board idle at its prompt takes one Ctrl-C (harness/repl/rawRepl.ts). Needs
  * HIL_QEMU_FIRMWARE (MicroPython's ports/qemu MPS2_AN385 firmware.elf); skipped with the reason
  * printed without it.
  */
 import { closeSync, existsSync, openSync, readSync, constants as fsc } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemuBoard } from './qemu.js';
+import { openDevice } from './openDevice.js';
+import type { ReplDevice } from './replDevice.js';
 import { loadProfile } from '../profile/profile.js';
 
 const firmware = process.env.HIL_QEMU_FIRMWARE;
@@ -49,6 +52,19 @@ async function readFor(path: string, ms: number, until: RegExp): Promise<string>
       expect(text).toMatch(/>>> $/);
     } finally {
       await q.stop();
+    }
+  }, 60_000);
+
+  it('enters the raw REPL of the board idle at its prompt with one Ctrl-C, then Ctrl-A', async () => {
+    // MicroPython answers each Ctrl-C at its friendly prompt with another prompt; taking that
+    // as output still coming cost a Ctrl-C and a 60 ms quiet wait more, three times per connect.
+    const d = (await openDevice({ connection: 'qemu', profile: 'qemu-mps2-an385', firmware })) as ReplDevice;
+    try {
+      const tx = d.transcript.records.filter((r) => r.dir === 'tx').map((r) => Buffer.from(r.data).toString('latin1'));
+      expect(tx.join('').split('\x01')[0]).toBe('\r\x03');
+      expect(await d.exec('print(6 * 7)')).toMatch(/^42\r?\n$/);
+    } finally {
+      await d.close();
     }
   }, 60_000);
 });

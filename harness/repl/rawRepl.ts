@@ -53,7 +53,10 @@ export class RawRepl {
     const rx = this.t.rx;
     await this.t.write('\r\x03');
     let junk = await rx.settle(60, 400);
-    for (let i = 0; i < 10 && junk.length > 0 && Date.now() < deadline - 500; i++) {
+    // Output that went quiet at the friendly prompt is a board idle at its REPL: each further
+    // Ctrl-C would only print another prompt (and cost another quiet wait), never stop more.
+    const atPrompt = (b: Buffer) => b.toString('latin1').endsWith('>>> ');
+    for (let i = 0; i < 10 && junk.length > 0 && !atPrompt(junk) && Date.now() < deadline - 500; i++) {
       await this.t.write('\x03');
       junk = await rx.settle(60, 300);
     }
