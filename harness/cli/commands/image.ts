@@ -97,7 +97,10 @@ const buildCommand: CommandModule<object, BuildArgs> = {
       .example('$0 image build --config boards/OPENMV4/romfs.json --var TOP=~/openmv -o romfs0.img', 'OpenMV config, byte-identical to mkromfs')
       .example('$0 image build images/demo --layout mpremote --keep-py -o demo.mpremote.img', "mpremote's layout, for comparison") as unknown as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
-    const [{ buildImage }, { rulesFromProfile, parseAlignOverride }, { formatUsage }] = await Promise.all([import('../../romfs/build.js'), import('../../romfs/rules.js'), import('../../romfs/usage.js')]);
+    // One import after the other: jest's ESM loader fails parallel imports sharing a module.
+    const { buildImage } = await import('../../romfs/build.js');
+    const { rulesFromProfile, parseAlignOverride } = await import('../../romfs/rules.js');
+    const { formatUsage } = await import('../../romfs/usage.js');
     if (!args.dir === !args.config) throw new UsageError('give a source folder or --config FILE (one of them)');
     if (args.partition !== undefined && !args.config) throw new UsageError('--partition applies to --config only');
     if (args.segment !== undefined && !args.profile) throw new UsageError('--segment needs --profile (the segment is one of the profile\'s)');
@@ -155,9 +158,10 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('profile', { alias: 'p', type: 'string', describe: 'board profile to check the models against (text output shows its findings)' })
       .option('firmware', await firmwareOption()) as unknown as Argv<InspectArgs>,
   handler: async (args: ArgumentsCamelCase<InspectArgs>) => {
-    const [{ loadOpTable }, { inspectImage, formatInspection }, { RomfsFormatError }, { inspectModels, formatModels }] = await Promise.all([
-      import('../../model/opTable.js'), import('../../romfs/inspect.js'), import('../../romfs/errors.js'), import('../imageModels.js'),
-    ]);
+    const { loadOpTable } = await import('../../model/opTable.js');
+    const { inspectImage, formatInspection } = await import('../../romfs/inspect.js');
+    const { RomfsFormatError } = await import('../../romfs/errors.js');
+    const { inspectModels, formatModels } = await import('../imageModels.js');
     const table = loadOpTable(args.firmware);
     const given = profileArg(args.profile);
     const bytes = readImageFile(args.image);
@@ -205,7 +209,9 @@ const verifyCommand: CommandModule<object, VerifyArgs> = {
       .option('firmware', await firmwareOption())
       .epilog('Checks: strict parse compared with the firmware\'s own reading (files it cannot open or list, or reads differently), model alignment at origin + offset and model format, .mpy loadable by the firmware, every .py compiled, uncompiled .py (warning), empty files and empty images (warning), non-erased bytes after the image (warning; error when the image is empty), partition overflow.\nModel checks (op table of --firmware): a model that does not parse, a schema version other than 3, operators the firmware does not register, input/output dtypes ml does not accept, an NBIN header the N6 runtime refuses (errors); a tensor arena estimate over the profile\'s mlRam, a model without the ethos-u op on an Ethos-U board (warnings).\nExit 0 when there are no errors, 1 when there are, 2 when the image, profile or op table cannot be read.') as unknown as Argv<VerifyArgs>,
   handler: async (args: ArgumentsCamelCase<VerifyArgs>) => {
-    const [{ loadOpTable }, { verifyImage, formatProblem }, { modelProblems }] = await Promise.all([import('../../model/opTable.js'), import('../../romfs/verify.js'), import('../imageModels.js')]);
+    const { loadOpTable } = await import('../../model/opTable.js');
+    const { verifyImage, formatProblem } = await import('../../romfs/verify.js');
+    const { modelProblems } = await import('../imageModels.js');
     const profile = segmentOf(loadProfile(args.profile), args.segment);
     const table = loadOpTable(args.firmware);
     const partitionSize = sizeArg(args.partitionSize, '--partition-size');
