@@ -113,8 +113,18 @@ maybe(`device layer through ser2net (${version ?? ''})`, () => {
   });
 });
 
-const strace = spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0 && process.getuid?.() === 0;
-if (version && !strace) console.log('ser2net socket-option test skipped: it attaches strace to ser2net (needs strace and root)');
+/**
+ * Can strace attach to a process that is not its child (as it must to ser2net)? Needs strace, root,
+ * and ptrace allowed (a container without CAP_SYS_PTRACE, or Yama ptrace_scope, refuses it): tried
+ * on a sibling `sleep`, as the test does on ser2net.
+ */
+function straceCanAttach(): boolean {
+  if (process.getuid?.() !== 0 || spawnSync('strace', ['-V']).status !== 0) return false;
+  const r = spawnSync('sh', ['-c', 'sleep 5 & p=$!; strace -p $p -e trace=none -o /dev/null 2>&1 & s=$!; sleep 0.3; kill $p 2>/dev/null; wait $s; echo "rc=$?"'], { encoding: 'utf8', timeout: 10_000 });
+  return /attached/.test(r.stdout ?? '') && /rc=0/.test(r.stdout ?? '');
+}
+const strace = straceCanAttach();
+if (version && !strace) console.log('ser2net socket-option test skipped: it attaches strace to ser2net (needs strace, root and ptrace allowed)');
 
 /** The setsockopt calls ser2net (pid) makes while `during` runs, seen by strace attached to it. */
 async function setsockoptCalls(pid: number, during: () => Promise<void>): Promise<string> {
