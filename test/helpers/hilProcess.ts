@@ -4,9 +4,11 @@
  * with a deadline (every wait in a test has one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot as findRepoRoot } from '../../harness/fault/spawnHil.js';
 
-export const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
+/** The checkout's root, found by the one helper that finds it (harness/fault/spawnHil.ts). */
+export const repoRoot = findRepoRoot();
 export const hilJs = join(repoRoot, 'bin/hil.js');
 
 export interface HilProcess {
