@@ -78,6 +78,19 @@ describe('item 3: every .py is compiled, at build (--keep-py too) and at verify'
     expect(both).not.toBeInstanceOf(Error);
   });
 
+  it('verify warns about a main.mpy or boot.mpy at the top of the image: the firmware never runs them', async () => {
+    const mpy = await buildImage({ sourceDir: tree({ 'm.py': 'x = 1\n' }), profile: qemu, cacheDir: false });
+    const m = fileOf(mpy.bytes, 'm.mpy');
+    const code = mpy.bytes.slice(m.offset, m.offset + m.size);
+    const r = await buildImage({ sourceDir: tree({ 'main.mpy': code, 'boot.mpy': code, 'app/main.mpy': code, 'lib/main.mpy': code }), profile: qemu, cacheDir: false });
+    const entry = verifyStructure(r.bytes, qemu).filter((p) => /by name/.test(p.message));
+    expect(entry).toEqual([
+      { severity: 'warning', path: 'boot.mpy', message: 'the firmware runs boot.py by name at start-up and never runs boot.mpy; ship it as boot.py (hil image build does)' },
+      { severity: 'warning', path: 'main.mpy', message: 'the firmware runs main.py by name at start-up and never runs main.mpy; ship it as main.py (hil image build does)' },
+    ].sort((a, b) => (a.path < b.path ? -1 : 1)));
+    expect(entry.every((p) => p.severity === 'warning')).toBe(true);
+  });
+
   it('verify compiles every .py it finds: a syntax error in main.py is an error naming file and line', async () => {
     const r = await buildImage({ sourceDir: tree({ 'main.py': 'a = 1\nb = 2\n', 'lib/m.py': 'z = 3\n' }), keepPy: true, cacheDir: false });
     const bytes = new Uint8Array(r.bytes);

@@ -145,6 +145,10 @@ export function verifyStructure(bytes: Uint8Array, profile: BoardProfile, opts: 
     // boot.py and main.py are run by name as source (build.ts ENTRY_SCRIPTS): shipping them so is right.
     if (f.path.endsWith('.py') && !isEntryScript(f.path)) warn(f.path, 'uncompiled .py source (build without --keep-py to ship .mpy)');
     if (f.data.length === 0) warn(f.path, 'empty file');
+    // A compiled entry script at the top of the image: the firmware looks for boot.py and main.py
+    // by name and never runs a .mpy in their place (entryScripts.ts, ports/stm32/boardctrl.c).
+    const entry = compiledEntryScript(f.path);
+    if (entry) warn(f.path, `the firmware runs ${entry} by name at start-up and never runs ${f.path}; ship it as ${entry} (hil image build does)`);
   }
 
   // The image as a whole.
@@ -167,6 +171,13 @@ export function verifyStructure(bytes: Uint8Array, profile: BoardProfile, opts: 
     });
   }
   return problems;
+}
+
+/** `boot.mpy` / `main.mpy` at the image's top: the source name the firmware would have run, else undefined. */
+function compiledEntryScript(path: string): string | undefined {
+  if (path.includes('/') || !path.endsWith('.mpy')) return undefined;
+  const source = `${path.slice(0, -'.mpy'.length)}.py`;
+  return isEntryScript(source) ? source : undefined;
 }
 
 /** Names a path cannot reach as written: '/' inside, a NUL (paths are C strings), '.' and '..', empty. */
