@@ -6,7 +6,7 @@
  * a different process under that PID) removes it, under a short-lived break lock so two waiters
  * never both break and then both take it. Waiting has a deadline.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync, statSync, type BigIntStats } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,15 @@ export interface Lease {
   readonly key: string;
   readonly file: string;
   readonly holder: LeaseHolder;
+  /**
+   * Whether the lock file is still ours, as cheaply as that can be known: one stat of its path.
+   * We keep our lock file open for as long as we hold the lease, so its inode cannot be freed
+   * and handed to another file: the path naming that inode, with the size and change times it had
+   * when we wrote it, is our lock unchanged (nobody writes into a lock file; a break renames it
+   * away and a later grant creates a new file). Anything else (gone, another inode, written
+   * since) is decided by reading the file, as before: true only when it still holds our grant.
+   */
+  isOurs(): boolean;
   /** Give the lease back (idempotent; only removes the file if it is still ours). */
   release(): void;
 }
@@ -99,20 +108,34 @@ export function readHolder(file: string): LeaseHolder | null {
 }
 
 function tryCreate(file: string, holder: LeaseHolder): boolean {
+  const fd = tryCreateOpen(file, holder);
+  if (fd === null) return false;
+  closeSync(fd);
+  return true;
+}
+
+/** tryCreate, the file left open (its descriptor), null when it exists. */
+function tryCreateOpen(file: string, holder: LeaseHolder): number | null {
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o644);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw new InfraError(`lease ${holder.key}: cannot create lock file ${file}: ${(e as Error).message}`, 'lease');
   }
   try {
     writeSync(fd, JSON.stringify(holder));
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    throw e;
   }
-  return true;
+  return fd;
 }
+
+/** The attributes of a lock file that change when it is replaced or written (see Lease.isOurs). */
+const sameFile = (a: BigIntStats, b: BigIntStats) => a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+
+const sameGrant = (a: LeaseHolder | null, b: LeaseHolder) => a !== null && a.pid === b.pid && a.host === b.host && a.since === b.since && a.start === b.start && a.grant === b.grant;
 
 /** How old (ms) a file is, Infinity when it does not exist. */
 function ageMs(file: string): number {
@@ -200,8 +223,10 @@ export async function acquireLease(key: string, opts: LeaseOptions = {}): Promis
   };
   const deadline = Date.now() + (opts.waitMs ?? 0);
   let told = false;
+  let fd: number | null = null;
   for (;;) {
-    if (tryCreate(file, holder)) break;
+    fd = tryCreateOpen(file, holder);
+    if (fd !== null) break;
     if (breakIfStale(file)) continue;
     const current = readHolder(file);
     if (current && current.pid === process.pid && current.host === holder.host) {
@@ -218,18 +243,34 @@ export async function acquireLease(key: string, opts: LeaseOptions = {}): Promis
     await sleep(Math.min(opts.pollMs ?? 100, Math.max(1, deadline - Date.now())), opts.signal);
   }
   let released = false;
+  // Held open until release (see isOurs); what it looked like once written.
+  const held = fd;
+  let written: BigIntStats = fstatSync(held, { bigint: true });
   return {
     key,
     file,
     holder,
+    isOurs() {
+      if (released) return false;
+      const now = statSync(file, { bigint: true, throwIfNoEntry: false });
+      if (now && sameFile(now, written)) return true;
+      // Changed or gone: the contents decide (a lock touched but still ours stays ours).
+      if (!now || now.ino !== written.ino || now.dev !== written.dev || !sameGrant(readHolder(file), holder)) return false;
+      written = now;
+      return true;
+    },
     release() {
       if (released) return;
       released = true;
-      const h = readHolder(file);
-      if (h && h.pid === holder.pid && h.since === holder.since && h.host === holder.host && h.grant === holder.grant) {
-        try {
-          unlinkSync(file);
-        } catch { /* already gone */ }
+      try {
+        const h = readHolder(file);
+        if (h && h.pid === holder.pid && h.since === holder.since && h.host === holder.host && h.grant === holder.grant) {
+          try {
+            unlinkSync(file);
+          } catch { /* already gone */ }
+        }
+      } finally {
+        closeSync(held);
       }
     },
   };

@@ -2,7 +2,9 @@
  * File leases (the default, one host): the lock files of ../lease.ts behind the LeaseStore
  * interface. The fence is the lock file itself: the lease is ours while the file still holds our
  * PID, start time and grant time; once it was broken (`hil lease break`) or taken over, the next
- * board operation stops with LeaseLostError naming the file's holder now.
+ * board operation stops with LeaseLostError naming the file's holder now. Checked with one stat of
+ * the lock file (its inode, held open by us, size and times unchanged: ../lease.ts isOurs), not a
+ * read and parse per operation (measured 56 us wall, 21 us CPU per fence; a stat is a few us).
  */
 import { readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,6 @@ function record(h: LeaseHolder, file: string): LeaseRecord {
   return { key: h.key, host: h.host, pid: h.pid, ciJob: h.ciJob ?? null, what: h.what, since: h.since, token: null, expires: null, live: holderAlive(h), where: file };
 }
 
-const same = (a: LeaseHolder | null, b: LeaseHolder) => a !== null && a.pid === b.pid && a.host === b.host && a.since === b.since && a.start === b.start && a.grant === b.grant;
 
 export class FileLeaseStore implements LeaseStore {
   readonly kind = 'file' as const;
@@ -40,8 +41,9 @@ export class FileLeaseStore implements LeaseStore {
       token: null,
       where: lease.file,
       async fence() {
+        // One stat per board operation (lease.ts isOurs); the file is read only when it changed.
+        if (lease.isOurs()) return;
         const now = readHolder(lease.file);
-        if (same(now, mine)) return;
         const who = now ? `now held by ${describeHolder({ ...now, ciJob: now.ciJob ?? null })}` : 'its lock file was removed (lease broken)';
         throw new LeaseLostError(`lease on ${key} lost: ${who}; stopped before the next board operation (${lease.file})`, key, now ? record(now, lease.file) : null);
       },

@@ -223,7 +223,7 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
     const b = box();
     const blocked = scenario(b.dir, 'block');
     const visit = scenario(b.dir, 'visit');
-    // The store's deadline for a query or a new connection is TTL/3: 6 s gives 2 s, room on a loaded machine.
+    // A short TTL: the store's database deadline is its own (5 s), not a fraction of the TTL.
     const ttl = 6;
     const a = hil(['run', blocked.dir, '--bench', b.bench, '--lease-ttl', String(ttl), '--lease-wait', '0'], b, { RUNNER: 'A' });
     // A holds all 8 boards (its check is running on each).
@@ -271,9 +271,9 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
       let usurper: { release(): Promise<void> } | undefined;
       let store: PgLeaseStore | undefined;
       if (kind === 'postgres') {
-        // Another runner gets the board.
         store = new PgLeaseStore({ url, ttlMs: 30_000 });
-        usurper = await store.acquire(key, { what: 'the usurper' });
+        // Another runner gets the board: as soon as the broken holder's fence cache (1 s) has run out.
+        usurper = await store.acquire(key, { what: 'the usurper', waitMs: 10_000, pollMs: 20 });
       }
       writeFileSync(s.go, 'go');
       const ea = await a.exit;
@@ -338,7 +338,8 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
     const store = new PgLeaseStore({ url, ttlMs: 30_000 });
     try {
       expect(await store.breakLease(key, 'the test')).not.toBeNull();
-      const usurper = await store.acquire(key, { what: 'the usurper' });
+      // Granted once the broken holder's fence cache (min(1 s, TTL/10)) has run out.
+      const usurper = await store.acquire(key, { what: 'the usurper', waitMs: 10_000, pollMs: 20 });
       r.child.stdin!.write("print('after' + 'wards')\r");
       const e = await r.exit;
       expect({ code: e.code, out: r.out() }).toEqual({ code: 3, out: expect.stringContaining(`lease on ${key} lost: now held by PID ${process.pid} on ${hostname()}`) });

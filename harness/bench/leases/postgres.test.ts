@@ -111,6 +111,17 @@ process.stdin.on('data', async (d) => {
   };
 }
 const children: ReturnType<typeof spawn>[] = [];
+
+/** Fences `l` until its fence throws (the cache has run out and the row says why), within `ms`. */
+async function fencedWithin(l: HeldLease, ms: number): Promise<Error> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const e = await l.fence().then(() => null, (x: unknown) => x as Error);
+    if (e) return e;
+    if (Date.now() > deadline) throw new Error(`still not fenced after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
@@ -204,11 +215,112 @@ maybe('PostgreSQL leases', () => {
     const was = await store().breakLease(key, 'broken by the test');
     expect(was).toMatchObject({ key, what: 'runner A', token: held.token, pid: process.pid });
     expect(await store().breakLease(key, 'again')).toBeNull();
-    const lost = await rejection(held.fence());
+    // Its next fence once its fence cache (min(1 s, TTL/10)) has run out reads the break.
+    const lost = await fencedWithin(held, a.fenceCacheMs + 5000);
     expect(lost.message).toContain('broken by the test');
-    // Free for the next runner at once.
-    const next = await store().acquire(key, { what: 'runner C' });
+    // Free for the next runner (once the broken holder's fence cache has run out).
+    const next = await store().acquire(key, { what: 'runner C', waitMs: 5000, pollMs: 20 });
     await next.release();
+  });
+
+  it('the fence cache: fences within min(1 s, TTL/10) of a confirmed read do not query the database', async () => {
+    const s = store(10_000);
+    expect(s.fenceCacheMs).toBe(1000);
+    const l = await s.acquire(`cache-${randomBytes(3).toString('hex')}`, { what: 'cache' });
+    let queries = 0;
+    const query = s.query.bind(s);
+    s.query = ((sql: string, params?: unknown[]) => {
+      queries++;
+      return query(sql, params);
+    }) as typeof s.query;
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) await l.fence();
+    const elapsed = performance.now() - t0;
+    // At most one read per cache period (plus the heartbeat's renewals): not one per fence.
+    expect(queries).toBeLessThanOrEqual(Math.ceil(elapsed / s.fenceCacheMs) + Math.ceil(elapsed / (s.ttlMs / 3)) + 1);
+    s.query = query;
+    await l.release();
+    // 0 turns it off: every fence is a read.
+    const u = new PgLeaseStore({ url, ttlMs: 10_000, fenceCacheMs: 0 });
+    stores.push(u);
+    const m = await u.acquire(`nocache-${randomBytes(3).toString('hex')}`);
+    let reads = 0;
+    const q2 = u.query.bind(u);
+    u.query = ((sql: string, params?: unknown[]) => {
+      reads++;
+      return q2(sql, params);
+    }) as typeof u.query;
+    for (let i = 0; i < 20; i++) await m.fence();
+    expect(reads).toBeGreaterThanOrEqual(20);
+    u.query = q2;
+    await m.release();
+  });
+
+  it('a broken holder with a cached fence never overlaps the next grant: the board is granted again only once its fence cache has run out', async () => {
+    const a = store(10_000); // fence cache 1 s
+    const key = `overlap-${randomBytes(3).toString('hex')}`;
+    const held = await a.acquire(key, { what: 'runner A' });
+    await held.fence(); // a confirmed read: the cache now answers for up to 1 s
+    const b = store(10_000);
+    expect(await b.breakLease(key, 'broken by the test')).not.toBeNull();
+    // B polls as fast as it can; the moment it has the board, A's fence must already stop A.
+    const next = await b.acquire(key, { what: 'runner B', waitMs: 10_000, pollMs: 5 });
+    const lost = await rejection(held.fence());
+    expect(lost).toBeInstanceOf(LeaseLostError);
+    expect(lost.message).toContain('runner B');
+    await next.release();
+  });
+
+  it('the database deadline is its own (5 s), not TTL/3: a 1 s TTL lease is granted through a link that takes 0.6 s to answer', async () => {
+    // A TCP proxy in front of the server that holds every answer 600 ms (a loaded machine or a
+    // slow network). The old deadline, TTL/3 = 333 ms, could not connect through it.
+    const target = new URL(url);
+    const socks = new Set<Socket>();
+    const proxy: Server = createServer((c) => {
+      const s = connect(Number(target.port || 5432), target.hostname);
+      socks.add(c).add(s);
+      c.pipe(s);
+      s.on('data', (d: Buffer) => setTimeout(() => c.write(d), 600));
+      s.on('end', () => setTimeout(() => c.end(), 650));
+      c.on('error', () => s.destroy());
+      s.on('error', () => c.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const via = new URL(url);
+      via.hostname = '127.0.0.1';
+      via.port = String((proxy.address() as { port: number }).port);
+      const s = store(1000, via.toString());
+      expect(s.queryTimeoutMs).toBe(5000);
+      const l = await s.acquire(`slow-${randomBytes(3).toString('hex')}`, { what: 'slow link' });
+      expect(l.token).toBeGreaterThan(0);
+      await l.release();
+      await s.close();
+    } finally {
+      for (const x of socks) x.destroy();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+
+  it('a database that never answers: one clear error naming the deadline (exit 3)', async () => {
+    // Accepts the connection and says nothing.
+    const socks = new Set<Socket>();
+    const silent: Server = createServer((c) => void socks.add(c));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const u = new URL(url);
+      u.hostname = '127.0.0.1';
+      u.port = String((silent.address() as { port: number }).port);
+      const s = new PgLeaseStore({ url: u.toString(), queryTimeoutMs: 300 });
+      stores.push(s);
+      const e = await rejection(s.acquire('silent'));
+      expect(e.name).toBe('InfraError');
+      expect((e as Error & { exitCode?: number }).exitCode).toBe(3);
+      expect(e.message).toMatch(/^leases in postgres 127\.0\.0\.1:\d+\/\w+: cannot connect within 300 ms \(the lease store's database deadline\)/);
+    } finally {
+      for (const x of socks) x.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it('a database that goes away: the lease counts as ours until TTL after the last confirmed renewal, then fenced', async () => {
