@@ -1,7 +1,7 @@
 /**
  * The one place a board-touching command takes its board's lease and is fenced by it (issue 16).
- * Every command that drives a board (`hil run`, `exec`, `flash`, `repl`, `devices`' probe of a
- * remote port) holds the lease keyed by the board's identity (boardKey.ts) in the store the bench
+ * Every command that drives a board (`hil run` and `hil run --bench` (runBench.ts), `exec`, `flash`,
+ * `repl`, `devices`' probe of a remote port) holds the lease keyed by the board's identity (boardKey.ts) in the store the bench
  * names (`--leases`, the bench file's `leases:`, $HIL_LEASES, else this host's lock files), with
  * the same TTL and wait options, released with the command's scope. Then nothing reaches the board
  * unless the lease is still ours:
@@ -15,7 +15,7 @@ import type { Scope } from '../lifecycle/scope.js';
 import type { Transport } from '../transport/transport.js';
 import type { BenchTarget } from './inventory.js';
 import { boardKey } from './boardKey.js';
-import { openLeaseStore, type HeldLease, type LeaseRecord } from './leases/index.js';
+import { openLeaseStore, type HeldLease, type LeaseRecord, type LeaseStore } from './leases/index.js';
 
 export interface BoardLeaseOptions {
   /** How long to wait for a board another hil holds (ms, default 0: refuse at once, naming the holder). */
@@ -29,6 +29,22 @@ export interface BoardLeaseOptions {
   leaseTtlMs?: number;
   /** Called once when the board is leased by another holder and we start waiting. */
   onWait?: (holder: LeaseRecord | null) => void;
+  /**
+   * A store the caller opened and closes (the workers of one `hil run --bench` share one: one
+   * pool of database connections, not one per board); then `leases`, `lockDir` and `leaseTtlMs`
+   * are the caller's business. Default: opened from those, closed with the lease.
+   */
+  store?: LeaseStore;
+  /** The board's lease key when the caller has it already (runBench checks every key first). Default: boardKey(t). */
+  key?: string;
+  /** Abort waiting for a busy board (default: the scope's signal). */
+  signal?: AbortSignal;
+}
+
+/** A lease held in a scope, given back by `release()` (or with the scope, whichever comes first). */
+export interface ScopedLease {
+  readonly lease: HeldLease;
+  release(): Promise<void>;
 }
 
 /**
@@ -49,15 +65,20 @@ export async function whileLeased<T>(t: Pick<BenchTarget, 'connection'>, scope: 
   }
 }
 
-async function takeLease(t: Pick<BenchTarget, 'connection'>, scope: Scope, opts: BoardLeaseOptions): Promise<{ lease: HeldLease; release(): Promise<void> }> {
-  const key = await boardKey(t);
-  const store = openLeaseStore({ leases: opts.leases, lockDir: opts.lockDir, ttlMs: opts.leaseTtlMs });
-  const storeHeld = scope.defer(`leases ${store.where}`, () => store.close());
+/**
+ * Take the board's lease in `scope` and hand back how to give it back early: for a command that
+ * gives its board back before its scope ends (`hil run --bench`: each board's lease goes as soon
+ * as that board is closed, the others still at work).
+ */
+export async function takeLease(t: Pick<BenchTarget, 'connection'>, scope: Scope, opts: BoardLeaseOptions = {}): Promise<ScopedLease> {
+  const key = opts.key ?? (await boardKey(t));
+  const store = opts.store ?? openLeaseStore({ leases: opts.leases, lockDir: opts.lockDir, ttlMs: opts.leaseTtlMs });
+  const storeHeld = opts.store ? null : scope.defer(`leases ${store.where}`, () => store.close());
   let lease: HeldLease;
   try {
-    lease = await store.acquire(key, { waitMs: opts.waitMs ?? 0, what: opts.what, signal: scope.signal, onWait: opts.onWait });
+    lease = await store.acquire(key, { waitMs: opts.waitMs ?? 0, what: opts.what, signal: opts.signal ?? scope.signal, onWait: opts.onWait });
   } catch (e) {
-    await storeHeld.release();
+    await storeHeld?.release();
     throw e;
   }
   const taken = lease;
@@ -66,7 +87,7 @@ async function takeLease(t: Pick<BenchTarget, 'connection'>, scope: Scope, opts:
     lease,
     release: async () => {
       await leaseHeld.release();
-      await storeHeld.release();
+      await storeHeld?.release();
     },
   };
 }

@@ -27,6 +27,7 @@ import { resolve } from 'node:path';
 import type { BenchTarget } from './inventory.js';
 import { FileLeaseStore, LeaseLostError, describeHolder, openLeaseStore, type HeldLease, type LeaseStore } from './leases/index.js';
 import { bootsItself, openTarget } from './openTarget.js';
+import { takeLease, type ScopedLease } from './leaseBoard.js';
 import { detectedNote } from '../device/identify.js';
 import { boardKey, boardKeys } from './boardKey.js';
 import { Scope } from '../lifecycle/scope.js';
@@ -184,6 +185,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   const result: DeviceRunResult = { device: t.name, connection: t.connection, profile: t.profile?.name ?? 'auto', simulated: t.simulated, scenarios: [], durationMs: 0 };
   opts.onEvent?.({ type: 'device-start', device: t.name, connection: t.connection });
   let lease: HeldLease | undefined;
+  let held: ScopedLease | undefined;
   let device: Device | undefined;
   /** The last device the device layer made, connected or not: its transcript is kept for a failed connect too. */
   let seen: Device | undefined;
@@ -198,8 +200,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
   let scenarioIndex = 0;
   try {
     const key = opts.leaseKey ?? (await boardKey(t));
-    const store = opts.leaseStore ?? new FileLeaseStore(opts.lockDir);
-    lease = await store.acquire(key, {
+    // The lease is taken (and released with the scope) by leaseBoard.ts, as for every command.
+    held = await takeLease(t, scope, {
+      store: opts.leaseStore ?? new FileLeaseStore(opts.lockDir),
+      key,
       signal,
       waitMs: opts.leaseWaitMs ?? 60_000,
       what: `hil run ${scenarios.map((s) => s.name).join(' ')} on ${t.name}`,
@@ -209,8 +213,8 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         opts.onEvent?.({ type: 'lease-wait', device: t.name, holder: who });
       },
     });
+    lease = held.lease;
     const taken = lease;
-    scope.defer(`lease ${key}`, () => taken.release(), () => taken.releaseNow());
     if (signal.aborted) throw new Interrupted();
     log(`lease taken: ${lease.where}${lease.token !== null ? ` token ${lease.token}` : ''} (board ${key})`);
     // Every board operation first checks the lease is still ours (a fenced holder stops).
@@ -362,8 +366,8 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         log(`close failed: ${oneLine(e)}`);
       }
     }
-    if (lease) {
-      await lease.release();
+    if (held) {
+      await held.release();
       log('lease released');
     }
     if (ownScope) await scope.release();
