@@ -114,7 +114,7 @@ describe('device layer on the simulated board (pty)', () => {
     await rd.repl.submit(channelProgram('_s', 100000, 0, 2048), 5000);
     const deadline = Date.now() + 10000;
     await rd.transport.rx.readUntil('\x06', deadline, 'test');
-    await rd.transport.write(Buffer.from('HB\x00\x88\x00\x00\x00\x00', 'latin1')); // 0x8800 > 2048
+    await rd.transport.write(Buffer.from('HB\x00\x88\x00\x00\x00\x00\x00\x00\x00\x00', 'latin1')); // a whole header; 0x8800 > 2048
     await rd.transport.rx.readUntil('\x04', deadline, 'test');
     const err = (await rd.transport.rx.readUntil('\x04', deadline, 'test')).toString('utf8');
     expect(err).toMatch(/HIL_CHANNEL bad frame length 34816 at 0/);

@@ -223,14 +223,13 @@ export class ReplDevice implements Device {
       // Setup and finish run sealed: one that arrived damaged is sent again only on the board's proof.
       const setup = await runSealed(this.unlocked, receiver.setup, { phase: 'transfer-setup', timeoutMs });
       if (setup.stderr.trim()) throw new DeviceExceptionError(this.name, setup.stderr);
-      const chunkSize = Math.min(opts.chunkSize ?? 2048, 8192); // FLUSH_BYTES covers frames up to 8 KiB
+      const chunkSize = Math.min(opts.chunkSize ?? 2048, 8192); // FLUSH_BYTES (8192 + 16) completes any frame up to 8 KiB with its 12-byte header
       const r = await streamToBoard(this.name, this.transport, this.repl, receiver.sink, data, {
         chunkSize,
-        window: 2,
         timeoutMs,
         startOffset: opts.startOffset ?? 0,
         onProgress: opts.onProgress,
-        seal: sealStream(this.name, 'transfer'),
+        seal: sealStream(this.name, 'transfer', this.sealedWrapper), // the setup just defined it if needed
       }).catch((e) => {
         if (!(e instanceof DeviceExceptionError)) this.flushBytes = chunkSize * 3 + 16;
         return this.onFault(e);

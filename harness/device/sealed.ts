@@ -321,15 +321,20 @@ export async function querySealed<T>(device: SealedTarget, code: string, opts: Q
  * frame, checked once the program's output has ended. `check` returns 'ran' when the frame says
  * the code ran, else the error to throw (NotRunError on the board's proof, AnswerIntegrityError).
  */
-export function sealStream(deviceName: string, phase: string): (code: string) => { program: string; check(stdout: string, stderr: string): 'ran' | Error } {
+export function sealStream(deviceName: string, phase: string, wrapper?: SealedWrapper): (code: string) => { program: string; check(stdout: string, stderr: string): 'ran' | Error } {
   return (code) => {
-    const req = sealRequest(code);
+    // Through the wrapper the board holds when `wrapper` says so (a sealed setup just ran), else defining it.
+    const req = sealRequest(code, undefined, wrapper);
     return {
       program: req.program,
       check: (stdout, stderr) => {
         const p = parseAnswer({ stdout, stderr }, req);
         if (p.kind === 'answer' || p.kind === 'no-answer') return 'ran';
-        // The program defines the wrapper itself: no wrapper after it means the definition arrived damaged.
+        if (p.kind === 'no-wrapper' && !req.defines) {
+          wrapper?.forget();
+          return new WrapperMissingError(`${deviceName}: the board holds no sealed wrapper of this hil (${phase}): nothing ran`, phase);
+        }
+        // A program that defines the wrapper itself: no wrapper after it means the definition arrived damaged.
         if (p.kind === 'damaged-request' || p.kind === 'no-wrapper') return new NotRunError(`${deviceName}: the ${phase} program arrived damaged (checksum mismatch on the board): link fault`, phase);
         return new AnswerIntegrityError(`${deviceName}: the ${phase} program's end arrived damaged (${p.why}): link fault`, phase);
       },

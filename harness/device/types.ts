@@ -32,7 +32,7 @@ export interface BinaryReceiver {
 export interface BinaryTransferOptions extends ExecOptions {
   /** Chunk size in bytes (defaults to what the board's free heap allows). */
   chunkSize?: number;
-  /** Called after each chunk the board has acknowledged. */
+  /** Called after each acknowledgement, with the bytes the board has taken so far (one per group of frames). */
   onProgress?: (sentBytes: number, totalBytes: number) => void;
   /** Offset in `data` to start from (resume). Offsets given to the sink are absolute. */
   startOffset?: number;
@@ -40,7 +40,10 @@ export interface BinaryTransferOptions extends ExecOptions {
 
 export interface BinaryTransferResult {
   bytes: number;
-  /** sha256 (hex) of the received bytes as computed on the board; equals the host's or it threw. */
+  /**
+   * sha256 (hex) of the bytes sent, which the board proved it received (each frame's offset and
+   * running CRC-32, then the count and the final CRC); a receiver that must prove more hashes them itself.
+   */
   sha256: string;
   /** Output printed by the receiver's `finish` code. */
   finishOutput: string;

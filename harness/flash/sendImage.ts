@@ -11,6 +11,7 @@
  */
 import { HilError, InfraError, oneLine } from '../errors.js';
 import { sendWithResend } from '../device/resend.js';
+import { inFlightBytes } from '../repl/binaryChannel.js';
 import { execJson } from './boardJson.js';
 import { BoardRefusedError } from './errors.js';
 import { boardBlockDigests } from './hashBoardImage.js';
@@ -37,8 +38,6 @@ export interface SendResult {
   resumeNotes: string[];
 }
 
-/** Chunks the binary channel keeps in flight (harness/device: window 2). */
-const CHANNEL_WINDOW = 2;
 
 /** Deadline of one send of `bytes` through the channel: 30 s plus 1 s per 2 KiB. */
 function transferTimeoutMs(bytes: number): number {
@@ -147,7 +146,7 @@ export async function sendImage(
         throw new InfraError(`${t.device.name}: the board's writer did not finish (${oneLine(res.finishOutput) || 'no output'})`, 'transfer');
       }
     } catch (err) {
-      touchedTo = Math.max(touchedTo, from + blocksTouched(blockEnds, acked, CHANNEL_WINDOW * plan.chunkSize));
+      touchedTo = Math.max(touchedTo, from + blocksTouched(blockEnds, acked, inFlightBytes(plan.chunkSize)));
       // A refusal the writer recorded is the answer, whatever the channel said (when the link is
       // down this asking fails too, and the channel's error stands).
       let refusal: BoardRefusedError | undefined;

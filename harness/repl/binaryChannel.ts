@@ -1,11 +1,15 @@
 /**
  * The binary channel: bulk bytes to a program running on the board, without base64 or exec per
- * chunk. The board program turns Ctrl-C off (`micropython.kbd_intr(-1)`), reads framed chunks
- * from `sys.stdin.buffer` (`HB`, u16 length, u32 crc32, data), hands each to the receiver's sink,
- * acknowledges it with one byte (0x06), keeps a running sha256, and at the end prints the count
- * and digest, which the host compares with its own. A few chunks may be in flight (a window), so
- * the link stays busy while the board writes flash, yet the board's input buffer never overruns.
- * A frame that fails its check (a link fault) ends the program with an error instead of writing.
+ * chunk. The board program (harness/board/device/binary_channel.py) turns Ctrl-C off
+ * (`micropython.kbd_intr(-1)`) and reads frames from `sys.stdin.buffer`: `HB`, u16 length, u32
+ * stream offset, u32 CRC-32 of the stream from its start through this frame, data. The offset
+ * proves that no frame was lost or repeated, the running CRC the frame and everything before it,
+ * in one pass over the bytes (no hash per chunk: the caller proves what it wrote, e.g. flash's
+ * partition sha256). One byte (0x06) acknowledges each group of frames; the host keeps at most
+ * two groups in flight, so the link stays busy while the board works on one group, yet never
+ * holds more than `inFlightBytes` unacknowledged bytes. At the end the board prints the count and
+ * the running CRC, which the host compares with its own. The first frame that fails a check ends
+ * the program with an error (a link fault, which the caller may send again: device/resend.ts).
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -13,10 +17,28 @@ import type { Transport } from '../transport/transport.js';
 import type { RawRepl } from './rawRepl.js';
 import { DeviceExceptionError, TransferIntegrityError } from './errors.js';
 import { boardProgram } from '../board/program.js';
+import { LinkTimeoutError } from '../transport/errors.js';
+import { compactPython } from '../board/compact.js';
+
+/** Frame header: `HB`, u16 length, u32 offset, u32 running CRC-32. */
+export const FRAME_HEADER = 12;
+/** Payload bytes one acknowledgement covers (at least one frame). */
+export const GROUP_BYTES = 16 * 1024;
+
+/** Frames per acknowledgement for `chunkSize`-byte frames. */
+export function framesPerAck(chunkSize: number): number {
+  return Math.max(1, Math.floor(GROUP_BYTES / Math.max(1, chunkSize)));
+}
+
+/** Payload bytes the host may have sent past the last acknowledgement: two groups. */
+export function inFlightBytes(chunkSize: number): number {
+  return 2 * framesPerAck(chunkSize) * chunkSize;
+}
 
 export interface ChannelOptions {
   chunkSize: number;
-  window: number;
+  /** Frames per acknowledgement (default framesPerAck(chunkSize)); two groups are kept in flight. */
+  group?: number;
   timeoutMs: number;
   startOffset: number;
   onProgress?: (sent: number, total: number) => void;
@@ -28,16 +50,51 @@ export interface ChannelOptions {
   seal: (program: string) => { program: string; check(stdout: string, stderr: string): 'ran' | Error };
 }
 
-/** The board side (harness/board/device/binary_channel.py) for one stream. */
-export function channelProgram(sink: string, total: number, start: number, chunk: number): string {
-  return boardProgram('device/binary_channel', { sink, total, start, chunk });
+/** The board side (harness/board/device/binary_channel.py) for one stream, compacted (fewer bytes to send). */
+export function channelProgram(sink: string, total: number, start: number, chunk: number, group = 1): string {
+  return compactPython(boardProgram('device/binary_channel', { sink, total, start, chunk, group }));
+}
+
+/** The frames of `data` from `start`: header (offset, running CRC-32) and payload, one buffer each. */
+export function channelFrames(data: Uint8Array, start: number, chunkSize: number): { frames: Buffer[]; crc: number } {
+  const frames: Buffer[] = [];
+  let acc = 0;
+  for (let off = start; off < data.length; off += chunkSize) {
+    const piece = data.subarray(off, Math.min(data.length, off + chunkSize));
+    acc = crc32(piece, acc) >>> 0;
+    const frame = Buffer.allocUnsafe(FRAME_HEADER + piece.length);
+    frame.write('HB', 0, 'latin1');
+    frame.writeUInt16LE(piece.length, 2);
+    frame.writeUInt32LE(off, 4);
+    frame.writeUInt32LE(acc, 8);
+    frame.set(piece, FRAME_HEADER);
+    frames.push(frame);
+  }
+  return { frames, crc: acc };
+}
+
+/** How long the board may take to acknowledge a group, or to take a frame off the link (ms). */
+const ACK_MS = 20_000;
+
+/** `t.write(frame)` within the deadline: a board that stops reading fills the link's buffers, and a write would wait for ever. */
+async function writeBy(t: Transport, frame: Buffer, until: number, device: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LinkTimeoutError(`${device}: the board stopped taking binary frames (a write waited ${ACK_MS} ms)`, 'transfer')), Math.max(0, until - Date.now()));
+  });
+  try {
+    await Promise.race([t.write(frame), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function streamToBoard(device: string, t: Transport, repl: RawRepl, sink: string, data: Uint8Array, o: ChannelOptions): Promise<{ bytes: number; sha256: string }> {
   const deadline = Date.now() + o.timeoutMs;
   const total = data.length;
   const start = Math.min(o.startOffset, total);
-  const sealed = o.seal(channelProgram(sink, total, start, o.chunkSize));
+  const group = Math.max(1, o.group ?? framesPerAck(o.chunkSize));
+  const sealed = o.seal(channelProgram(sink, total, start, o.chunkSize, group));
   await repl.submit(sealed.program, Math.min(o.timeoutMs, 15000));
   const rx = t.rx;
   /** The program ended: whether it ran is the seal's frame, never the text of an error. */
@@ -49,7 +106,7 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
     return new DeviceExceptionError(device, stderr || stdout);
   };
   const ack = async (): Promise<void> => {
-    const r = await rx.readUntilAny(['\x06', '\x04'], Math.min(deadline, Date.now() + 20000), 'transfer');
+    const r = await rx.readUntilAny(['\x06', '\x04'], Math.min(deadline, Date.now() + ACK_MS), 'transfer');
     if (r.marker === 1) {
       // The program ended early: its stderr holds the reason.
       const err = (await rx.readUntil('\x04', deadline, 'transfer')).toString('utf8');
@@ -58,23 +115,17 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
     }
   };
   await ack(); // the program is running and has turned Ctrl-C off
-  const frames: Buffer[] = [];
-  for (let off = start; off < total; off += o.chunkSize) {
-    const piece = data.subarray(off, Math.min(total, off + o.chunkSize));
-    const hdr = Buffer.alloc(8);
-    hdr.write('HB', 0, 'latin1');
-    hdr.writeUInt16LE(piece.length, 2);
-    hdr.writeUInt32LE(crc32(piece) >>> 0, 4);
-    frames.push(Buffer.concat([hdr, piece]));
-  }
+  const { frames, crc } = channelFrames(data, start, o.chunkSize);
+  // Two groups in flight: the board works on one while the next arrives; each 0x06 frees a group.
+  const window = 2 * group;
   let sent = 0;
   let acked = 0;
   let ackedBytes = start;
   while (acked < frames.length) {
-    while (sent < frames.length && sent - acked < o.window) await t.write(frames[sent++]!);
+    while (sent < frames.length && sent - acked < window) await writeBy(t, frames[sent++]!, Math.min(deadline, Date.now() + ACK_MS), device);
     await ack();
-    ackedBytes += frames[acked]!.length - 8;
-    acked++;
+    const to = Math.min(frames.length, acked + group);
+    for (; acked < to; acked++) ackedBytes += frames[acked]!.length - FRAME_HEADER;
     o.onProgress?.(ackedBytes, total);
   }
   const out = await rx.readUntil('\x04', deadline, 'transfer-end');
@@ -83,11 +134,12 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
   if (err.length) throw ended(out.toString('utf8'), err.toString('utf8'));
   const ran = sealed.check(out.toString('utf8'), '');
   if (ran !== 'ran') throw ran;
-  const m = /HILBIN (\d+) ([0-9a-f]{64})/.exec(out.toString('latin1'));
-  const want = createHash('sha256').update(data.subarray(start)).digest('hex');
+  const m = /HILBIN (\d+) ([0-9a-f]{8})/.exec(out.toString('latin1'));
   if (!m) throw new TransferIntegrityError(`${device}: the board did not report what it received`, 'transfer');
+  const want = crc.toString(16).padStart(8, '0');
   if (Number(m[1]) !== total - start || m[2] !== want) {
-    throw new TransferIntegrityError(`${device}: the board received ${m[1]} bytes with sha256 ${m[2]!.slice(0, 16)}…, sent ${total - start} with ${want.slice(0, 16)}…`, 'transfer');
+    throw new TransferIntegrityError(`${device}: the board received ${m[1]} bytes with CRC-32 ${m[2]}, sent ${total - start} with ${want}`, 'transfer');
   }
-  return { bytes: total - start, sha256: m[2]! };
+  // Every byte the board took is proven by its frame's offset and running CRC, the whole by the count and the last CRC.
+  return { bytes: total - start, sha256: createHash('sha256').update(data.subarray(start)).digest('hex') };
 }
