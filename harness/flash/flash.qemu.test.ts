@@ -183,7 +183,10 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
       const r = await flashImage(a.linked, { image, onProgress: silentProgress, force: true, compress: false, chunkSize: 4096 });
       expect(a.drops()).toBe(1);
       expect(r.resumedFrom.length).toBe(1);
-      expect(r.resumedFrom[0]).toBeGreaterThan(4); // not from zero: blocks already on the board were kept
+      // Not from zero: blocks already on the board were kept. (Up to two 16 KiB groups of frames are
+      // in flight when the link drops, and QEMU loses what it had not read yet: the board holds at
+      // least the first group, 4 blocks, since nothing past two groups is sent before its ack.)
+      expect(r.resumedFrom[0]).toBeGreaterThanOrEqual(4);
       expect(r.bytesSent).toBeLessThan(image.length + 3 * 4096);
       expect(r).toMatchObject({ strategy: 'ram', verifiedSha256: sha256Hex(image), mountChecked: true });
     } finally {
@@ -196,8 +199,11 @@ d('hil flash on MicroPython under QEMU (mps2-an385)', () => {
     const b = await through();
     try {
       await b.linked.exec(romIoctlShimCode({ eraseBlock: 4096, minWrite: 16 }));
-      const image2 = flatRomfs([{ name: 'model2.tflite', data: randomBytes(48 * 1024) }], 16);
-      b.drop(30 * 1024); // counted from here: the probe, hash, erase and writer programs go first
+      const image2 = flatRomfs([{ name: 'model2.tflite', data: randomBytes(64 * 1024) }], 16);
+      // Counted from here: the probe, hash, erase and writer programs go first (about 8 KB), so the
+      // cut comes past the first 32 KiB of frames, which the host sends only after the board
+      // acknowledged the first 16 KiB group: blocks are kept, whatever QEMU had not read yet.
+      b.drop(48 * 1024);
       const r2 = await flashImage(b.linked, { image: image2, onProgress: silentProgress, compress: false, chunkSize: 4096 });
       expect(b.drops()).toBe(1);
       expect(r2.resumedFrom.length).toBe(1);
