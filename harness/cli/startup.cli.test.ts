@@ -13,10 +13,10 @@ import { repoRoot } from '../fault/spawnHil.js';
 
 const root = repoRoot();
 
-function loaded(args: string[]): { status: number | null; stdout: string; modules: string[] } {
-  const r = spawnSync(process.execPath, ['--import', './test/startup/loadedModules.mjs', 'bin/hil.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  const modules = r.stderr.split('\n').filter((l) => l.startsWith('HIL_LOADED ')).map((l) => l.slice('HIL_LOADED '.length));
-  return { status: r.status, stdout: r.stdout, modules };
+function loaded(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; modules: string[]; required: string[] } {
+  const r = spawnSync(process.execPath, ['--import', './test/startup/loadedModules.mjs', '--require', './test/startup/requiredModules.cjs', 'bin/hil.js', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, env });
+  const lines = (tag: string) => r.stderr.split('\n').filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1));
+  return { status: r.status, stdout: r.stdout, modules: lines('HIL_LOADED'), required: lines('HIL_REQUIRED') };
 }
 
 const commandModules = (m: string[]) => m.map((u) => /\/dist\/harness\/cli\/commands\/([\w-]+)\.js$/.exec(u)?.[1]).filter((x): x is string => !!x && x !== 'lazy').sort();
@@ -52,6 +52,30 @@ describe('hil start-up', () => {
       expect(r.stdout).toMatch(/^wrote /);
       expect(any(r.modules, /\/dist\/harness\/romfs\/build\.js$/)).toBe(true);
       for (const m of [/\/romfs\/verify\.js$/, /\/romfs\/inspect\.js$/, /\/romfs\/openmvConfig\.js$/, /\/dist\/harness\/model\//, /\/cli\/imageModels\.js$/]) expect([m, any(r.modules, m)]).toEqual([m, false]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('image build loads the WebAssembly mpy-cross only when a .py is compiled, not when every .mpy comes from the cache', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hil-startup-'));
+    try {
+      const tree = join(dir, 'tree');
+      mkdirSync(tree);
+      writeFileSync(join(tree, 'app.py'), 'x = 1\n');
+      writeFileSync(join(tree, 'labels.txt'), 'a\n');
+      const env = { ...process.env, XDG_CACHE_HOME: join(dir, 'cache') };
+      const build = () => loaded(['image', 'build', tree, '-o', join(dir, 'out.img'), '--profile', 'openmv-h7'], env);
+      const mpyCross = (m: string[]) => m.some((p) => /node_modules\/@pybricks\/mpy-cross/.test(p));
+      const first = build();
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/1 compiled to \.mpy/);
+      expect(mpyCross(first.required)).toBe(true); // compiled: loaded (the hook sees it)
+      writeFileSync(join(tree, 'labels.txt'), 'a\nb\n'); // a new image, the same .py
+      const again = build();
+      expect(again.status).toBe(0);
+      expect(again.stdout).toMatch(/1 compiled to \.mpy/);
+      expect(mpyCross([...again.required, ...again.modules])).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

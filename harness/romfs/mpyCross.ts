@@ -44,7 +44,9 @@ export function wasmMpyCross(): MpyCompiler {
   const pkgJson = require.resolve('@pybricks/mpy-cross-v6/package.json');
   const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
   const wasmPath = require.resolve('@pybricks/mpy-cross-v6/build/mpy-cross-v6.wasm');
-  const { compile } = require('@pybricks/mpy-cross-v6') as { compile: WasmCompile };
+  // Loaded at the first compile, not here: a build whose every .py comes from the cache (or an
+  // image cache hit) never loads the WebAssembly module.
+  let compile: WasmCompile | undefined;
   return {
     id: `wasm:@pybricks/mpy-cross-v6@${version}`,
     compile(source, sourceName, file) {
@@ -57,6 +59,7 @@ export function wasmMpyCross(): MpyCompiler {
         g.fetch = undefined;
         let pending;
         try {
+          compile ??= (require('@pybricks/mpy-cross-v6') as { compile: WasmCompile }).compile;
           pending = compile('input.py', new TextDecoder().decode(source), ['-s', sourceName], wasmPath);
         } finally {
           g.fetch = savedFetch;
