@@ -96,15 +96,21 @@ function whyFits(name: FlashStrategyName, ctx: StrategyContext): string {
   }
 }
 
+/** A requested strategy the profile does not list is bad input (FlashInputError, exit 2), whatever the board. */
+export function refuseUnlisted(profile: BoardProfile, requested: FlashStrategyName): void {
+  const listed = profile.flash.strategies;
+  if (!listed.includes(requested)) {
+    throw new FlashInputError(`strategy ${requested} is not allowed by profile ${profile.name} (flash.strategies: ${listed.join(', ')})`);
+  }
+}
+
 export function chooseStrategy(ctx: StrategyContext, device: string): StrategyChoice {
   const listed = ctx.profile.flash.strategies;
   if (!ctx.facts.sha256) {
     throw new NoStrategyError(`device ${device}: board has no hashlib.sha256, so a flash could not be verified; refusing to flash`);
   }
   if (ctx.requested) {
-    if (!listed.includes(ctx.requested)) {
-      throw new FlashInputError(`strategy ${ctx.requested} is not allowed by profile ${ctx.profile.name} (flash.strategies: ${listed.join(', ')})`);
-    }
+    refuseUnlisted(ctx.profile, ctx.requested);
     if (ctx.requested === 'dfu' && !dfuWhyNot(ctx.profile.dfu, ctx.partition, ctx.facts) && !(ctx.dfuUtilAvailable ?? findDfuUtil() !== undefined)) {
       throw new DfuUtilMissingError('dfu-util not found on PATH: the dfu strategy needs it (Debian package dfu-util: apt-get install dfu-util)');
     }

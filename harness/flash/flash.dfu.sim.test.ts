@@ -84,7 +84,7 @@ describe('hil flash --strategy dfu (test double of dfu-util)', () => {
     const image = demo('h7 via dfu');
     const r = await flashImage(device, { image, strategy: 'dfu', onProgress: silentProgress });
     expect(r).toMatchObject({ strategy: 'dfu', skipped: false, verifiedSha256: sha(image), mountChecked: true });
-    expect(r.strategyChoice.how).toBe('requested');
+    expect(r.strategyChoice?.how).toBe('requested');
     expect(sha(sim.readSegment(0).subarray(0, image.length))).toBe(sha(image));
     const [dl, ul] = calls();
     expect(dl).toEqual(['-w', '-d', ',37c5:9204', '-a', '3', '-S', serial!, '-D', expect.stringMatching(/romfs\.img$/)]);

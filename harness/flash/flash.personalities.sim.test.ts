@@ -87,7 +87,7 @@ describe.each(cases)('$profile ($api API), segment $segment: $strategy', (c) => 
       if (!(await holds(img))) throw new Error(`${c.profile}: segment file does not hold the ${n}-byte image`);
     }
     expect(first!.strategyChoice).toMatchObject({ name: c.strategy, how: 'auto' });
-    expect(first!.strategyChoice.why.length).toBeGreaterThan(10);
+    expect(first!.strategyChoice!.why.length).toBeGreaterThan(10);
     if (c.segment === 0) expect(first!.mountChecked).toBe(true);
   });
 

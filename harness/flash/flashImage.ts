@@ -1,25 +1,21 @@
 /**
- * `hil flash` as a library call: prepare (build/parse) the image, probe the board (reads only),
- * refuse bad input before writing anything, pick a strategy, skip when the board already holds
- * the image, write (streamed with resume, or through the QEMU loader), then prove it: board-side
- * sha256 of the partition's image bytes, soft reset, /rom lists what the image holds.
- * Only then does it return a result.
+ * `hil flash` as a library call: prepare (build/parse) the image, then skip when the board
+ * already holds it (one small read-only round trip: the segment's sha256 computed on the board,
+ * equal to the image's, after the checks a write gets), else probe the board (reads only),
+ * refuse bad input before writing anything, pick a strategy, write (streamed with resume, or
+ * through the QEMU loader), then prove it: board-side sha256 of the partition's image bytes,
+ * soft reset, /rom lists what the image holds. Only then does it return a result.
  */
 import type { Device } from '../device/types.js';
 import type { FlashStrategyName, PartitionSpec } from '../profile/profile.js';
 import { FlashInputError } from './errors.js';
-import { chooseStrategy, type StrategyChoice } from './chooseStrategy.js';
+import type { StrategyChoice } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import type { TransferPlan } from './planTransfer.js';
-import { firmwareFaultMessage, preflight } from './preflight.js';
+import { firmwareFaultMessage, preflight, type PreflightFacts, type PreflightResult } from './preflight.js';
 import { prepareImage, type ImageInput, type PreparedImage } from './prepareImage.js';
-import { probeBoard, type BoardFacts } from './probeBoard.js';
+import { probeBoard, probeHeldImage, type BoardFacts, type HeldImage } from './probeBoard.js';
 import { createProgress, silentProgress, type ProgressReporter } from './progress.js';
-import { qemuLoaderHook, qemuLoaderStrategy } from './strategies/qemuLoader.js';
-import { ramStrategy } from './strategies/ram.js';
-import { romIoctlStrategy } from './strategies/romIoctl.js';
-import { blockdevStrategy } from './strategies/blockdev.js';
-import { dfuStrategy } from './strategies/dfu.js';
 import type { FlashStrategy, StrategyTarget } from './strategies/types.js';
 import { retryLinkFault } from './retryLinkFault.js';
 
@@ -59,9 +55,10 @@ export interface FlashOptions {
 export interface FlashResult {
   device: string;
   image: string;
-  strategy: FlashStrategyName;
-  /** How the strategy was chosen (auto or requested), why it fits, and what was skipped. */
-  strategyChoice: StrategyChoice;
+  /** How it was written; null when skipped (nothing written, so no strategy was chosen). */
+  strategy: FlashStrategyName | null;
+  /** How the strategy was chosen (auto or requested), why it fits, and what was skipped; null when skipped. */
+  strategyChoice: StrategyChoice | null;
   partition: number;
   imageBytes: number;
   /** Payload bytes the board acknowledged (compressed size when compressed; 0 when skipped). */
@@ -83,14 +80,6 @@ export interface FlashResult {
   mountChecked: boolean;
   warnings: string[];
 }
-
-const STRATEGIES: Record<FlashStrategyName, FlashStrategy> = {
-  'rom-ioctl': romIoctlStrategy,
-  blockdev: blockdevStrategy,
-  dfu: dfuStrategy,
-  ram: ramStrategy,
-  'qemu-loader': qemuLoaderStrategy,
-};
 
 function imageInput(opts: FlashOptions): ImageInput {
   if (opts.prepared) return { image: opts.prepared.bytes, name: opts.prepared.name };
@@ -118,26 +107,16 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   const img: PreparedImage = opts.prepared ?? (await prepareImage(imageInput(opts), profile));
   // Refused before the board is touched (preflight repeats it for callers that probe themselves).
   if (img.firmwareFault && !opts.allowFirmwareFaults) throw new FlashInputError(firmwareFaultMessage(img, device.name));
-  const facts: BoardFacts = await retryLinkFault('probe', () => probeBoard(device, partition, opts.force ? 0 : img.length), progress);
-  const checked = preflight(img, facts, profile, device.name, { partition, allowMisaligned: opts.allowMisaligned, allowFirmwareFaults: opts.allowFirmwareFaults });
-  for (const w of checked.warnings) progress.note(`warning: ${w}`);
-  const choice = chooseStrategy(
-    { profile, facts, partition, segment, qemuLoaderAvailable: qemuLoaderHook(device) !== undefined, requested: opts.strategy === 'auto' ? undefined : opts.strategy },
-    device.name,
-  );
-  const strategyName = choice.name;
-  const strategy = STRATEGIES[strategyName];
-  const target: StrategyTarget = { device, partition, segment, facts, length: img.length, progress };
-  // Everything below may write: first make sure the written image can also be proven.
-  refuseUnwritable(img.length, facts, segment, strategy, target, device.name);
+  const requested = opts.strategy === 'auto' ? undefined : opts.strategy;
+  // A strategy the profile does not list is bad input whatever the board holds.
+  if (requested) (await import('./chooseStrategy.js')).refuseUnlisted(profile, requested);
+  const preflightOpts = { partition, allowMisaligned: opts.allowMisaligned, allowFirmwareFaults: opts.allowFirmwareFaults };
 
-  const result = (over: Partial<FlashResult> & Pick<FlashResult, 'skipped' | 'verifiedSha256'>): FlashResult => {
+  const result = (over: Partial<FlashResult> & Pick<FlashResult, 'skipped' | 'verifiedSha256' | 'strategy' | 'strategyChoice' | 'warnings'>): FlashResult => {
     const elapsedMs = performance.now() - started;
     return {
       device: device.name,
       image: img.name,
-      strategy: strategyName,
-      strategyChoice: choice,
       partition,
       imageBytes: img.length,
       bytesSent: 0,
@@ -147,24 +126,56 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
       resumedFrom: [],
       notes,
       mountChecked: false,
-      warnings: checked.warnings,
       ...over,
     };
   };
 
+  // Skip-if-same first, in one small round trip (flash/skip_probe.py): the segment's hash, size,
+  // address and .mpy, nothing a write needs. A skip is claimed only on equal hashes, after the
+  // same checks a write gets (size, model alignment, .mpy); it plans, resets and loads nothing more.
+  let held: HeldImage | undefined;
   if (!opts.force) {
-    // Skip-if-same: the probe hashed the segment's first img.length bytes in the same round trip.
-    const current = facts.currentSha256 ?? (await retryLinkFault('hash', () => hashBoardImage(device, partition, img.length), progress));
-    if (current === img.sha256) {
-      progress.note(`board already holds this image (sha256 ${current.slice(0, 16)}…): nothing written`);
-      return result({ skipped: true, verifiedSha256: current });
+    held = await retryLinkFault('skip check', () => probeHeldImage(device, partition, img.length), progress);
+    if (held.sha256 === img.sha256) {
+      const checked = preflight(img, heldFacts(held), profile, device.name, preflightOpts);
+      for (const w of checked.warnings) progress.note(`warning: ${w}`);
+      progress.note(`board already holds this image (sha256 ${held.sha256.slice(0, 16)}…, computed on the board, equals the image's): nothing written`);
+      return result({ skipped: true, verifiedSha256: held.sha256, strategy: null, strategyChoice: null, warnings: checked.warnings });
     }
   }
 
-  // Only a flash that writes needs these (a skip is decided above without them).
-  const [{ cachedPlan }, { sendImage }, { checkRomAfterReset, firmwareListing, verifyBoardImage }] = await Promise.all([
-    import('./planTransfer.js'), import('./sendImage.js'), import('./verifyFlash.js'),
-  ]);
+  // The image differs (or --force, or the board could not hash it): everything writing needs.
+  // The segment is hashed again only when the skip probe could not hash it (the full probe
+  // then says why, or hashes it where the skip probe's reading did not reach).
+  const hashAgain = held !== undefined && held.sha256 === null;
+  const facts: BoardFacts = await retryLinkFault('probe', () => probeBoard(device, partition, hashAgain ? img.length : 0, img.length), progress);
+  const checked: PreflightResult = preflight(img, facts, profile, device.name, preflightOpts);
+  for (const w of checked.warnings) progress.note(`warning: ${w}`);
+  const { chooseStrategy, qemuLoaderHook, STRATEGIES } = await import('./strategyTable.js');
+  const choice = chooseStrategy(
+    { profile, facts, partition, segment, qemuLoaderAvailable: qemuLoaderHook(device) !== undefined, requested },
+    device.name,
+  );
+  const strategyName = choice.name;
+  const strategy = STRATEGIES[strategyName];
+  const target: StrategyTarget = { device, partition, segment, facts, length: img.length, progress };
+  // Everything below may write: first make sure the written image can also be proven.
+  refuseUnwritable(img.length, facts, segment, strategy, target, device.name);
+  const written = { strategy: strategyName, strategyChoice: choice, warnings: checked.warnings };
+
+  if (hashAgain) {
+    const current = facts.currentSha256 ?? (await retryLinkFault('hash', () => hashBoardImage(device, partition, img.length), progress));
+    if (current === img.sha256) {
+      progress.note(`board already holds this image (sha256 ${current.slice(0, 16)}…, computed on the board, equals the image's): nothing written`);
+      return result({ ...written, skipped: true, verifiedSha256: current });
+    }
+  }
+
+  // Only a flash that writes needs these (a skip is decided above without them). One after the
+  // other: jest's ESM loader fails parallel dynamic imports that share a module.
+  const { cachedPlan } = await import('./planTransfer.js');
+  const { sendImage } = await import('./sendImage.js');
+  const { checkRomAfterReset, firmwareListing, verifyBoardImage } = await import('./verifyFlash.js');
   let bytesSent = 0;
   let compressed = false;
   let resumedFrom: number[] = [];
@@ -193,7 +204,12 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   const mountChecked = partition === 0 && !opts.skipMountCheck;
   // /rom lists what the firmware's VfsRom lists (the scenario's listing check judges the rest).
   if (mountChecked) await retryLinkFault('mount check', () => checkRomAfterReset(device, firmwareListing(img.bytes)), progress);
-  return result({ skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
+  return result({ ...written, skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
+}
+
+/** The skip probe's answers as preflight reads them (it answers only for a segment that exists). */
+function heldFacts(h: HeldImage): PreflightFacts {
+  return { partitionErrno: null, segments: null, partitionSize: h.partitionSize, origin: h.origin, mpy: h.mpy };
 }
 
 /**

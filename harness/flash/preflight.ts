@@ -19,6 +19,9 @@ export interface PreflightOptions {
   allowFirmwareFaults?: boolean;
 }
 
+/** What preflight reads of the board's answers (the full probe's, or the skip probe's before a skip). */
+export type PreflightFacts = Pick<BoardFacts, 'partitionErrno' | 'segments' | 'partitionSize' | 'origin' | 'mpy'>;
+
 export interface PreflightResult {
   partitionSize: number;
   /** Address used for the alignment check. */
@@ -60,7 +63,7 @@ export function firmwareFaultMessage(img: PreparedImage, device: string): string
   return `${firmwareFaultFinding(img, device)}; \`hil image verify\` says more`;
 }
 
-export function preflight(img: PreparedImage, facts: BoardFacts, profile: BoardProfile, device: string, opts: PreflightOptions): PreflightResult {
+export function preflight(img: PreparedImage, facts: PreflightFacts, profile: BoardProfile, device: string, opts: PreflightOptions): PreflightResult {
   const where = `image ${img.name} for device ${device}`;
   if (typeof facts.partitionErrno === 'number') {
     throw new FlashInputError(

@@ -36,20 +36,24 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Parse strictly and keep only the image record. */
+/**
+ * Parse strictly and keep only the image record. An image without firmware faults is parsed
+ * once (the tolerant parse gives the same entries then); only a strict refusal parses it again,
+ * tolerantly, to tell a firmware fault from an invalid image.
+ */
 export function checkImageBytes(bytes: Uint8Array, name: string, built = false): PreparedImage {
   let parsed;
-  try {
-    parsed = parseRomfs(bytes, { firmwareFaults: 'accept' });
-  } catch (e) {
-    if (e instanceof RomfsFormatError) throw new FlashInputError(`image ${name}: not a valid ROMFS image: ${e.message}`);
-    throw e;
-  }
   let firmwareFault: string | undefined;
   try {
-    parseRomfs(bytes);
+    parsed = parseRomfs(bytes);
   } catch (e) {
     if (!(e instanceof RomfsFormatError)) throw e;
+    try {
+      parsed = parseRomfs(bytes, { firmwareFaults: 'accept' });
+    } catch (e2) {
+      if (e2 instanceof RomfsFormatError) throw new FlashInputError(`image ${name}: not a valid ROMFS image: ${e2.message}`);
+      throw e2;
+    }
     firmwareFault = e.message;
   }
   const img = bytes.subarray(0, parsed.imageLength);

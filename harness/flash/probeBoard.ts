@@ -7,8 +7,9 @@
  * deflate, uctypes, hashlib, its free heap, and what DFU needs (machine.unique_id, bootloader).
  */
 import type { Device } from '../device/types.js';
+import { boardProgram } from '../board/program.js';
 import { execJson } from './boardJson.js';
-import { flashProgram } from './programs.js';
+import { flashProgram, shipped } from './programs.js';
 
 export interface BoardFacts {
   /** `vfs.rom_ioctl` exists. */
@@ -46,7 +47,7 @@ export interface BoardFacts {
    * same round trip), null when not asked, the segment is smaller, or it cannot be reached.
    */
   currentSha256: string | null;
-  /** Why the first `hashLength` bytes cannot be read (offsets past 16 MiB without uctypes). */
+  /** Why the first `reachLength` bytes cannot be read (offsets past 16 MiB without uctypes). */
   reachError?: string | null;
   /** `machine.unique_id()` as hex, null without it. */
   uniqueId?: string | null;
@@ -54,9 +55,41 @@ export interface BoardFacts {
   bootloader?: boolean;
 }
 
-/** Probe the board; with `hashLength`, also hash that many bytes of the segment (reads only). */
-export async function probeBoard(device: Device, partition: number, hashLength = 0): Promise<BoardFacts> {
-  return execJson<BoardFacts>(device, flashProgram('probe', { id: partition, hashLength }), 'probe', 20_000 + Math.ceil(hashLength / 50_000) * 1000, true);
+function readTimeout(length: number): number {
+  return 20_000 + Math.ceil(length / 50_000) * 1000;
+}
+
+/**
+ * Probe the board (reads only); with `reachLength`, also say whether that many bytes of the
+ * segment can be read back (`reachError`), with `hashLength` also hash them (`currentSha256`).
+ */
+export async function probeBoard(device: Device, partition: number, hashLength = 0, reachLength = hashLength): Promise<BoardFacts> {
+  return execJson<BoardFacts>(device, flashProgram('probe', { id: partition, hashLength, reachLength }), 'probe', readTimeout(hashLength), true);
+}
+
+/** What a segment holds now, as far as deciding that it already holds an image needs. */
+export interface HeldImage {
+  /** sha256 (hex) of the segment's first `length` bytes; null when the board could not say (the full probe says why). */
+  sha256: string | null;
+  /** The segment's size in bytes as the board reports it. */
+  partitionSize: number | null;
+  /** Address of its first byte (`uctypes.addressof`), null when unknown. */
+  origin: number | null;
+  /** `sys.implementation._mpy`, null when the firmware does not report it. */
+  mpy: number | null;
+}
+
+/**
+ * Skip-if-same in one small round trip (board program flash/skip_probe.py, reads only): the
+ * sha256 of the segment's first `length` bytes and the facts the checks made before a skip need
+ * (size, address, .mpy), none of what writing needs (that is probeBoard's, asked only when the
+ * image differs).
+ */
+export async function probeHeldImage(device: Device, partition: number, length: number): Promise<HeldImage> {
+  const r = await execJson<{ sha256: string | null; size: number | null; origin: number | null; mpy: number | null }>(
+    device, shipped(boardProgram('flash/skip_probe', { id: partition, length })), 'skip-check', readTimeout(length), true,
+  );
+  return { sha256: r.sha256, partitionSize: r.size, origin: r.origin, mpy: r.mpy };
 }
 
 /** The range erase `(3, id, offset, length)` exists: the board answered rom_ioctl(6) with a block size. */

@@ -1,10 +1,15 @@
 /**
  * Skip-if-same on the simulated board (issue 15): re-flashing the image the board holds is one
- * board program after the connect (the probe, which hashes the segment's first image-length bytes
- * in the same round trip), no soft reset, nothing erased or written, and it is claimed only
- * because the board's hash equals the image's (one byte changed on the board: written again).
+ * board program after the connect, the small skip probe (flash/skip_probe.py, which hashes the
+ * segment's first image-length bytes), not the full probe (flash/probe.py: writability, erase
+ * block, DFU facts, free heap), no soft reset, nothing erased or written, and it is claimed only
+ * because the board's hash equals the image's (one byte changed on the board: the full probe
+ * follows, without hashing again, and the image is written and proven).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { openDevice } from '../device/index.js';
 import type { ReplDevice } from '../device/replDevice.js';
@@ -13,6 +18,11 @@ import { flashImage } from './flashImage.js';
 import { silentProgress } from './progress.js';
 import { checkImageBytes, sha256Hex } from './prepareImage.js';
 import { flatRomfs } from './testImage.js';
+import { flashProgram } from './programs.js';
+import { defaultHil, repoRoot, runHil } from '../fault/spawnHil.js';
+
+/** Text only the full probe (flash/probe.py) sends. */
+const FULL_PROBE = /unique_id|mem_free|_f\(6, _P/;
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -41,7 +51,11 @@ describe('skip-if-same, simulated board', () => {
     const s = since(d, from);
     expect(s.programs).toBe(1);
     expect(s.softReset).toBe(false);
-    expect(s.sent).toMatch(new RegExp(`hashLength[^0-9a-z]{1,12}${image.length}[^0-9]`));
+    expect(s.sent).toMatch(new RegExp(`length[^0-9a-z]{1,12}${image.length}[^0-9]`));
+    expect(s.sent).toMatch(/rom_ioctl\(2, _P/);
+    expect(s.sent).not.toMatch(FULL_PROBE);
+    // Fewer bytes than the full probe's program alone (each 128 bytes is a raw-paste round trip).
+    expect(s.sent.length).toBeLessThan(flashProgram('probe', { id: 0, hashLength: image.length, reachLength: image.length }).length);
 
     // An image the caller already read and checked (hil flash does, before any board) is not
     // read or parsed again: the path it came from is not even looked at.
@@ -54,7 +68,31 @@ describe('skip-if-same, simulated board', () => {
     // The same length, one byte different: the board's hash differs, so it is written and proven.
     const other = Uint8Array.from(image);
     other[other.length - 3] ^= 0xff;
+    const before = d.transcript.records.length;
     const w = await flashImage(d, { image: other, onProgress: silentProgress });
-    expect(w).toMatchObject({ skipped: false, verifiedSha256: sha256Hex(other), mountChecked: true });
+    expect(w).toMatchObject({ skipped: false, strategy: 'rom-ioctl', verifiedSha256: sha256Hex(other), mountChecked: true });
+    const ws = since(d, before).sent;
+    // The skip probe, then the full probe: the segment is not hashed a second time before writing.
+    expect(ws).toMatch(FULL_PROBE);
+    expect(ws.search(/rom_ioctl\(2, _P/)).toBeLessThan(ws.search(FULL_PROBE));
+    expect(ws).toMatch(/hashLength[^0-9a-z]{1,12}0[^0-9]/);
+  }, 120_000);
+
+  it('hil flash of the image the board holds (bin/hil.js, build first) says so and loads no strategy, planning, sending or proof module', async () => {
+    const image = flatRomfs([{ name: 'model.tflite', data: randomBytes(8 * 1024) }, { name: 'labels.txt', data: Buffer.from('a\nb\n') }], 16);
+    const dir = mkdtempSync(join(tmpdir(), 'hil-skip-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'same.img');
+    writeFileSync(file, image);
+    const sim: SimBoard = await startSim({ profile: 'openmv-h7', link: 'pty', image });
+    cleanups.push(() => sim.stop());
+    const hil = defaultHil();
+    const p = await runHil([hil[0]!, '--import', join(repoRoot(), 'test', 'startup', 'loadedModules.mjs'), ...hil.slice(1)], ['flash', file, '--device', sim.connection, '--profile', 'openmv-h7', '--json'], new AbortController().signal);
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ skipped: true, strategy: null, strategyChoice: null, bytesSent: 0, verifiedSha256: sha256Hex(image) });
+    const modules = p.stderr.split('\n').filter((l) => l.startsWith('HIL_LOADED ')).map((l) => l.slice('HIL_LOADED '.length));
+    expect(modules.some((m) => /\/dist\/harness\/flash\/flashImage\.js$/.test(m))).toBe(true);
+    const unneeded = modules.filter((m) => /\/dist\/harness\/flash\/(strategies\/|dfu\/|chooseStrategy|strategyTable|planTransfer|sendImage|verifyFlash|receiver)/.test(m) || /node_modules\/@(micropython|pybricks)\//.test(m));
+    expect(unneeded).toEqual([]);
   }, 120_000);
 });

@@ -148,7 +148,7 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
         onProgress: false,
         planCache: opts.flashPlans,
       });
-      const summary: FlashSummary = { written: !r.skipped, strategy: r.strategy, verifiedSha256: r.verifiedSha256, durationMs: performance.now() - tf, mode };
+      const summary: FlashSummary = { written: !r.skipped, strategy: r.strategy ?? undefined, verifiedSha256: r.verifiedSha256, durationMs: performance.now() - tf, mode };
       result.flash = summary;
       log(r.skipped ? `flash: board already holds the image (sha256 ${r.verifiedSha256}); nothing written` : `flash: wrote ${r.imageBytes} bytes with ${r.strategy}, board sha256 ${r.verifiedSha256} matches`);
       for (const w of r.warnings) log(`flash warning: ${w}`);

@@ -4,8 +4,9 @@
 # min write size, or -22 where the segment cannot be written), rom_ioctl(6, id) (the erase block
 # size on MicroPython master, -22 on every release), the .mpy the firmware loads, deflate,
 # uctypes, hashlib, free heap, machine.unique_id() and machine.bootloader (DFU), and with
-# _P['hashLength'] > 0 the sha256 of the segment's first bytes (skip-if-same in one round trip).
-# Params: id, hashLength. Needs segment.py before it.
+# _P['reachLength'] > 0 whether the segment's first reachLength bytes can be read (reachError),
+# with _P['hashLength'] > 0 also their sha256 (the skip decision's fallback, when the small
+# skip_probe.py could not hash them). Params: id, hashLength, reachLength. Needs segment.py before it.
 import sys, gc
 _r = {'romIoctl': False, 'segments': None, 'partitionSize': None, 'partitionErrno': None,
       'access': None, 'blockSize': None, 'blockCount': None, 'origin': None,
@@ -45,12 +46,13 @@ if _f:
         _r['minWrite'] = _w if isinstance(_w, int) else None
         _e = _f(6, _P['id'])
         _r['eraseBlock'] = _e if isinstance(_e, int) else None
-        _n = _P['hashLength']
-        if _n > 0 and _s.size >= _n and _r['sha256']:
+        _n = _P['reachLength']
+        if _n > 0 and _s.size >= _n:
             _r['reachError'] = _s.reach(_n)
-            if _r['reachError'] is None:
-                import binascii
-                _r['currentSha256'] = binascii.hexlify(_hil_sha(_s, 0, _n, 16384)).decode()
+        _n = _P['hashLength']
+        if _n > 0 and _s.size >= _n and _r['sha256'] and _s.reach(_n) is None:
+            import binascii
+            _r['currentSha256'] = binascii.hexlify(_hil_sha(_s, 0, _n, 16384)).decode()
     _s = None
 try:
     import deflate

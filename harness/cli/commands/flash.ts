@@ -35,7 +35,7 @@ interface FlashArgs extends LeaseFlagArgs {
 export function describeResult(r: FlashResult): string {
   if (r.skipped) return `${r.device}: segment ${r.partition} already holds ${r.image} (sha256 ${r.verifiedSha256.slice(0, 16)}…); nothing written (use --force to rewrite)`;
   const resumed = r.resumedFrom.length ? `, resumed ${r.resumedFrom.length}x after link faults` : '';
-  return `${r.device}: flashed ${r.image} (${formatBytes(r.imageBytes)}) to segment ${r.partition} with ${r.strategy} (${r.strategyChoice.how})${r.compressed ? ', deflate' : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s (${formatRate(r.rate)}${resumed}); board sha256 ${r.verifiedSha256.slice(0, 16)}… matches${r.mountChecked ? ', /rom lists the image after soft reset' : ''}`;
+  return `${r.device}: flashed ${r.image} (${formatBytes(r.imageBytes)}) to segment ${r.partition} with ${r.strategy} (${r.strategyChoice?.how})${r.compressed ? ', deflate' : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s (${formatRate(r.rate)}${resumed}); board sha256 ${r.verifiedSha256.slice(0, 16)}… matches${r.mountChecked ? ', /rom lists the image after soft reset' : ''}`;
 }
 
 export const flashCommand: CommandModule<object, FlashArgs> = {
