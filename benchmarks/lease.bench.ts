@@ -1,9 +1,14 @@
 /**
  * Lease benchmarks (issue 16), run by `npm run bench` through benchmarks/index.ts: the latency of
  * one uncontended lease grant (acquire, then release) on PostgreSQL beside the file lease in the
- * same run, and the cost of the fence PostgreSQL leases add before every board operation. Medians
- * over GRANTS grants, each on a fresh key (as each board of a bench is). PostgreSQL from
- * HIL_BENCH_POSTGRES, else HIL_TEST_POSTGRES; the module makes its own database and drops it.
+ * same run, and the cost of the fence a lease adds before every board operation: wall time and this
+ * process's CPU per fence over FENCES fences of one lease, for PostgreSQL with its fence cache
+ * (min(1 s, TTL/10): leases/postgres.ts), PostgreSQL reading the row at every fence (cache off,
+ * what it was before), and the file lease (one stat). A 16-board run doing an exec every
+ * millisecond per board makes 16,000 fences a second: the CPU figure times that is the share of
+ * a core the fence takes. Medians over GRANTS grants, each on a fresh key (as each board of a
+ * bench is). PostgreSQL from HIL_BENCH_POSTGRES, else HIL_TEST_POSTGRES; the module makes its own
+ * database and drops it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +19,23 @@ import { FileLeaseStore, PgLeaseStore, type LeaseStore } from '../harness/bench/
 import type { BenchContext, Figure } from './index.js';
 
 const GRANTS = 200;
+const FENCES = 2000;
+
+/** Per fence (us): wall time and this process's CPU, over FENCES fences of one lease. */
+async function fenceCost(store: LeaseStore): Promise<{ wallUs: number; cpuUs: number }> {
+  const l = await store.acquire(`bench/fence-${randomBytes(3).toString('hex')}`, { what: 'lease bench (fence)' });
+  try {
+    for (let i = 0; i < 50; i++) await l.fence();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < FENCES; i++) await l.fence();
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    return { wallUs: (wall * 1000) / FENCES, cpuUs: (c.user + c.system) / FENCES };
+  } finally {
+    await l.release();
+  }
+}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,6 +79,8 @@ export async function run(ctx: BenchContext): Promise<Figure[]> {
     const f = await grants(file, GRANTS);
     const fileGrant = median(f.grant);
     figures.push({ name: 'file lease grant (median)', value: fileGrant, unit: 'ms', note: `${GRANTS} grants, lock folder on ${tmpdir()}` });
+    const fileFence = await fenceCost(file);
+    figures.push({ name: 'file lease fence (one stat), wall per fence', value: fileFence.wallUs, unit: 'us', note: `hil CPU ${fileFence.cpuUs.toFixed(1)} us per fence` });
     const base = process.env.HIL_BENCH_POSTGRES ?? process.env.HIL_TEST_POSTGRES;
     if (!base) {
       figures.push({ name: 'PostgreSQL lease grant', value: NaN, unit: 'ms', note: 'not measured: set HIL_BENCH_POSTGRES or HIL_TEST_POSTGRES' });
@@ -81,7 +105,30 @@ export async function run(ctx: BenchContext): Promise<Figure[]> {
           ratio: pgGrant / fileGrant,
           note: `${GRANTS} grants, ${u.hostname}; p95 ${p.grant.sort((a, b) => a - b)[Math.floor(GRANTS * 0.95)]!.toFixed(2)} ms`,
         });
-        figures.push({ name: 'PostgreSQL fence check before a board operation (median)', value: median(p.fence), unit: 'ms', reference: { name: 'file lease fence', value: median(f.fence), unit: 'ms' } });
+        const uncached = new PgLeaseStore({ url: u.toString(), fenceCacheMs: 0 });
+        try {
+          await grants(uncached, 5);
+          // Interleaved, twice, so load drift hits both.
+          const runs = { cached: [] as { wallUs: number; cpuUs: number }[], read: [] as { wallUs: number; cpuUs: number }[] };
+          for (let r = 0; r < 3; r++) {
+            runs.cached.push(await fenceCost(store));
+            runs.read.push(await fenceCost(uncached));
+          }
+          const m = (xs: { wallUs: number; cpuUs: number }[], k: 'wallUs' | 'cpuUs') => median(xs.map((x) => x[k]));
+          const spreadOf = (xs: { wallUs: number; cpuUs: number }[], k: 'wallUs' | 'cpuUs') => `${Math.min(...xs.map((x) => x[k])).toFixed(1)}-${Math.max(...xs.map((x) => x[k])).toFixed(1)}`;
+          figures.push({
+            name: `PostgreSQL fence before a board operation, with the fence cache (${store.fenceCacheMs} ms), wall per fence`, value: m(runs.cached, 'wallUs'), unit: 'us',
+            reference: { name: 'reading the row at every fence (cache off)', value: m(runs.read, 'wallUs'), unit: 'us' }, ratio: m(runs.cached, 'wallUs') / m(runs.read, 'wallUs'),
+            note: `${FENCES} fences x 3 interleaved runs, min-max ${spreadOf(runs.cached, 'wallUs')} vs ${spreadOf(runs.read, 'wallUs')} us`,
+          });
+          figures.push({
+            name: 'PostgreSQL fence, hil CPU per fence (cached)', value: m(runs.cached, 'cpuUs'), unit: 'us',
+            reference: { name: 'cache off', value: m(runs.read, 'cpuUs'), unit: 'us' }, ratio: m(runs.cached, 'cpuUs') / m(runs.read, 'cpuUs'),
+            note: `16 boards x 1000 ops/s: ${((m(runs.cached, 'cpuUs') * 16000) / 1e4).toFixed(1)}% of a core vs ${((m(runs.read, 'cpuUs') * 16000) / 1e4).toFixed(1)}% (plus the database server's own work per read)`,
+          });
+        } finally {
+          await uncached.close();
+        }
         figures.push({ name: 'PostgreSQL lease release (median)', value: median(p.release), unit: 'ms', reference: { name: 'file lease release', value: median(f.release), unit: 'ms' } });
       } finally {
         await store.close();

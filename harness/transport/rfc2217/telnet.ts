@@ -72,10 +72,24 @@ export class TelnetDecoder {
 
   /** Decode one received chunk: the data bytes in it, and the telnet events in order. */
   push(chunk: Uint8Array): { data: Buffer; events: TelnetEvent[] } {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    // The common case, board output in binary mode without a 0xFF: the chunk is all data, no copy.
+    if (this.state === S.Data && this.binary && buf.indexOf(IAC) < 0) return { data: buf, events: [] };
     const out = Buffer.allocUnsafe(chunk.length);
     let n = 0;
     const events: TelnetEvent[] = [];
     for (let i = 0; i < chunk.length; i++) {
+      // Binary data up to the next IAC, copied as one run rather than byte by byte.
+      if (this.state === S.Data && this.binary) {
+        const j = buf.indexOf(IAC, i);
+        const end = j < 0 ? chunk.length : j;
+        if (end > i) {
+          buf.copy(out, n, i, end);
+          n += end - i;
+          i = end;
+          if (i >= chunk.length) break;
+        }
+      }
       const b = chunk[i]!;
       switch (this.state) {
         case S.Cr:
@@ -173,8 +187,14 @@ export class TelnetDecoder {
  * (RFC 856 not in effect for our side) every CR followed by NUL (RFC 854 NVT).
  */
 export function escapeData(data: Uint8Array, binary: boolean): Buffer {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+  // Nothing to escape (binary, no 0xFF: every exec and most frames): the bytes as they are, no copy.
+  if (binary && buf.indexOf(IAC) < 0) return buf;
   let extra = 0;
-  for (const b of data) if (b === IAC || (!binary && b === 13)) extra++;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i]!;
+    if (b === IAC || (!binary && b === 13)) extra++;
+  }
   if (extra === 0) return Buffer.from(data);
   const out = Buffer.allocUnsafe(data.length + extra);
   let n = 0;
