@@ -164,15 +164,20 @@ export class Rfc2217Transport implements Transport, SerialLineControl {
     if (this.options.state('us', OPT_COM_PORT) !== 'yes') {
       throw new LinkOpenError(`${this.description}: the server refused COM-PORT-OPTION: not an RFC 2217 port (ser2net: accepter telnet(rfc2217),tcp,PORT)`, 'connect');
     }
-    // Line settings, each answered by the server with the value now in force.
-    const baud = await this.requestAnswered(setBaudRate(this.baudRate), answerBy());
+    // Line settings, each answered by the server with the value now in force. Sent together and
+    // then awaited (as pyserial's client does: serial/rfc2217.py _reconfigure_port), so an open
+    // costs one round trip for them, not four; each answer is matched to its request's code.
+    const by = answerBy();
+    const lineRequests = [setBaudRate(this.baudRate), ...set8N1()];
+    const answers = await Promise.all(lineRequests.map((r) => this.requestAnswered(r, by)));
+    const baud = answers[0]!;
     if (baud.kind !== 'baudrate' || baud.baud !== this.baudRate) {
       throw new LinkOpenError(`${this.description}: the server did not accept ${this.baudRate} baud (answered ${baud.kind === 'baudrate' ? baud.baud : baud.kind})`, 'connect');
     }
-    for (const r of set8N1()) {
-      const a = await this.requestAnswered(r, answerBy());
+    lineRequests.slice(1).forEach((r, i) => {
+      const a = answers[i + 1]!;
       if (!('value' in a) || a.value !== r.value[0]) throw new LinkOpenError(`${this.description}: the server did not accept 8N1 (code ${r.code}: answered ${JSON.stringify(a)})`, 'connect');
-    }
+    });
     await this.purgeAnswered(answerBy());
     // Ask for the signature (RFC 2217: an empty SIGNATURE is a request); not awaited.
     this.sendComPort({ code: CPO.SIGNATURE, value: Buffer.alloc(0) });

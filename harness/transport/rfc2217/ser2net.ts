@@ -74,6 +74,8 @@ export function ser2netConfig(o: { device: string; port: number; host?: string; 
     '  options:',
     // ser2net holds what the port sends for >= 1 ms (2 character times) before relaying it by
     // default; each raw-REPL exchange would pay that (measured: exec round trip 3x the pty's).
+    // With it off, chardelay-scale/-min/-max have nothing to scale: not set. (strace: each piece
+    // of an answer is then one read of the pty and one send, no timer in between.)
     '    chardelay: false',
     // ser2net moves at most 64 bytes per read by default in each direction: a 128-byte raw-paste
     // window or a 1 KB answer is then several writes (and TCP segments) through its event loop.
