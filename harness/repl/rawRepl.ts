@@ -215,7 +215,9 @@ export class RawRepl {
     try {
       const r = await this.t.rx.readUntilAny([RAW_PROMPT, 'to exit\r\n>', 'REPL; CTRL-B'], deadline, 'soft-reset');
       exact = r.marker === 0;
-      if (r.marker === 2) await this.t.rx.settle(100, 1000);
+      // The prompt's start often arrives before its end (a UART's pieces): wait for the end
+      // briefly; only a prompt whose end does not come is re-entered.
+      if (r.marker === 2) exact = await this.t.rx.readUntil('to exit\r\n>', Math.min(deadline, Date.now() + 300), 'soft-reset').then(() => true, () => false);
     } catch (e) {
       if (!(e instanceof LinkTimeoutError)) throw e;
     }
