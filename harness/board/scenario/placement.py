@@ -1,8 +1,12 @@
 # hil's models check, placement: where each model's data sits in the board's memory
 # (uctypes.addressof of a file opened on ROMFS is the address of its bytes in the partition)
 # and its first bytes, so the host can judge alignment and prove which data is there.
-# Parameters: _P['root'], _P['paths'] (model paths under root), _P['head'] (bytes to read).
-# Answer: {'models': [[path, address, head_hex, traceback], ...]} or {'error': why}.
+# With _P['ml'] (the inference follows), it also says whether the firmware has `ml`, so a board
+# without it is not sent the inference program (models.inference is SKIP there).
+# Parameters: _P['root'], _P['paths'] (model paths under root), _P['head'] (bytes to read), _P['ml'].
+# Answer: {'models': [[path, address, head_hex, traceback], ...], 'noMl': None or the ImportError's
+# text} or {'error': why}. Any other error importing ml is not judged here (noMl None): the
+# inference program then meets it itself.
 import sys
 import binascii
 try:
@@ -23,7 +27,17 @@ def _tb(e):
     return repr(e)
 
 
-def _place(root, paths, n):
+def _no_ml():
+    try:
+        import ml
+    except ImportError as e:
+        return str(e)
+    except Exception:
+        pass
+    return None
+
+
+def _place(root, paths, n, want_ml):
     if uctypes is None:
         return {'error': 'no uctypes module on this firmware: in-place addresses cannot be read'}
     out = []
@@ -38,7 +52,7 @@ def _place(root, paths, n):
             out.append([p, a, binascii.hexlify(h).decode(), None])
         except Exception as e:
             out.append([p, None, None, _tb(e)])
-    return {'models': out}
+    return {'models': out, 'noMl': _no_ml() if want_ml else None}
 
 
-_hil_answer(_place(_P['root'], _P['paths'], _P['head']))
+_hil_answer(_place(_P['root'], _P['paths'], _P['head'], _P['ml']))

@@ -51,8 +51,17 @@ export function formatProblem(m: Pick<ImageFile, 'path' | 'size' | 'offset'>, im
   return undefined;
 }
 
-export function placementProbe(paths: string[], root = '/rom'): string {
-  return scenarioProgram('placement', { root, paths, head: HEAD_BYTES });
+/** `ml`: also ask whether the firmware has `ml` (the inference follows). */
+export function placementProbe(paths: string[], root = '/rom', ml = false): string {
+  return scenarioProgram('placement', { root, paths, head: HEAD_BYTES, ml });
+}
+
+/** What placement.py answers. */
+export interface PlacementAnswer {
+  models?: [path: string, address: number | null, headHex: string | null, tb: string | null][];
+  /** Asked with `ml`: the ImportError's text when the firmware has no `ml` (else null). */
+  noMl?: string | null;
+  error?: string;
 }
 
 export interface PlacementFinding {
@@ -123,7 +132,9 @@ export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promi
     ];
   }
   const paths = models.map((m) => m.path);
-  const place = await runProbe<{ models?: [string, number | null, string | null, string | null][]; error?: string }>(device, placementProbe(paths), 'models', ctx.timeoutMs);
+  // The placement program also says whether the board has `ml` (same round trip): a board without
+  // it is never sent the inference program (a few KB, most of this check's time on a UART).
+  const place = await runProbe<PlacementAnswer>(device, placementProbe(paths, '/rom', opts.inference), 'models', ctx.timeoutMs);
   const placementMs = performance.now() - t0;
   let placement: CheckResult;
   let findings: PlacementFinding[] = [];
@@ -149,8 +160,12 @@ export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promi
   if (runnable.length === 0) {
     return [placement, { name: 'models.inference', status: 'skipped', reason: 'not attempted: model placement failed', durationMs: 0, details: [] }];
   }
+  if (typeof place.value.noMl === 'string') {
+    // The reason inference.py gives for the same ImportError.
+    return [placement, { name: 'models.inference', status: 'skipped', reason: `no ml module on this firmware (${place.value.noMl})`, durationMs: 0, details: [] }];
+  }
   const holds = async (): Promise<string | undefined> => {
-    const again = await runProbe<{ models?: [string, number | null, string | null, string | null][]; error?: string }>(device, placementProbe(paths), 'models', ctx.timeoutMs);
+    const again = await runProbe<PlacementAnswer>(device, placementProbe(paths), 'models', ctx.timeoutMs);
     if (!again.value.models) return again.value.error ?? 'no answer';
     const bad = judgePlacement(runnable, again.value.models, image.bytes, profile).find((f) => !f.bytesOk);
     return bad?.problems[bad.problems.length - 1];
