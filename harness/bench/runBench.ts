@@ -248,6 +248,10 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
     const opened = await unlessAborted(open(), signal);
     if (opened === ABORTED) throw new Interrupted();
     device = opened;
+    // A board hil booted itself for this open has run only its identity query so far (see
+    // runScenario's freshBoot); true until a scenario runs on it.
+    const bootedByOpen = !opts.open && bootsItself(t);
+    let freshBoot = bootedByOpen;
     result.profile = device.profile.name;
     result.firmware = { ...device.profile.firmware };
     if (device.identity) {
@@ -271,6 +275,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
           recordGolden: opts.recordGolden,
           resolveImage: opts.images ? sharedImages(opts.images) : undefined,
           flashPlans: opts.flashPlans,
+          freshBoot,
           log,
           onCheck: (c) => {
             if (signal.aborted) return; // what the closing link does to the check in flight is not its verdict
@@ -278,6 +283,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
             opts.onEvent?.({ type: 'check', device: t.name, scenario: s.name, result: c });
           },
         }), signal);
+        freshBoot = false;
         if (r0 === ABORTED) {
           // What finished stays; the check in progress is marked as interrupted.
           const c = interruptedCheck(`${why()}: the check in progress and the ones after it did not finish`);
@@ -331,6 +337,7 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         const again = await unlessAborted(open(), signal);
         if (again === ABORTED) throw new Interrupted();
         device = again;
+        freshBoot = bootedByOpen;
       }
     }
   } catch (e) {

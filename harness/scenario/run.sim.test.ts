@@ -12,6 +12,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { XMLParser } from 'fast-xml-parser';
 import { runScenarios } from '../bench/runScenarios.js';
 import { toJUnit } from '../report/junit.js';
+import { openDevice } from '../device/openDevice.js';
+import type { Device } from '../device/types.js';
+import { loadProfile } from '../profile/profile.js';
+import { loadScenario } from './loadScenario.js';
+import { resolveImage } from './resolveImage.js';
+import { runScenario } from './runScenario.js';
 import type { RunResult } from './result.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
@@ -90,3 +96,39 @@ d('hil run scenarios/model-load on the simulated board', () => {
   });
 });
 
+describe('the soft reset before the checks', () => {
+  /** Soft reboots the board printed on this link. */
+  const softReboots = (d: Device) => Buffer.concat(d.transcript.records.filter((r) => r.dir === 'rx').map((r) => r.data)).toString('latin1').split('soft reboot').length - 1;
+  const listingOnly = () => {
+    const dir = mkdtempSync(join(tmp, 'listing-'));
+    writeFileSync(join(dir, 'scenario.yaml'), `name: listing-only\nimage: { source: ${JSON.stringify(join(root, 'images/demo'))} }\nchecks:\n  - listing\n`);
+    return loadScenario(dir);
+  };
+  /** One scenario run on a simulated board booted with `image` in its partition (or none). */
+  const onSim = async (image: Uint8Array | undefined, freshBoot: boolean) => {
+    const device = await openDevice({ connection: 'sim', profile: 'openmv-h7', image });
+    const log: string[] = [];
+    try {
+      const r = await runScenario(device, listingOnly(), { freshBoot, log: (l) => log.push(l) });
+      return { r, log, softReboots: softReboots(device) };
+    } finally {
+      await device.close();
+    }
+  };
+
+  it('is skipped only on a board booted with the image it holds (freshBoot) when the flash wrote nothing', async () => {
+    const image = (await resolveImage(listingOnly().image, loadProfile('openmv-h7'))).bytes;
+    const fresh = await onSim(image, true);
+    expect([fresh.r.flash?.written, fresh.r.checks.map((c) => c.status)]).toEqual([false, ['passed']]);
+    expect(fresh.softReboots).toBe(0);
+    expect(fresh.log.some((l) => l.startsWith('soft reset: not needed (the board booted with this image'))).toBe(true);
+    // Not booted by this run (freshBoot false): the same board state is soft reset as always.
+    const notFresh = await onSim(image, false);
+    expect([notFresh.r.flash?.written, notFresh.softReboots, notFresh.r.checks.map((c) => c.status)]).toEqual([false, 1, ['passed']]);
+    // Booted without the image: the flash writes it, and the checks run after a soft reset.
+    const written = await onSim(undefined, true);
+    expect(written.r.flash?.written).toBe(true);
+    expect(written.log).toContain('soft reset: raw REPL back');
+    expect(written.r.checks.map((c) => c.status)).toEqual(['passed']);
+  });
+});

@@ -38,6 +38,13 @@ export interface RunScenarioOptions {
   onCheck?: (result: CheckResult) => void;
   /** `--record-golden`: the models check records the board's outputs as golden (a trusted board). */
   recordGolden?: boolean;
+  /**
+   * The board was booted for this run by hil (QEMU it started) and has run nothing since but hil's
+   * read-only queries (its identity): when the flash then finds the image already in the
+   * partition (hash-compared, nothing written), the boot mounted these very bytes, and the soft
+   * reset before the checks would give the board it already is. It is skipped then, and only then.
+   */
+  freshBoot?: boolean;
 }
 
 function errorOf(e: unknown): { message: string; exitCode: number; phase?: string; failureClass: FailureClass } {
@@ -164,7 +171,11 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
     result.flash = { written: false, durationMs: 0, mode };
   }
 
-  if (def.softReset) {
+  // A flash that wrote nothing on a board booted just now with those bytes: no reset to remount.
+  const bootedWithImage = opts.freshBoot === true && mode !== 'never' && result.flash?.written === false && result.flash.verifiedSha256 === image.sha256;
+  if (def.softReset && bootedWithImage) {
+    log(`soft reset: not needed (the board booted with this image, sha256 ${image.sha256}, and has run only hil's read-only queries since)`);
+  } else if (def.softReset) {
     try {
       await device.softReset({ timeoutMs: 30_000 });
       log('soft reset: raw REPL back');
