@@ -1,7 +1,11 @@
 /**
  * `hil run` benchmarks (issue 5), run by `npm run bench` through benchmarks/index.ts:
- *   - wall time of `hil run scenarios/model-load` on QEMU including boot (goal <= 3 s), when
- *     HIL_QEMU_FIRMWARE is set, and on the simulated board;
+ *   - wall time of the whole `hil run scenarios/model-load` process on QEMU, QEMU's boot included
+ *     (goal <= 1.5 s, issue 15), when HIL_QEMU_FIRMWARE is set: the median of 5 after a warm-up,
+ *     interleaved with a bare `hil exec pass` on QEMU (process, QEMU boot, connect and identity:
+ *     the part no check can cut), with the spread; and what went over the link (bytes sent,
+ *     programs, window grants, soft reboots: load-independent), read from the warm-up's transcript;
+ *   - wall time of `hil run scenarios/model-load` on the simulated board (in process);
  *   - a bench of 16 simulated boards against one board: goal wall <= 1.5 x (one board's wall x
  *     16 / cores), and hil's own CPU (the hil process's main thread, where the workers, leases,
  *     probes' host side and reports run) <= 5 % of the wall time. hil starts the 16 simulated
@@ -10,6 +14,7 @@
  *     (not hil's work on a real bench) is left out of hil's share. Both are reported.
  * Each run goes through the same library call the CLI uses (runScenarios).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +23,7 @@ import { runScenarios } from '../harness/bench/runScenarios.js';
 import { startSim, type SimBoard } from '../harness/sim/index.js';
 import { builtinScenarioDir } from '../harness/scenario/loadScenario.js';
 import type { RunResult } from '../harness/scenario/result.js';
+import { linkStats, readTranscriptFile } from '../harness/scenario/linkStats.js';
 
 import type { Figure } from './index.js';
 
@@ -49,6 +55,26 @@ async function timed(f: () => Promise<RunResult>): Promise<{ ms: number; cpuMs: 
   return { ms, cpuMs: c0 !== null && c1 !== null ? c1 - c0 : null, processCpuMs: (p.user + p.system) / 1000, run };
 }
 
+/** Wall ms of one whole `node bin/hil.js ARGS` process (throws on a non-zero exit). */
+function hilProcess(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const c = spawn(process.execPath, [join(root, 'bin', 'hil.js'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env });
+    let err = '';
+    c.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+    c.on('error', reject);
+    c.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`hil ${args.join(' ')} exited ${code}: ${err.trim()}`))));
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Measured runs of the whole-process figure (after one warm-up). */
+const RUNS = 5;
+
 /** What benchmarks/index.ts passes (structural, so this module stands alone). */
 interface Ctx {
   log?(line: string): void;
@@ -61,12 +87,38 @@ export async function run(ctx?: Ctx): Promise<Figure[]> {
   const lockDir = join(tmp, 'locks');
   try {
     const fw = process.env.HIL_QEMU_FIRMWARE;
+    const goal = '<= 1500 ms: whole process, QEMU boot included (issue 15)';
     if (fw) {
-      log('run: model-load on QEMU (incl. boot)');
-      const q = await timed(() => runScenarios({ scenarios: [scenario], device: 'qemu', profile: 'qemu-mps2-an385', cwd: root, lockDir }));
-      figures.push({ name: 'run.model-load.qemu.wall', value: Math.round(q.ms), unit: 'ms', goal: '<= 3000 ms incl. QEMU boot', met: q.ms <= 3000 });
+      // The user's history store stays untouched; a run records into this one, as a user's would.
+      const env = { ...process.env, XDG_STATE_HOME: join(tmp, 'state') };
+      const dev = ['--device', 'qemu', '--profile', 'qemu-mps2-an385'];
+      const runArgs = ['run', scenario, ...dev, '-q'];
+      log('run: model-load on QEMU, whole process (warm-up with --out for the transcript)');
+      const out = join(tmp, 'out');
+      await hilProcess([...runArgs, '--out', out], env);
+      const link = linkStats(readTranscriptFile(join(out, 'qemu', 'transcript.txt')));
+      await hilProcess(['exec', ...dev, 'pass'], env);
+      const runs: number[] = [];
+      const bare: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        log(`run: model-load on QEMU, whole process ${i + 1}/${RUNS} (and a bare hil exec pass)`);
+        runs.push(await hilProcess(runArgs, env));
+        bare.push(await hilProcess(['exec', ...dev, 'pass'], env));
+      }
+      const ms = median(runs);
+      const spread = (xs: number[]) => `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))} ms`;
+      figures.push({
+        name: 'run.model-load.qemu.wall', value: Math.round(ms), unit: 'ms',
+        reference: { name: 'a bare `hil exec pass` on QEMU (process, boot, connect, identity)', value: Math.round(median(bare)), unit: 'ms' },
+        ratio: ms / median(bare), goal, met: ms <= 1500,
+        note: `median of ${RUNS} after a warm-up, interleaved; spread ${spread(runs)} (reference ${spread(bare)})`,
+      });
+      figures.push({
+        name: 'run.model-load.qemu.bytes-sent', value: link.txBytes, unit: 'bytes',
+        note: `${link.programs} programs, ${link.windowGrants} raw-paste window grants, ${link.softReboots} soft reboots, ${link.rxBytes} bytes received; from the warm-up's transcript`,
+      });
     } else {
-      figures.push({ name: 'run.model-load.qemu.wall', value: NaN, unit: 'ms', goal: '<= 3000 ms incl. QEMU boot', note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
+      figures.push({ name: 'run.model-load.qemu.wall', value: NaN, unit: 'ms', goal, note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
     }
 
     log('run: model-load on one simulated board');

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { runScenarios } from '../bench/runScenarios.js';
 import type { RunResult } from './result.js';
+import { linkStats, readTranscriptFile } from './linkStats.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const firmware = process.env.HIL_QEMU_FIRMWARE;
@@ -26,12 +27,24 @@ const opts = { scenarios: [modelLoad], device: 'qemu', profile: 'qemu-mps2-an385
 
 d('hil run scenarios/model-load on MicroPython under QEMU', () => {
   it('passes with the image built from images/demo; the first inference is SKIPPED (no ml)', async () => {
-    const r = await runScenarios(opts);
+    const outDir = join(tmp, 'out');
+    const r = await runScenarios({ ...opts, outDir });
     expect(r.devices[0]!.error).toBeUndefined();
     expect(r.devices[0]!.scenarios[0]!.error).toBeUndefined();
     expect(statuses(r)).toEqual({ listing: 'passed', imports: 'passed', 'models.placement': 'passed', 'models.inference': 'skipped' });
-    expect(r.devices[0]!.scenarios[0]!.checks[3]!.reason).toMatch(/^no ml module on this firmware/);
+    expect(r.devices[0]!.scenarios[0]!.checks[3]!.reason).toBe("no ml module on this firmware (no module named 'ml')");
     expect(r.exitCode).toBe(0);
+    // What went over the link (issue 15): the board booted with the image, so the flash wrote
+    // nothing and no soft reset came before the checks; the imports check's fresh boot and one per
+    // entry point are the three soft reboots; each came back straight to the raw REPL (the one
+    // Ctrl-C is the connect's); the board, which has no ml, was never sent the inference program.
+    const recs = readTranscriptFile(join(outDir, 'qemu', 'transcript.txt'));
+    const tx = recs.filter((x) => x.dir === 'tx').map((x) => x.text).join('');
+    const link = linkStats(recs);
+    expect(r.devices[0]!.scenarios[0]!.flash?.written).toBe(false);
+    expect([link.softReboots, link.interrupts]).toEqual([3, 1]);
+    expect(tx).toContain('import ml'); // placement asks
+    expect(tx).not.toContain('ml.Model(');
   });
 
   it("fails with mpremote's image, naming model.tflite, its offset and its address", async () => {
