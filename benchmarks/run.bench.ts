@@ -6,6 +6,7 @@
  *     the part no check can cut), with the spread; and what went over the link (bytes sent,
  *     programs, window grants, soft reboots: load-independent), read from the warm-up's transcript;
  *   - wall time of `hil run scenarios/model-load` on the simulated board (in process);
+ *     (HIL_RUN_ONLY=qemu: the QEMU figures only)
  *   - a bench of 16 simulated boards against one board: goal wall <= 1.5 x (one board's wall x
  *     16 / cores), and hil's own CPU (the hil process's main thread, where the workers, leases,
  *     probes' host side and reports run) <= 5 % of the wall time. hil starts the 16 simulated
@@ -121,6 +122,8 @@ export async function run(ctx?: Ctx): Promise<Figure[]> {
       figures.push({ name: 'run.model-load.qemu.wall', value: NaN, unit: 'ms', goal, note: 'skipped: HIL_QEMU_FIRMWARE is not set' });
     }
 
+    // HIL_RUN_ONLY=qemu: only the QEMU figures (the simulated bench of 16 takes minutes).
+    if (process.env.HIL_RUN_ONLY === 'qemu') return figures;
     log('run: model-load on one simulated board');
     const one = await timed(() => runScenarios({ scenarios: [scenario], device: 'sim:openmv-h7', cwd: root, lockDir }));
     figures.push({ name: 'run.model-load.sim.wall', value: Math.round(one.ms), unit: 'ms' });
