@@ -298,7 +298,8 @@ maybe('the CLI through ser2net', () => {
       bench,
       `devices:\n  near: { profile: openmv-h7, connection: ${s.connection} }\n  gone: { profile: openmv-h7, connection: rfc2217://127.0.0.1:1 }\n  far: { profile: openmv-h7, connection: rfc2217://192.0.2.1:7001 }\n`,
     );
-    const t0 = Date.now();
+    // (no wall-clock assertion: the per-device deadline is what ends 'far'; this test's own
+    // jest timeout is the bound on a hang, and its detail says which deadline it was)
     const r = await hil(['devices', '--inventory', bench, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as { inventory: { name: string; reachable?: { ok: boolean; detail: string } }[] };
@@ -306,7 +307,6 @@ maybe('the CLI through ser2net', () => {
     expect(by.near).toEqual({ ok: true, detail: expect.stringMatching(/RFC 2217 port \(ser2net\)/) });
     expect(by.gone).toEqual({ ok: false, detail: expect.stringMatching(/connection refused/) });
     expect(by.far?.ok).toBe(false); // TEST-NET-1: never answers; the per-device deadline ends it
-    expect(Date.now() - t0).toBeLessThan(20_000);
   }, 60_000);
 });
 
