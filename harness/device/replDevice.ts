@@ -189,7 +189,7 @@ export class ReplDevice implements Device {
   private async execOnce(code: string, timeoutMs: number): Promise<ExecResult> {
     this.repl.codeWritten = false;
     try {
-      await this.ensureLink();
+      if (!this.linkReady) await this.ensureLink();
       const r = await this.repl.exec(code, timeoutMs);
       return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
     } catch (e) {
@@ -279,6 +279,11 @@ export class ReplDevice implements Device {
         if (stillMarked) throw new InfraError(`${this.name}: the board did not reset (machine.reset() was not acknowledged and the interpreter kept its state)`, 'hard-reset');
       }
     });
+  }
+
+  /** Open, in the raw REPL and not closed: nothing for ensureLink to do (checked without a wait). */
+  private get linkReady(): boolean {
+    return !this.closed && this.repl.inRaw && this.transport.isOpen && !this.transport.rx.closed;
   }
 
   /** A closed link (board reset under us) is reopened before the next operation. */

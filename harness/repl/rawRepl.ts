@@ -3,6 +3,7 @@
  * to plain raw mode), soft reset. Protocol facts: docs/devices.md in the shared material.
  */
 import type { Transport } from '../transport/transport.js';
+import type { FrameReader } from '../transport/rxBuffer.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 import { ProgramStillRunningError, ProtocolError } from './errors.js';
 
@@ -82,6 +83,9 @@ export class RawRepl {
 
   /** Run code; returns stdout and stderr (traceback) as raw bytes. */
   async exec(code: string, timeoutMs: number): Promise<RawExecResult> {
+    this.codeWritten = false;
+    const data = Buffer.from(code, 'utf8');
+    if (this.inRaw && this.rawPaste === true && this.window > 0 && data.length + 1 <= this.window) return this.execInOneWindow(data, timeoutMs);
     await this.submit(code, Math.min(timeoutMs, 15000));
     try {
       return await this.collect(Date.now() + timeoutMs);
@@ -91,6 +95,33 @@ export class RawRepl {
       if (e instanceof LinkTimeoutError && e.phase === 'exec') throw new ProgramStillRunningError(this.t.description, timeoutMs, { cause: e });
       throw e;
     }
+  }
+
+  /**
+   * `exec` of code that fits in one raw-paste window of a known raw-paste board: request, code
+   * and end marker in one write (within flow control: the board reads up to a window before it
+   * must answer), then the whole answer read as one frame (OneWindowAnswer): the same bytes,
+   * checks and deadlines as `submit` and `collect`, without a wait per part.
+   */
+  private async execInOneWindow(data: Buffer, timeoutMs: number): Promise<RawExecResult> {
+    const out = Buffer.allocUnsafe(data.length + 4);
+    out[0] = 0x05;
+    out[1] = 0x41;
+    out[2] = 0x01;
+    data.copy(out, 3);
+    out[out.length - 1] = 4;
+    const answer = new OneWindowAnswer(this.t.description, Date.now() + Math.min(timeoutMs, 15000), timeoutMs);
+    this.codeWritten = true;
+    await this.t.write(out);
+    let frame: Buffer;
+    try {
+      frame = await this.t.rx.readFrame(answer);
+    } catch (e) {
+      if (e instanceof ProtocolError) this.inRaw = false;
+      else if (e instanceof LinkTimeoutError && e.phase === 'exec') throw new ProgramStillRunningError(this.t.description, timeoutMs, { cause: e });
+      throw e;
+    }
+    return { stdout: frame.subarray(answer.stdoutAt, answer.stdoutEnd), stderr: frame.subarray(answer.stderrAt, answer.stderrEnd) };
   }
 
   /**
@@ -227,5 +258,79 @@ export class RawRepl {
       await this.enter(Math.max(2000, deadline - Date.now()));
     }
     this.inRaw = true;
+  }
+}
+
+/**
+ * The board's whole answer to one raw-paste exec sent in one write, framed as it arrives: `R\x01`
+ * and the window (the raw-paste request granted), window credits up to the `\x04` that
+ * acknowledges the end of the code, stdout up to `\x04`, stderr up to `\x04`, then the `>`
+ * prompt. Until the acknowledgement each wait lasts at most ACK_MS past the last progress (and
+ * the send's own deadline); from it, the output has `timeoutMs` (phases as `submit`/`collect`
+ * name them, so a missing end of output is still the program running).
+ */
+class OneWindowAnswer implements FrameReader {
+  phase = 'raw-paste-request';
+  deadline: number;
+  stdoutAt = 0;
+  stdoutEnd = 0;
+  stderrAt = 0;
+  stderrEnd = 0;
+  private step = 0;
+  private pos = 0;
+
+  constructor(private readonly link: string, private readonly sendBy: number, private readonly timeoutMs: number) {
+    this.deadline = Math.min(sendBy, Date.now() + ACK_MS);
+  }
+
+  restart(): void {
+    throw new ProtocolError(`${this.link}: the answer being read was taken by another reader`, this.phase);
+  }
+
+  scan(b: Buffer): number {
+    if (this.step === 0) {
+      if (b.length < 4) return -1;
+      if (b[0] !== 0x52 || b[1] !== 0x01) throw new ProtocolError(`${this.link}: raw-paste answer changed to ${JSON.stringify(b.subarray(0, 4).toString('latin1'))}`, 'exec');
+      this.step = 1;
+      this.pos = 4;
+      this.phase = 'raw-paste-end';
+    }
+    if (this.step === 1) {
+      const i = b.indexOf(4, this.pos);
+      if (i < 0) {
+        // Window credits only: more progress, a new acknowledgement wait.
+        if (b.length > this.pos) this.deadline = Math.min(this.sendBy, Date.now() + ACK_MS);
+        this.pos = b.length;
+        return -1;
+      }
+      this.step = 2;
+      this.pos = this.stdoutAt = i + 1;
+      this.phase = 'exec';
+      this.deadline = Date.now() + this.timeoutMs;
+    }
+    if (this.step === 2) {
+      const i = b.indexOf(4, this.pos);
+      if (i < 0) return this.more(b);
+      this.stdoutEnd = i;
+      this.step = 3;
+      this.pos = this.stderrAt = i + 1;
+      this.phase = 'exec-stderr';
+    }
+    if (this.step === 3) {
+      const i = b.indexOf(4, this.pos);
+      if (i < 0) return this.more(b);
+      this.stderrEnd = i;
+      this.step = 4;
+      this.pos = i + 1;
+      this.phase = 'exec-prompt';
+    }
+    const i = b.indexOf(0x3e, this.pos);
+    if (i < 0) return this.more(b);
+    return i + 1;
+  }
+
+  private more(b: Buffer): number {
+    this.pos = b.length;
+    return -1;
   }
 }

@@ -12,7 +12,7 @@ export class LinkTranscript implements Transcript {
 
   /** `owned`: nobody changes `data` afterwards, so it is kept as it is (else copied). */
   add(dir: TranscriptRecord['dir'], data: Uint8Array, owned = false): void {
-    this.records.push({ t: performance.now() - this.t0, dir, data: owned ? data : Uint8Array.from(data) });
+    this.records.push({ t: performance.now() - this.t0, dir, data: owned ? data : new Uint8Array(data) });
     this.bytes += data.length;
     while (this.bytes > this.maxBytes && this.records.length > 1) this.bytes -= this.records.shift()!.data.length;
   }

@@ -94,28 +94,42 @@ export class PortIo {
     this.onGone(reason);
   }
 
-  /** Write all of `data`; resolves once the kernel has taken it. Rejects with the errno's code when the port is gone. */
-  async write(data: Buffer): Promise<void> {
-    let off = 0;
+  /**
+   * Write all of `data`: `true` when the kernel took it at once (the usual case: no promise, no
+   * wait), else a promise that resolves once it has taken the rest. Throws (or rejects) with
+   * the errno's code when the port is gone.
+   */
+  write(data: Buffer): true | Promise<void> {
+    const off = this.writeNow(data, 0);
+    return off === data.length ? true : this.writeRest(data, off);
+  }
+
+  /** Writes what the kernel takes now, from `off`; returns how far it got. */
+  private writeNow(data: Buffer, off: number): number {
     while (off < data.length) {
       const fd = this.b.fd;
       if (fd === null || this.stopped) throw new Error('port closed');
       try {
         off += writeSync(fd, data, off, data.length - off);
-        continue;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EINTR') continue;
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
-          if (isGone(code)) this.gone(`write failed: ${code}`);
-          throw new Error(code ?? (e as Error).message);
-        }
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return off;
+        if (isGone(code)) this.gone(`write failed: ${code}`);
+        throw new Error(code ?? (e as Error).message);
       }
-      // The kernel's buffer is full: wait until the port is writable (or closed).
+    }
+    return off;
+  }
+
+  /** The kernel's buffer is full: wait until the port is writable (or closed), write on. */
+  private async writeRest(data: Buffer, off: number): Promise<void> {
+    while (off < data.length) {
       await new Promise<void>((resolve) => {
         this.writers.push(resolve);
         this.arm();
       });
+      off = this.writeNow(data, off);
     }
   }
 

@@ -8,6 +8,21 @@ import { LinkClosedError, LinkTimeoutError } from './errors.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A reader of one framed answer, scanned as its bytes arrive (RxBuffer.readFrame): `scan` is
+ * given everything buffered (the same bytes as before, and more) and returns how many bytes the
+ * answer takes once it is whole, or -1 to wait for more. Its phase and deadline may change as it
+ * goes (an acknowledgement, then the output); `restart` is called when the buffer's front was
+ * taken by somebody else between two scans (the saved positions are void).
+ */
+export interface FrameReader {
+  phase: string;
+  /** `Date.now()` time at which the wait for more ends. */
+  deadline: number;
+  scan(buf: Buffer): number;
+  restart(): void;
+}
+
 interface Waiter {
   /** `Date.now()` time at which the wait ends unwoken. */
   at: number;
@@ -133,6 +148,33 @@ export class RxBuffer {
 
   async readUntil(marker: string | Uint8Array, deadline: number, phase: string): Promise<Buffer> {
     return (await this.readUntilAny([marker], deadline, phase)).data;
+  }
+
+  /**
+   * Reads one answer as `f` frames it: returns its bytes (a view of what was received, which
+   * nobody changes) and removes them. One scan per arrival of data, one wait at a time: the
+   * cheapest way to a multi-part answer. Throws as readUntil does, naming `f`'s phase then.
+   */
+  async readFrame(f: FrameReader): Promise<Buffer> {
+    let takings = this.takings;
+    for (;;) {
+      if (this.takings !== takings && !this.closedReason) {
+        takings = this.takings;
+        f.restart();
+      }
+      const n = f.scan(this.buf);
+      if (n >= 0) {
+        const out = this.buf.subarray(0, n);
+        this.consume(this.buf.subarray(n));
+        return out;
+      }
+      if (this.closedReason) throw new LinkClosedError(`${this.name}: link closed while waiting (${f.phase}): ${this.closedReason}`, f.phase);
+      if (f.deadline - Date.now() <= 0) {
+        const tail = this.buf.subarray(Math.max(0, this.buf.length - 80)).toString('latin1');
+        throw new LinkTimeoutError(`${this.name}: no answer within the deadline (${f.phase}); last bytes ${JSON.stringify(tail)}`, f.phase);
+      }
+      await this.waitUntil(f.deadline);
+    }
   }
 
   async readExactly(n: number, deadline: number, phase: string): Promise<Buffer> {

@@ -14,9 +14,13 @@ import type { Transport } from './transport.js';
  */
 export const BUSY_RETRY_MS = 2000;
 
-/** serialport (its native binding and every parser it re-exports) is loaded when a port is first used, not at start-up. */
-async function serialport(): Promise<typeof import('serialport')> {
-  return import('serialport');
+/**
+ * serialport is loaded when a port is first used, not at start-up: its SerialPort class alone
+ * (the stream and the native binding), not the package's index, which loads every parser it
+ * re-exports too (about half of the package's load time, paid by every command that opens a port).
+ */
+async function serialport(): Promise<typeof import('serialport/dist/serialport.js')> {
+  return import('serialport/dist/serialport.js');
 }
 
 /**
@@ -29,6 +33,9 @@ function openFailure(message: string): 'permission' | 'busy' | 'other' {
   if (/cannot lock port|resource busy|EBUSY/i.test(message)) return 'busy';
   return 'other';
 }
+
+/** What `write` answers when the kernel took everything at once (immutable: shared by every write). */
+const WRITTEN: Promise<void> = Promise.resolve();
 
 export class SerialTransport implements Transport {
   readonly rx: RxBuffer;
@@ -143,25 +150,27 @@ export class SerialTransport implements Transport {
     });
   }
 
-  async write(data: Uint8Array | string): Promise<void> {
+  /** Resolves once the kernel has taken `data` (on Unix: at once, usually, with no wait). */
+  write(data: Uint8Array | string): Promise<void> {
     // A string's bytes are ours; a caller's bytes are not copied here (the transcript copies them).
     const owned = typeof data === 'string';
     const b = owned ? Buffer.from(data, 'latin1') : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const io = this.io;
     const port = this.port;
-    if (!io && !port) throw new LinkOpenError(`${this.description}: port is not open`, 'write');
+    if (!io && !port) return Promise.reject(new LinkOpenError(`${this.description}: port is not open`, 'write'));
     // Open once and closed now: the link dropped (unplugged, reset), a link fault like any other.
-    if (io ? this.rx.closed : !port!.isOpen) throw new LinkClosedError(`${this.description}: port closed`, 'write');
+    if (io ? this.rx.closed : !port!.isOpen) return Promise.reject(new LinkClosedError(`${this.description}: port closed`, 'write'));
     this.onTraffic?.('tx', b, owned);
     if (io) {
+      const failed = (e: unknown) => new LinkClosedError(`${this.description}: write failed: ${(e as Error).message}`, 'write');
       try {
-        await io.write(b);
+        const r = io.write(b);
+        return r === true ? WRITTEN : r.catch((e) => Promise.reject(failed(e)));
       } catch (e) {
-        throw new LinkClosedError(`${this.description}: write failed: ${(e as Error).message}`, 'write');
+        return Promise.reject(failed(e));
       }
-      return;
     }
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       port!.write(b, (err) => (err ? reject(new LinkClosedError(`${this.description}: write failed: ${err.message}`, 'write')) : resolve()));
     });
   }

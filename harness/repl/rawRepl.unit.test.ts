@@ -1,0 +1,120 @@
+/**
+ * RawRepl.exec of code within one raw-paste window: one write, the whole answer framed as it
+ * arrives (any split of its bytes), its checks and its deadlines (fake clock: no timed assertions).
+ */
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { RawRepl } from './rawRepl.js';
+import { ProgramStillRunningError, ProtocolError } from './errors.js';
+import { RxBuffer } from '../transport/rxBuffer.js';
+import { LinkClosedError, LinkTimeoutError } from '../transport/errors.js';
+import type { Transport } from '../transport/transport.js';
+
+/**
+ * Test double of a link to a raw-paste board (window 128): answers the raw-paste request of the
+ * first exec itself, and records every write; a test feeds the answers of later execs.
+ */
+class ScriptedLink implements Transport {
+  readonly description = 'scripted';
+  readonly rx = new RxBuffer('scripted');
+  readonly isOpen = true;
+  readonly writes: string[] = [];
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+  async write(data: Uint8Array | string): Promise<void> {
+    const s = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+    this.writes.push(s);
+    // The first exec: the raw-paste request alone, then the code and its end marker.
+    if (s === '\x05A\x01') void Promise.resolve().then(() => this.rx.push(Buffer.from('R\x01\x80\x00', 'latin1')));
+    else if (this.writes.length === 2) void Promise.resolve().then(() => this.rx.push(Buffer.from('\x04OK\x04\x04>', 'latin1')));
+  }
+  feed(s: string): void {
+    this.rx.push(Buffer.from(s, 'latin1'));
+  }
+}
+
+async function rawPasteRepl(): Promise<{ link: ScriptedLink; repl: RawRepl }> {
+  const link = new ScriptedLink();
+  const repl = new RawRepl(link);
+  repl.inRaw = true;
+  await repl.exec('x=1', 5000);
+  expect(repl.rawPaste).toBe(true);
+  link.writes.length = 0;
+  return { link, repl };
+}
+
+beforeEach(() => {
+  jest.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('exec within one raw-paste window', () => {
+  it('sends request, code and end marker in one write and reads the answer however it is split', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const answer = 'R\x01\x80\x00\x01\x04hello\r\n\x04Traceback\x04>';
+    for (const cut of [1, 3, 4, 5, 6, 12, answer.length - 1]) {
+      link.writes.length = 0;
+      const r = repl.exec('print("hello")', 5000);
+      await Promise.resolve();
+      link.feed(answer.slice(0, cut));
+      await jest.advanceTimersByTimeAsync(1);
+      link.feed(answer.slice(cut));
+      const { stdout, stderr } = await r;
+      expect(link.writes).toEqual(['\x05A\x01print("hello")\x04']);
+      expect(stdout.toString()).toBe('hello\r\n');
+      expect(stderr.toString()).toBe('Traceback');
+      expect(link.rx.length).toBe(0);
+    }
+  });
+
+  it('leaves what follows the prompt in the buffer', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('pass', 5000);
+    link.feed('R\x01\x80\x00\x04\x04\x04>stray');
+    expect((await r).stdout.length).toBe(0);
+    expect(link.rx.drain().toString()).toBe('stray');
+  });
+
+  it('is a protocol error (and leaves the raw REPL) when the request is not granted', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('pass', 5000).catch((e: unknown) => e);
+    link.feed('R\x00>');
+    await jest.advanceTimersByTimeAsync(1);
+    link.feed('x');
+    expect(await r).toBeInstanceOf(ProtocolError);
+    expect(repl.inRaw).toBe(false);
+  });
+
+  it('gives the end of the code ACK_MS to be acknowledged: a link timeout, not the program running', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('pass', 60_000).catch((e: unknown) => e);
+    link.feed('R\x01\x80\x00');
+    await jest.advanceTimersByTimeAsync(5001);
+    const e = await r;
+    expect(e).toBeInstanceOf(LinkTimeoutError);
+    expect(e).not.toBeInstanceOf(ProgramStillRunningError);
+    expect((e as LinkTimeoutError).phase).toBe('raw-paste-end');
+  });
+
+  it('once acknowledged, waits the whole deadline for the output, then says the program is still running', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('while True: pass', 20_000).catch((e: unknown) => e);
+    link.feed('R\x01\x80\x00\x04partial');
+    await jest.advanceTimersByTimeAsync(19_000);
+    let settled = false;
+    void r.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1001);
+    expect(await r).toBeInstanceOf(ProgramStillRunningError);
+  });
+
+  it('ends at once with a link error when the link closes mid-answer', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('pass', 20_000).catch((e: unknown) => e);
+    link.feed('R\x01\x80\x00\x04');
+    link.rx.markClosed('unplugged');
+    expect(await r).toBeInstanceOf(LinkClosedError);
+  });
+});
