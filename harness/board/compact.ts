@@ -32,7 +32,38 @@ function scan(line: string, depth: number): { code: string; depth: number; backs
   return { code, depth, backslash: code.endsWith('\\') };
 }
 
+/**
+ * Compacted sources by source text, most recent last, at most `max` of them: a board program is
+ * sent again and again with the same text (the same check on every board of a bench, every
+ * probe of a flash), and compacting it is its host-side cost; so it is compacted once.
+ */
+export class CompactCache {
+  private readonly done = new Map<string, string>();
+  /** How many sources were compacted (not answered from the cache). */
+  computed = 0;
+  constructor(private readonly max = 256) {}
+
+  compact(source: string): string {
+    let out = this.done.get(source);
+    if (out === undefined) {
+      out = compactSource(source);
+      this.computed++;
+      if (this.done.size >= this.max) this.done.delete(this.done.keys().next().value!);
+      this.done.set(source, out);
+    }
+    return out;
+  }
+}
+
+/** The cache behind compactPython (a pure function's results: what it holds changes no answer). */
+const shared = new CompactCache();
+
+/** `source` compacted (see the top of this file), each distinct text once per process. */
 export function compactPython(source: string): string {
+  return shared.compact(source);
+}
+
+function compactSource(source: string): string {
   if (/\t|'''|"""/.test(source)) return source;
   const out: string[] = [];
   const levels = [0];

@@ -55,9 +55,15 @@ const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
 export function adler32(b: Uint8Array): number {
   let a = 1;
   let c = 0;
-  for (const x of b) {
-    a = (a + x) % 65521;
-    c = (c + a) % 65521;
+  // Reduced every 2048 bytes, not every byte: up to then both sums stay below 2^31 (zlib's NMAX idea).
+  for (let i = 0; i < b.length; ) {
+    const end = Math.min(i + 2048, b.length);
+    for (; i < end; i++) {
+      a += b[i]!;
+      c += a;
+    }
+    a %= 65521;
+    c %= 65521;
   }
   return ((c << 16) | a) >>> 0;
 }
@@ -65,6 +71,22 @@ export function adler32(b: Uint8Array): number {
 /** The board's checksum text for `b` of the kind `like` starts with: `c` crc32, `a` Adler-32. */
 function sumLike(like: string, b: Uint8Array): string {
   return like.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
+}
+
+type WrapperPrograms = Pick<SealedWrapper, 'source' | 'hash' | 'adler' | 'define' | 'call'>;
+let programs: WrapperPrograms | undefined;
+
+/**
+ * The wrapper's programs, read, compacted and hashed once per process (they are the same for
+ * every connection; each device used to read and compact them on open).
+ */
+function wrapperPrograms(): WrapperPrograms {
+  if (!programs) {
+    const source = compactPython(boardSource('device/sealed'));
+    const b = Buffer.from(source, 'utf8');
+    programs = { source, hash: `c${hex8(crc32(b))}`, adler: `a${hex8(adler32(b))}`, define: compactPython(boardSource('device/sealed_define')), call: compactPython(boardSource('device/sealed_call')) };
+  }
+  return programs;
 }
 
 /**
@@ -86,12 +108,12 @@ export class SealedWrapper {
 
   /** `present`: believed defined already (a board another hil used keeps it; one just booted does not). */
   constructor(public present = false) {
-    this.source = compactPython(boardSource('device/sealed'));
-    const b = Buffer.from(this.source, 'utf8');
-    this.hash = `c${hex8(crc32(b))}`;
-    this.adler = `a${hex8(adler32(b))}`;
-    this.define = compactPython(boardSource('device/sealed_define'));
-    this.call = compactPython(boardSource('device/sealed_call'));
+    const p = wrapperPrograms();
+    this.source = p.source;
+    this.hash = p.hash;
+    this.adler = p.adler;
+    this.define = p.define;
+    this.call = p.call;
   }
 
   /** The board may have lost its globals (reset): the next request defines the wrapper again. */

@@ -1,0 +1,27 @@
+/** Board programs are compacted once per distinct text (not per send, not per board), and what the cache answers is what compacting gives. */
+import { describe, expect, it } from '@jest/globals';
+import { CompactCache, compactPython } from './compact.js';
+import { boardSource } from './program.js';
+
+describe('CompactCache', () => {
+  it('compacts a source once however often it is asked for, and answers the same text', () => {
+    const cache = new CompactCache();
+    const src = boardSource('device/identify');
+    const first = cache.compact(src);
+    for (let i = 0; i < 16; i++) expect(cache.compact(`${src}`)).toBe(first);
+    expect(cache.computed).toBe(1);
+    expect(first).toBe(compactPython(src));
+    expect(first.length).toBeLessThan(src.length);
+  });
+
+  it('keeps at most its size, dropping the oldest', () => {
+    const cache = new CompactCache(2);
+    cache.compact('a = 1\n');
+    cache.compact('b = 2\n');
+    cache.compact('a = 1\n');
+    expect(cache.computed).toBe(2);
+    cache.compact('c = 3\n');
+    cache.compact('a = 1\n');
+    expect(cache.computed).toBe(4);
+  });
+});
