@@ -37,6 +37,9 @@ function scan(line: string, depth: number): { code: string; depth: number; backs
  * sent again and again with the same text (the same check on every board of a bench, every
  * probe of a flash), and compacting it is its host-side cost; so it is compacted once.
  */
+/** The longest source kept (characters). */
+const MAX_KEPT = 64 * 1024;
+
 export class CompactCache {
   private readonly done = new Map<string, string>();
   /** How many sources were compacted (not answered from the cache). */
@@ -44,6 +47,11 @@ export class CompactCache {
   constructor(private readonly max = 256) {}
 
   compact(source: string): string {
+    // A program carrying bulk data in its parameters is not kept (the cache stays small).
+    if (source.length > MAX_KEPT) {
+      this.computed++;
+      return compactSource(source);
+    }
     let out = this.done.get(source);
     if (out === undefined) {
       out = compactSource(source);
