@@ -7,6 +7,7 @@
  * the board stops (micropython ports/stm32/stm32_it.c); the model that does it is the demo's
  * per-channel quantized network placed at 2 mod 4 (harness/board/sim/ml.py).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -92,6 +93,31 @@ describe('a crashed cam on a bench with power: is power-cycled and the run goes 
     const calls = readFileSync(uhubctlLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; exit: number });
     expect(calls).toEqual([{ argv: ['-l', '1-1', '-p', '2', '-a', 'cycle', '-d', '0.2'], exit: 0 }]);
     expect(board.sim).not.toBe(simBefore);
+  }, 120_000);
+
+  it('another board answering after the power cycle: an error naming both unique ids, the run on that port stops, nothing written to it', async () => {
+    const bench = benchFile('    power: { uhubctl: { location: "1-1", port: 2, delay: 0.2 } }\n');
+    const other = scenarioWithImage(join(tmp, 'other'), romfsImage([file('other.txt', 'another image: flashing it would write')]), ['listing']);
+    const before = board.sim;
+    const seen = createHash('sha256').update('openmv-h7').digest('hex').slice(0, 24); // the simulated H7's unique id
+    const swapped = 'b0a4d5a9ed0000000000ffee';
+    board.swap(swapped);
+    const r = await runScenarios({ scenarios: [crash, other], bench, cwd: root, lockDir: join(tmp, 'locks') });
+    expect(board.sim).not.toBe(before); // the port was power-cycled: the other board is the one there now
+    const inf = check(r, 0, 'models.inference');
+    const why = `cam1: a different board answered (unique id ${swapped}, the run saw ${seen})`;
+    expect([inf.status, inf.failureClass, inf.reason]).toEqual(['error', 'board', why]);
+    // the crash itself is in the details, the board is not recovered, no model after it was tried
+    expect(inf.details).toEqual(expect.arrayContaining(['loading a.tflite crashed the board: HardFault', `  board not recovered: ${why}`]));
+    expect((inf.data as Models).models[1]!.skipped).toMatch(/^not attempted: the board did not come back after a\.tflite crashed it/);
+    // the scenario's other checks are not run, no second attempt is made, the next scenario is not run
+    expect(r.devices[0]!.scenarios.map((s) => [s.scenario, s.attempts])).toEqual([['crash', undefined]]);
+    expect(r.devices[0]!.error?.message).toBe(`${why}; the run on cam1 stops, nothing more is written to it`);
+    expect(r.devices[0]!.error?.failureClass).toBe('board');
+    // the other board's flash is as it was plugged in: blank
+    const flash = readFileSync(board.flashFile);
+    expect(flash.length).toBeGreaterThan(0);
+    expect(flash.every((b) => b === 0xff)).toBe(true);
   }, 120_000);
 
   it('without power: as before: FAIL, "not recovered", the models after it not attempted, the hub untouched', async () => {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Device } from '../device/types.js';
-import { ExitCode, HilError, oneLine } from '../errors.js';
+import { ExitCode, HilError, InfraError, oneLine } from '../errors.js';
 import type { ScenarioDefinition } from '../scenario/definition.js';
 import { makeRunResult, type AttemptEvidence, type CheckResult, type DeviceRunResult, type FailureClass, type RunResult, type ScenarioResult } from '../scenario/result.js';
 import { classifyError } from '../scenario/failureClass.js';
@@ -28,7 +28,7 @@ import type { BenchTarget } from './inventory.js';
 import { FileLeaseStore, LeaseLostError, describeHolder, openLeaseStore, type HeldLease, type LeaseStore } from './leases/index.js';
 import { bootsItself, openTarget } from './openTarget.js';
 import { takeLease, type ScopedLease } from './leaseBoard.js';
-import { detectedNote } from '../device/identify.js';
+import { checkSameBoard, detectedNote, OTHER_BOARD_PHASE } from '../device/identify.js';
 import { boardKey, boardKeys } from './boardKey.js';
 import { Scope } from '../lifecycle/scope.js';
 
@@ -298,6 +298,14 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         const r = r0;
         if (r.error) log(`scenario ${s.name} stopped: ${r.error.message}`);
         const infra = r.error?.exitCode === ExitCode.INFRA || r.checks.some((c) => c.status === 'error');
+        // Another board answered where this one was (a crash's recovery found another unique id):
+        // no retry, no further scenario: nothing more is written to it.
+        const other = r.checks.find((c) => c.status === 'error' && (c.data as { phase?: unknown } | undefined)?.phase === OTHER_BOARD_PHASE);
+        if (other) {
+          result.scenarios.push(r);
+          scenarioIndex++;
+          throw new InfraError(`${other.reason ?? 'another board answered'}; the run on ${t.name} stops, nothing more is written to it`, OTHER_BOARD_PHASE);
+        }
         // A lease no longer ours ends this board's run: no retry, no further scenario (two runners never write one board).
         if (infra) await fence().catch((e: unknown) => {
           result.scenarios.push(r);
@@ -338,6 +346,8 @@ export async function runOnTarget(t: BenchTarget, scenarios: ScenarioDefinition[
         if (again === ABORTED) throw new Interrupted();
         device = again;
         freshBoot = bootedByOpen;
+        // The board reopened must be the one the run began on (else: device error, nothing written).
+        checkSameBoard(t.name, result.identity, device.identity, OTHER_BOARD_PHASE);
       }
     }
   } catch (e) {

@@ -8,7 +8,7 @@
  * - with a profile the board contradicts (an AN500 run as AN385, an RT1062 as an H7), hil stops
  *   before any check or write: exit 2, naming the profile and what the board reports.
  */
-import { ExitCode, HilError } from '../errors.js';
+import { ExitCode, HilError, InfraError } from '../errors.js';
 import { MPY_ARCHS, type BoardProfile, type MpyArch } from '../profile/profile.js';
 import { boardProgram } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
@@ -102,6 +102,29 @@ export const IDENTIFY_TIMEOUT_MS = 10_000;
 export async function readIdentity(device: Device, opts: { timeoutMs?: number } = {}): Promise<BoardIdentity> {
   const { value } = await querySealed<unknown>(device, compactPython(boardProgram('device/identify')), { phase: 'identify', idempotent: true, timeoutMs: opts.timeoutMs ?? IDENTIFY_TIMEOUT_MS });
   return parseIdentity(value);
+}
+
+/**
+ * Another board answered where the run's board was (its unique id differs from the one the run
+ * saw): an infrastructure error (class board), after which nothing more is written to it.
+ */
+export const OTHER_BOARD_PHASE = 'other-board';
+
+export class OtherBoardError extends InfraError {
+  constructor(message: string, phase: string, readonly expected: string, readonly got: string) {
+    super(message, phase);
+  }
+}
+
+/**
+ * The one identity comparison (the recovery ladder's, a crash's recovery, a reopened board):
+ * throws OtherBoardError when `got` is provably another board than `expected` (both report a
+ * unique id, and they differ). Without a unique id on either side nothing can be proven.
+ */
+export function checkSameBoard(name: string, expected: BoardIdentity | undefined, got: BoardIdentity | undefined, phase = 'recover'): void {
+  const a = expected?.uniqueId;
+  const b = got?.uniqueId;
+  if (a && b && a !== b) throw new OtherBoardError(`${name}: a different board answered (unique id ${b}, the run saw ${a})`, phase, a, b);
 }
 
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;

@@ -6,7 +6,7 @@
  */
 import type { BenchTarget } from '../bench/inventory.js';
 import { openTarget } from '../bench/openTarget.js';
-import { readIdentity, type BoardIdentity } from '../device/identify.js';
+import { checkSameBoard, readIdentity, type BoardIdentity } from '../device/identify.js';
 import type { Device } from '../device/types.js';
 import { InfraError, oneLine } from '../errors.js';
 import type { Scope } from '../lifecycle/scope.js';
@@ -27,12 +27,8 @@ export interface RecoverOptions {
   log?: (line: string) => void;
 }
 
-/** Throws when `got` is provably another board than `expected` (both report a unique id, and they differ). */
-export function checkSameBoard(name: string, expected: BoardIdentity | undefined, got: BoardIdentity | undefined): void {
-  const a = expected?.uniqueId;
-  const b = got?.uniqueId;
-  if (a && b && a !== b) throw new InfraError(`${name}: a different board answered (unique id ${b}, the run saw ${a})`, 'recover');
-}
+/** The identity comparison is the device layer's (harness/device/identify.ts); re-exported for the ladder's callers. */
+export { checkSameBoard };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

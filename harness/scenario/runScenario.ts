@@ -5,6 +5,7 @@
  * hits an infrastructure error is `error`, the checks after it are not attempted).
  */
 import type { Device } from '../device/types.js';
+import { OTHER_BOARD_PHASE } from '../device/identify.js';
 import { HilError, ExitCode, oneLine } from '../errors.js';
 import { flashImage } from '../flash/flashImage.js';
 import type { TransferPlan } from '../flash/planTransfer.js';
@@ -213,6 +214,12 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
         case 'module': out = await runModuleCheck(ctx, name, spec.path, spec.options); break;
       }
       for (const r of Array.isArray(out) ? out : [out]) add(r);
+      // Another board answered after a crash (checks/crash.ts): nothing more is run on it.
+      const other = (Array.isArray(out) ? out : [out]).find((r) => r.status === 'error' && (r.data as { phase?: unknown } | undefined)?.phase === OTHER_BOARD_PHASE);
+      if (other) {
+        broken = `an earlier check found another board (${other.reason})`;
+        brokenClass = 'board';
+      }
     } catch (e) {
       const err = errorOf(e);
       if (err.exitCode === ExitCode.USAGE) {

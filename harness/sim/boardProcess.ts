@@ -272,7 +272,7 @@ const boardParams = {
   npu: cfg.npu ?? null,
   mlFault: cfg.mlFault ?? null,
   faultDebug: cfg.faultDebug ?? false,
-  uid: createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
+  uid: cfg.uniqueId ?? createHash('sha256').update(cfg.name).digest('hex').slice(0, 24),
 };
 
 // ---- boot -------------------------------------------------------------------------------------

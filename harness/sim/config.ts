@@ -42,4 +42,6 @@ export interface BoardConfig {
   heapSize: number;
   /** Reported by sys.platform, sys.implementation and os.uname() (harness/device/identify.ts reads them). */
   identity: SimIdentity;
+  /** machine.unique_id() in hex (absent: derived from the board's name, the same for every board of a profile). */
+  uniqueId?: string;
 }

@@ -46,6 +46,8 @@ export interface StartSimOptions {
    * (micropython ports/stm32/stm32_it.c, HardFault_C_Handler).
    */
   faultDebug?: boolean;
+  /** machine.unique_id() as hex (default: derived from the profile's name): another board of the same kind. */
+  uniqueId?: string;
   /** Python run at power-on, like main.py (e.g. a loop that prints, to exercise Ctrl-C). */
   mainPy?: string;
   /** Override the profile's partition size (bytes). */
@@ -121,6 +123,9 @@ async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty'
   if (!(FIRMWARE_APIS as readonly string[]).includes(api)) {
     throw new SimError(`simulated ${profile.name}: firmware API '${api}' is not one of ${FIRMWARE_APIS.join(', ')}`);
   }
+  if (opts.uniqueId !== undefined && !/^(?:[0-9a-f]{2})+$/.test(opts.uniqueId)) {
+    throw new SimError(`simulated ${profile.name}: uniqueId ${JSON.stringify(opts.uniqueId)} is not an even number of lowercase hex digits`);
+  }
   const size = opts.partitionSize ?? profile.partition.size;
   const segments: PartitionSpec[] = profile.segments.map((s, i) => (i === 0 ? { ...s, size } : s));
   const romfsFile = resolve(opts.romfsFile ?? join(workDir, 'romfs0.bin'));
@@ -156,6 +161,7 @@ async function startIn(opts: StartSimOptions, profile: BoardProfile, link: 'pty'
     mainPy: opts.mainPy,
     heapSize: Math.min(total + 32 * 1024 * 1024, 512 * 1024 * 1024),
     identity: simIdentity(profile),
+    ...(opts.uniqueId ? { uniqueId: opts.uniqueId } : {}),
   };
   const boardConfig = join(workDir, 'board.json');
   writeFileSync(boardConfig, JSON.stringify(board));

@@ -10,6 +10,7 @@
  * held: a board wedged with its USB link still up), which neither a soft reset nor machine.reset()
  * can get past since nothing reaches the interpreter. Power off stops the board (its flash file
  * is kept, its RAM and the hang are lost); power on starts it again on the same address.
+ * `swap()` puts another board (its own unique id and flash) on the port for the next power on.
  */
 import { createServer, type Server } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,6 +113,13 @@ export interface PoweredSim extends HubPort {
   readonly running: boolean;
   /** The board stops answering (until it loses power). */
   hang(): void;
+  /**
+   * Another board is plugged into the port in its place (a swapped cable): from the next power
+   * on, the board there has this unique id and its own flash file (`flashFile`, blank at first).
+   */
+  swap(uniqueId: string): void;
+  /** The flash file of the board plugged in now. */
+  readonly flashFile: string;
   stop(): Promise<void>;
 }
 
@@ -120,6 +128,7 @@ export async function poweredSimBoard(opts: { profile: string; dir: string; firm
   const workDir = join(opts.dir, 'board');
   mkdirSync(workDir, { recursive: true });
   const romfsFile = join(workDir, 'flash.bin');
+  let plugged: { uniqueId?: string; romfsFile: string } = { romfsFile };
   let sim: SimBoard | undefined = await startSim({ ...opts.firmware, profile: opts.profile, link: 'tcp', workDir, romfsFile });
   const port = Number(/:(\d+)$/.exec(sim.connection)![1]);
   const proxy = await FaultProxy.start({ upstream: sim.connection });
@@ -132,6 +141,12 @@ export async function poweredSimBoard(opts: { profile: string; dir: string; firm
     },
     get running() {
       return sim !== undefined;
+    },
+    get flashFile() {
+      return plugged.romfsFile;
+    },
+    swap(uniqueId: string) {
+      plugged = { uniqueId, romfsFile: join(workDir, `flash-${uniqueId}.bin`) };
     },
     hang() {
       // Held forever: on the connections open now and on every later one.
@@ -146,7 +161,7 @@ export async function poweredSimBoard(opts: { profile: string; dir: string; firm
     },
     async on() {
       if (sim) return;
-      sim = await startSim({ ...opts.firmware, profile: opts.profile, link: 'tcp', port, workDir, romfsFile });
+      sim = await startSim({ ...opts.firmware, profile: opts.profile, link: 'tcp', port, workDir, romfsFile: plugged.romfsFile, ...(plugged.uniqueId ? { uniqueId: plugged.uniqueId } : {}) });
     },
     async stop() {
       await proxy.close();

@@ -18,6 +18,8 @@
  * the board's (an infrastructure error).
  */
 import type { Device, Transcript, TranscriptRecord } from '../../device/types.js';
+import { checkSameBoard, OTHER_BOARD_PHASE, OtherBoardError, readIdentity } from '../../device/identify.js';
+import { oneLine } from '../../errors.js';
 
 /** A line the fault handlers start their dump with. */
 const BANNER = /^(?:HardFault|MemManage|BusFault|UsageFault|NMI|SecureFault)(?: exception caught:?)?\s*$|^FATAL ERROR:/m;
@@ -192,23 +194,44 @@ export interface Recovery {
   recovered: boolean;
   /** How, or why not, in words. */
   how: string;
+  /** Another board answered after the power cycle or reset (not recovered: nothing more is written to it). */
+  otherBoard?: OtherBoardError;
+}
+
+/**
+ * The board that answers after a crash must be the one that crashed: its identity is read again
+ * and held to the one read on connect (the recovery ladder's comparison, device/identify.ts
+ * checkSameBoard). Throws OtherBoardError, naming both unique ids, when another board answers
+ * (a swapped cable, a hub port switching another board).
+ */
+export async function checkSameBoardAgain(device: Device, timeoutMs: number): Promise<void> {
+  if (!device.identity?.uniqueId) return; // nothing to hold it to (the port has no unique id)
+  checkSameBoard(device.name, device.identity, await readIdentity(device, { timeoutMs }), OTHER_BOARD_PHASE);
 }
 
 /**
  * Bring back a board that crashed. Where hil holds its power (QEMU it started, its simulated
- * board) it is power-cycled at once; otherwise it is not waited for (the operation in progress
- * ends at its deadline) and said to be not recovered: the models after it are not attempted.
+ * board, the bench's `power:` switch) it is power-cycled at once and must answer as the same
+ * board (checkSameBoardAgain: another board is not recovered, `otherBoard` says so); otherwise it is not
+ * waited for (the operation in progress ends at its deadline) and said to be not recovered: the
+ * models after it are not attempted.
  */
 export async function recoverBoard(device: Device, pending: Promise<unknown>, timeoutMs = 30_000): Promise<Recovery> {
   if (device.powerCycle) {
     try {
       await device.powerCycle({ timeoutMs });
-      return { recovered: true, how: device.connection === 'qemu' ? 'QEMU restarted' : 'power-cycled' };
     } catch (e) {
-      return { recovered: false, how: `power cycle failed: ${(e as Error).message}` };
-    } finally {
       await pending.catch(() => undefined);
+      return { recovered: false, how: `power cycle failed: ${(e as Error).message}` };
     }
+    await pending.catch(() => undefined);
+    try {
+      await checkSameBoardAgain(device, timeoutMs);
+    } catch (e) {
+      if (e instanceof OtherBoardError) return { recovered: false, how: e.message, otherBoard: e };
+      return { recovered: false, how: `it does not answer its identity query after the power cycle (${oneLine(e)})` };
+    }
+    return { recovered: true, how: device.connection === 'qemu' ? 'QEMU restarted' : 'power-cycled' };
   }
   // No power control here: the operation in progress ends at its own deadline (or when the link
   // closes); nothing is sent behind it. A cam that resets itself on the fault (stm32's default)

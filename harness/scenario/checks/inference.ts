@@ -10,7 +10,10 @@
  * A board that dies while loading or running a model (the firmware's fault banner on the
  * console) is this check's FAIL, "loading X crashed the board: HardFault ...", with the console
  * text; hil brings the board back (a power cycle where it has one: QEMU restarted, the simulated
- * board, the bench's `power:` switch) and goes on with the other models and checks. A board that
+ * board, the bench's `power:` switch) and goes on with the other models and checks, once the
+ * board that answers again is the same board (its unique id, read again: crash.ts
+ * checkSameBoardAgain); another board is this check's error (class board, naming both ids), and
+ * nothing more is run or written on it (runScenario, runBench stop). A board that
  * reboots under a model (stm32's default on a HardFault: crash.ts) is FAIL "loading X reset the
  * board", with the console text; it came back by itself.
  *
@@ -25,9 +28,10 @@ import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelInput, ModelsOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
-import { consoleBeforeCtrlB, consoleSince, findFault, findReboot, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
+import { checkSameBoardAgain, consoleBeforeCtrlB, consoleSince, findFault, findReboot, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
 import { LinkClosedError, LinkGoneError } from '../../transport/errors.js';
 import { oneLine } from '../../errors.js';
+import { OtherBoardError } from '../../device/identify.js';
 import { firstDifference, goldenName, readGolden, writeGolden, type GoldenFile, type ModelOutputs } from './golden.js';
 
 /** Values sent back per output (more are counted, not sent). */
@@ -93,7 +97,17 @@ async function runModel(ctx: CheckContext, path: string, input: ModelInput, runs
     const reset = seen ?? (typeof uptime === 'number' ? rebootedSince(text, uptime) : undefined);
     if (!reset) throw e;
     ctx.log(`inference: ${path}: the board reset (${reset.banner})`);
-    const recovery: Recovery = uptime !== undefined ? { recovered: true, how: 'it rebooted by itself and answers again' } : { recovered: false, how: `it does not answer since (${why})` };
+    let recovery: Recovery = uptime !== undefined ? { recovered: true, how: 'it rebooted by itself and answers again' } : { recovered: false, how: `it does not answer since (${why})` };
+    if (recovery.recovered) {
+      // The board that answers must be the one that reset.
+      try {
+        await checkSameBoardAgain(device, ctx.timeoutMs);
+      } catch (e3) {
+        recovery = e3 instanceof OtherBoardError
+          ? { recovered: false, how: e3.message, otherBoard: e3 }
+          : { recovered: false, how: `it does not answer its identity query since (${oneLine(e3)})` };
+      }
+    }
     return { kind: 'crash', fault: reset, recovery };
   } finally {
     watch.stop();
@@ -150,6 +164,7 @@ export async function inferenceCheck(ctx: CheckContext, opts: ModelsOptions, mod
   const found: InferenceModel[] = [];
   let simulated = ctx.simulatedBoard;
   let gone: string | undefined; // set when the board did not come back after a crash
+  let otherBoard: OtherBoardError | undefined; // set when another board answered after a crash
   const inputOf = (p: string): ModelInput => opts.inputs[p] ?? { kind: 'zeros' };
   const tolOf = (p: string) => opts.tolerance[p] ?? 0;
   const golden = (p: string) => goldenName(ctx.scenario.dir, opts.goldenDir, p);
@@ -162,6 +177,7 @@ export async function inferenceCheck(ctx: CheckContext, opts: ModelsOptions, mod
     m.crashed = { stage, kind: run.fault.kind, banner: run.fault.banner, console: run.fault.text, recovery: run.recovery };
     problems.push(problem);
     details.push(`${problem}${reset ? ` (${run.fault.banner})` : ''}; console:`, ...run.fault.text.map((l) => `  ${l}`), `  board ${run.recovery.recovered ? 'recovered' : 'not recovered'}: ${run.recovery.how}`);
+    if (run.recovery.otherBoard) otherBoard ??= run.recovery.otherBoard;
     if (!run.recovery.recovered) gone = `the board did not come back after ${m.path} crashed it (${run.recovery.how})`;
     return run.recovery.recovered;
   };
@@ -288,6 +304,14 @@ export async function inferenceCheck(ctx: CheckContext, opts: ModelsOptions, mod
     name: 'models.inference', status: 'failed', failureClass: 'product', durationMs, data,
     reason: problems[0]! + (problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''), details: [...problems, ...details],
   });
+  if (otherBoard) {
+    // Not a verdict on the product: the board under test is not the one there now. The crash
+    // before it stays in the details; the scenario and the run stop (runScenario, runBench).
+    return {
+      name: 'models.inference', status: 'error', failureClass: 'board', durationMs, reason: otherBoard.message,
+      details: [...problems, ...details], data: { ...data, exitCode: otherBoard.exitCode, phase: otherBoard.phase },
+    };
+  }
   if (problems.length > 0) {
     if (ctx.recordGolden && !simulated) details.push('golden outputs not recorded: the inference did not pass');
     return fail();
