@@ -7,7 +7,7 @@
  * is caught by the reverse pass; --record-golden refuses the simulated board.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -21,6 +21,7 @@ import { runScenario } from './runScenario.js';
 import type { CheckResult, RunResult } from './result.js';
 import { file, romfsImage, scenarioWithImage, scenarioWithTree } from '../../test/scenario/verdictCases.js';
 import { oneOpModel } from '../../test/scenario/tinyTflite.js';
+import { SILENT_FAULT_HANDLERS } from './checks/crash.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const tmp = mkdtempSync(join(tmpdir(), 'hil-inference-sim-'));
@@ -68,6 +69,26 @@ describe('a model that crashes the board', () => {
     expect([inf.status, inf.reason]).toEqual(['failed', 'loading model.tflite crashed the board: HardFault exception caught:']);
     expect(inf.details).toContain('  CFSR.NOCP:        0 CFSR.UNALIGNED:  1 CFSR.DIVBYZERO: 0');
   });
+
+  // OpenMV's AE3 and RT1062 firmware: the fault handler prints nothing and spins until reset
+  // (crash.ts SILENT_FAULT_HANDLERS, harness/board/sim/ml.py _fault_text).
+  for (const [profile, port] of [['openmv-ae3', 'alif'], ['openmv-rt1062', 'mimxrt']] as const) {
+    it(`${profile}: the model's HardFault prints nothing and hangs the board: FAIL 'crashed the board' with the console, the board power-cycled, the next check runs`, async () => {
+      const dir = scenarioWithImage(join(tmp, `crash-${port}`), new Uint8Array(readFileSync(mpremoteImage)), ['models', 'listing']);
+      writeFileSync(join(dir, 'scenario.yaml'), `${readFileSync(join(dir, 'scenario.yaml'), 'utf8')}checkTimeoutMs: 4000\n`);
+      const r = await run(dir, `sim:${profile}`);
+      expect(r.devices[0]!.scenarios[0]!.error).toBeUndefined();
+      expect(checks(r).map((c) => [c.name, c.status])).toEqual([['models.placement', 'failed'], ['models.inference', 'failed'], ['listing', 'passed']]);
+      const inf = byName(r, 'models.inference');
+      expect(inf.failureClass).toBe('product');
+      expect(inf.reason).toBe(`loading model.tflite crashed the board: no answer since the check began loading it, nothing printed (${port}'s fault handler prints nothing and spins: ${SILENT_FAULT_HANDLERS[port]})`);
+      const m = (inf.data as { models: { crashed: { stage: string; kind: string; console: string[]; recovery: { how: string } } }[] }).models[0]!;
+      expect([m.crashed.stage, m.crashed.kind, m.crashed.recovery.how]).toEqual(['loading', 'fault', 'power-cycled']);
+      // the console: the check's own line, and nothing after it (no stm32 register dump)
+      expect(m.crashed.console).toEqual([expect.stringMatching(/^hil: loading model\.tflite \(uptime \d+ ms\)$/)]);
+      expect(inf.details).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}hil: loading model\.tflite \(uptime \d+ ms\)$/), '  board recovered: power-cycled']));
+    }, 60_000);
+  }
 
   it('a model without convolutions (force_int_quant) at 2 mod 4 loads and runs: SIM, placement still FAILs', async () => {
     const dir = scenarioWithImage(join(tmp, 'fiq'), imageWithModelAt(2, fixture('force_int_quant.tflite')), ['models']);

@@ -7,7 +7,8 @@
 #   ml.Model() (its scale vector is read as floats in place; seen on OpenMV's MPS2_AN500 QEMU
 #   firmware, issue 14): the fault text is printed and the board is dead until it is reset;
 #   on stm32 the firmware's default instead resets the MCU at once, printing nothing (unless
-#   pyb.fault_debug(True): then the dump and the dead board).
+#   pyb.fault_debug(True): then the dump and the dead board); on alif and mimxrt nothing is
+#   printed and the board is dead until it is reset (_fault_text).
 #   A model aligned to 4 runs whatever the profile's alignment (only an NPU needs more).
 # - Ethos-U (the AE3, port alif): a model compiled for Ethos-U (custom op 'ethos-u') that is not
 #   aligned as the profile requires raises ValueError('Invoke failed') in predict(); a model
@@ -29,6 +30,18 @@ def _fault_text(port, addr):
     # What the firmware prints on a HardFault. qemu: micropython ports/qemu/mcu/arm/errorhandler.c
     # (then `for (;;) {}`); stm32: ports/stm32/stm32_it.c HardFault_C_Handler as it prints with
     # pyb.fault_debug(True) (then the fatal-error loop; the default resets the MCU instead).
+    # alif (AE3) and mimxrt (RT1062): nothing. OpenMV's firmware for them defines no fault handler
+    # of its own (openmv/openmv ports/alif, ports/mimxrt, common/: none), nor does MicroPython's
+    # port (micropython ports/alif, ports/mimxrt: none), so the vendor startup's weak default is
+    # the handler: alif lib/alif/Device/core/M55_HP/source/startup_M55_HP.c Fault_Handler (HardFault,
+    # MemManage, BusFault, UsageFault, SecureFault) is an empty `while(1)`; mimxrt
+    # lib/cmsis/src/mimxrt/startup_MIMXRT1062.S HardFault_Handler branches to itself (the other
+    # faults to DefaultISR, also a loop). The core spins silently until reset: no text, no
+    # reset, the USB link still enumerated but answering nothing. Not settled from sources: the
+    # exact micropython commit OpenMV pins (lib/micropython, openmv/micropython branch openmv) was
+    # not available; upstream's ports have no handler. No watchdog is started by either main.c.
+    if port in ('alif', 'mimxrt'):
+        return ''
     # The register values are the simulated board's, not a real dump.
     r = [addr, 0, addr + 2, 0x20000000]
     if port == 'qemu':

@@ -14,7 +14,11 @@
  * MICROPY_BANNER_NAME_AND_VERSION, OpenMV's ports/<port>/mp_config.h, ports/stm32/main.c), or,
  * where the link dropped with it (USB re-enumerates), from the board's uptime: the check prints
  * time.ticks_ms() as it starts loading; a board that answers again with a smaller uptime booted
- * since. Without either nothing is claimed: a board that stops answering is still the link's or
+ * since.
+ *
+ * A board whose fault handler prints nothing and spins (OpenMV's alif and mimxrt firmware:
+ * SILENT_FAULT_HANDLERS) is seen crashed when it stops answering, its link still open, with
+ * nothing printed after the check announced the model. Without any of these nothing is claimed: a board that stops answering is still the link's or
  * the board's (an infrastructure error).
  */
 import type { Device, Transcript, TranscriptRecord } from '../../device/types.js';
@@ -135,6 +139,41 @@ export function findReboot(console: string): BoardFault | undefined {
   const m = REBOOT.exec(text.slice(st.index));
   if (!m) return undefined;
   return { kind: 'reset', banner: m[0].trim(), text: linesOf(text.slice(st.index)), stage: withoutIndex(st) };
+}
+
+/**
+ * Ports whose firmware's fault handler prints nothing and does not reset: the core spins until
+ * the board is reset from outside, its USB link still there but silent. OpenMV's firmware defines
+ * no fault handler for them, nor does MicroPython's port, so the vendor startup's weak default
+ * is it (as read in openmv/openmv, and micropython ports/alif, ports/mimxrt; the micropython
+ * commit OpenMV pins was not available to read: upstream's ports have none). The value says where.
+ */
+export const SILENT_FAULT_HANDLERS: Readonly<Record<string, string>> = {
+  alif: 'openmv lib/alif/Device/core/M55_HP/source/startup_M55_HP.c: Fault_Handler is an empty loop',
+  mimxrt: 'openmv lib/cmsis/src/mimxrt/startup_MIMXRT1062.S: HardFault_Handler branches to itself',
+};
+
+/**
+ * On a port whose fault handler is silent (SILENT_FAULT_HANDLERS), a board that stopped answering
+ * with nothing printed after the check's own stage line (only the raw REPL's control bytes): what
+ * a HardFault inside the model does there. The caller holds it to a board that timed out with its
+ * link open (not one whose link dropped).
+ */
+export function findSilentFault(console: string, port: string): BoardFault | undefined {
+  const where = SILENT_FAULT_HANDLERS[port];
+  if (!where) return undefined;
+  const text = console.replace(/\r/g, '');
+  const st = lastStage(text);
+  if (!st) return undefined;
+  const nl = text.indexOf('\n', st.index);
+  const after = nl < 0 ? '' : text.slice(nl + 1);
+  if (/[^\x00-\x20\x7f>]/.test(after)) return undefined; // the board printed something since: not this
+  return {
+    kind: 'fault',
+    banner: `no answer since the check began ${st.what} it, nothing printed (${port}'s fault handler prints nothing and spins: ${where})`,
+    text: linesOf(text.slice(st.index)),
+    stage: withoutIndex(st),
+  };
 }
 
 /**

@@ -28,8 +28,8 @@ import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelInput, ModelsOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
-import { checkSameBoardAgain, consoleBeforeCtrlB, consoleSince, findFault, findReboot, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
-import { LinkClosedError, LinkGoneError } from '../../transport/errors.js';
+import { checkSameBoardAgain, consoleBeforeCtrlB, consoleSince, findFault, findReboot, findSilentFault, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
+import { LinkClosedError, LinkGoneError, LinkTimeoutError } from '../../transport/errors.js';
 import { oneLine } from '../../errors.js';
 import { OtherBoardError } from '../../device/identify.js';
 import { firstDifference, goldenName, readGolden, writeGolden, type GoldenFile, type ModelOutputs } from './golden.js';
@@ -81,7 +81,7 @@ async function runModel(ctx: CheckContext, path: string, input: ModelInput, runs
   } catch (e) {
     // No answer: a crash only when the firmware's fault banner is on the console,
     const text = consoleSince(device.transcript, mark);
-    const fault = findFault(text);
+    const fault = findFault(text) ?? (e instanceof LinkTimeoutError ? findSilentFault(text, ctx.profile.firmware.port) : undefined);
     if (fault) return { kind: 'crash', fault, recovery: await recoverBoard(device, probe) };
     // or a reset when the console shows the board rebooting, or the link dropped under a model
     // and the board answers again with a smaller uptime (stm32 resets on a HardFault: crash.ts).
