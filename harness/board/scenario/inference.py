@@ -5,8 +5,9 @@
 # model may hold it). Before ml.Model and before the first predict a line `hil: loading PATH` /
 # `hil: running PATH` is printed, with the board's uptime (` (uptime N ms)`, time.ticks_ms()) where
 # it has one: when the board dies there (a HardFault), the console says which model and which
-# stage killed it, and a board that reset there answers again with a smaller uptime
-# (harness/scenario/checks/crash.ts).
+# stage killed it, and a board that reset there answers again with a smaller uptime, or without
+# the mark this program leaves in the REPL's globals (`_P['mark']` as `_hil_mark`, read back by
+# uptime.py: a reset wipes the interpreter's RAM) (harness/scenario/checks/crash.ts).
 # Parameters: _P['root'], _P['path'], _P['input'] ({'kind': 'zeros'} | {'kind': 'pattern',
 # 'seed': n} | {'kind': 'file', 'path': p} | {'kind': 'image', 'path': p}), _P['runs'],
 # _P['maxValues'] (values sent per output; more are cut, their count is kept).
@@ -16,6 +17,8 @@
 # {'ml': True, 'path', 'noInput': why} when the input cannot be made on this firmware.
 import sys
 import gc
+if _P.get('mark'):
+    globals()['_hil_mark'] = _P['mark']
 try:
     import time as _time
 except ImportError:

@@ -12,9 +12,9 @@
  * the port every OpenMV stm32 cam runs. It is seen either on the console (a boot banner or
  * "MPY: soft reboot" where the link survives the reset: upstream py/mpconfig.h
  * MICROPY_BANNER_NAME_AND_VERSION, OpenMV's ports/<port>/mp_config.h, ports/stm32/main.c), or,
- * where the link dropped with it (USB re-enumerates), from the board's uptime: the check prints
- * time.ticks_ms() as it starts loading; a board that answers again with a smaller uptime booted
- * since.
+ * where the link dropped with it (USB re-enumerates), from what the board says when it answers
+ * again: the check leaves a mark in the interpreter's RAM and prints time.ticks_ms() as it starts
+ * loading; a board that answers without the mark, or with a smaller uptime, booted since.
  *
  * A board whose fault handler prints nothing and spins (OpenMV's alif and mimxrt firmware:
  * SILENT_FAULT_HANDLERS) is seen crashed when it stops answering, its link still open, with
@@ -176,16 +176,33 @@ export function findSilentFault(console: string, port: string): BoardFault | und
   };
 }
 
+/** What the board said when it answered again after the link dropped (board/scenario/uptime.py). */
+export interface BackAgain {
+  /** Its time.ticks_ms() now (null: no ticks). */
+  uptimeMs: number | null;
+  /** Whether the mark the check left in the REPL's globals before the stage is still there. */
+  markKept: boolean;
+}
+
 /**
- * The board answered again after the link dropped under a stage the check announced with the
- * board's uptime: it rebooted when its uptime now (`uptimeNowMs`) is below the one it had then.
- * (ticks_ms wraps after 2^30 ms, 12.4 days: a wrap inside one model's load would read as a reset.)
+ * The board answered again after the link dropped under a stage the check announced: it rebooted
+ * when the mark the check left in the interpreter's RAM is gone (a reset wipes it; nothing else
+ * in a run does), or when its uptime now is below the one it had then. (ticks_ms wraps after
+ * 2^30 ms, 12.4 days: a wrap inside one model's load would read as a reset.) The uptime alone
+ * misses a board that was up for less time before the stage than it took to answer again (one
+ * just booted, a slow reconnect): the mark decides there.
  */
-export function rebootedSince(console: string, uptimeNowMs: number): BoardFault | undefined {
+export function rebootedSince(console: string, now: BackAgain): BoardFault | undefined {
   const text = console.replace(/\r/g, '');
   const st = lastStage(text);
-  if (!st || st.uptimeMs === undefined || !(uptimeNowMs < st.uptimeMs)) return undefined;
-  return { kind: 'reset', banner: `uptime ${uptimeNowMs} ms when it answered again, ${st.uptimeMs} ms as ${st.what} began`, text: linesOf(text.slice(st.index)), stage: withoutIndex(st) };
+  if (!st) return undefined;
+  const then = st.uptimeMs !== undefined ? `${st.uptimeMs} ms` : 'unknown';
+  const uptimes = `uptime ${now.uptimeMs === null ? 'unknown' : `${now.uptimeMs} ms`} when it answered again, ${then} as ${st.what} began`;
+  let banner: string | undefined;
+  if (!now.markKept) banner = `the mark hil left in its RAM before ${st.what} is gone: it rebooted; ${uptimes}`;
+  else if (st.uptimeMs !== undefined && now.uptimeMs !== null && now.uptimeMs < st.uptimeMs) banner = uptimes;
+  if (!banner) return undefined;
+  return { kind: 'reset', banner, text: linesOf(text.slice(st.index)), stage: withoutIndex(st) };
 }
 
 /**

@@ -23,13 +23,15 @@
  * input can be made on this firmware), passed (a real board ran every model and its outputs
  * agree with golden, or were recorded with --record-golden).
  */
+import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckContext, ImageFile } from '../context.js';
 import type { ModelInput, ModelsOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
 import type { CheckResult } from '../result.js';
-import { checkSameBoardAgain, consoleBeforeCtrlB, consoleSince, findFault, findReboot, findSilentFault, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BoardFault, type Recovery } from './crash.js';
-import { LinkClosedError, LinkGoneError, LinkTimeoutError } from '../../transport/errors.js';
+import { checkSameBoardAgain, consoleBeforeCtrlB, consoleSince, findFault, findReboot, findSilentFault, lastStage, markConsole, rebootedSince, recoverBoard, watchForFault, type BackAgain, type BoardFault, type Recovery } from './crash.js';
+import { LinkClosedError, LinkGoneError, LinkOpenError, LinkTimeoutError } from '../../transport/errors.js';
+import { NotRunError } from '../../device/resend.js';
 import { oneLine } from '../../errors.js';
 import { OtherBoardError } from '../../device/identify.js';
 import { firstDifference, goldenName, readGolden, writeGolden, type GoldenFile, type ModelOutputs } from './golden.js';
@@ -59,20 +61,49 @@ export interface ModelAnswer {
   noInput?: string;
 }
 
-export function inferenceProbe(path: string, input: ModelInput, runs: number, root = '/rom'): string {
-  return scenarioProgram('inference', { root, path, input, runs, maxValues: MAX_VALUES });
+/** `mark`: left in the REPL's globals as the program starts, to tell a board that rebooted under it (crash.ts rebootedSince). */
+export function inferenceProbe(path: string, input: ModelInput, runs: number, root = '/rom', mark = ''): string {
+  return scenarioProgram('inference', { root, path, input, runs, maxValues: MAX_VALUES, ...(mark ? { mark } : {}) });
 }
 
 type Run = { kind: 'answer'; a: ModelAnswer } | { kind: 'crash'; fault: BoardFault; recovery: Recovery };
+
+/** The link's and the board's own faults while it is away: asked again until the deadline. */
+const AWAY = [LinkClosedError, LinkGoneError, LinkTimeoutError, LinkOpenError, NotRunError];
+
+/**
+ * After the link dropped under a model: what the board says once it answers again (its uptime,
+ * whether `mark` is still in its RAM: board/scenario/uptime.py), asked until `deadline` (ms since
+ * the epoch). A cam that reset re-enumerates
+ * and boots before it answers, which takes seconds and more on a loaded host; behind a socket
+ * (ser2net, the simulated board) the connection may even be accepted before the board is there,
+ * so one connect's own budget is not enough. `why`: the last failure, when it never answered.
+ */
+async function backAgain(ctx: CheckContext, mark: string, deadline: number): Promise<{ back?: BackAgain; why: string }> {
+  let why = '';
+  for (let i = 1; ; i++) {
+    try {
+      const left = Math.max(1000, deadline - Date.now());
+      const { value } = await runProbe<{ ms: number | null; mark: string | null }>(ctx.device, scenarioProgram('uptime', {}), 'inference', left);
+      return { back: { uptimeMs: typeof value.ms === 'number' ? value.ms : null, markKept: value.mark === mark }, why: '' };
+    } catch (e) {
+      why = oneLine(e);
+      if (!AWAY.some((c) => e instanceof c) || Date.now() >= deadline) return { why };
+      ctx.log(`inference: the board does not answer yet after the link dropped (attempt ${i}: ${why}); asking again`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 /** One model on the board: its answer, or the crash it caused (the board then recovered). */
 async function runModel(ctx: CheckContext, path: string, input: ModelInput, runs: number): Promise<Run> {
   const { device } = ctx;
   const mark = markConsole(device.transcript);
   const watch = watchForFault(device.transcript, mark);
+  const ramMark = randomBytes(8).toString('hex');
   // Sent once: after a link fault the model is not run again behind hil's back (it may be what
   // killed the board).
-  const probe = runProbe<ModelAnswer>(device, inferenceProbe(path, input, runs), 'inference', ctx.timeoutMs, { rereadable: false });
+  const probe = runProbe<ModelAnswer>(device, inferenceProbe(path, input, runs, '/rom', ramMark), 'inference', ctx.timeoutMs, { rereadable: false });
   try {
     const r = await Promise.race([probe.then((v) => ({ kind: 'answer' as const, a: v.value })), watch.fault.then((fault) => ({ kind: 'fault' as const, fault }))]);
     if (r.kind === 'answer') return r;
@@ -86,18 +117,12 @@ async function runModel(ctx: CheckContext, path: string, input: ModelInput, runs
     // or a reset when the console shows the board rebooting, or the link dropped under a model
     // and the board answers again with a smaller uptime (stm32 resets on a HardFault: crash.ts).
     const seen = findReboot(consoleBeforeCtrlB(device.transcript, mark));
-    if (!seen && !((e instanceof LinkClosedError || e instanceof LinkGoneError) && lastStage(text.replace(/\r/g, ''))?.uptimeMs !== undefined)) throw e;
-    let uptime: number | null | undefined;
-    let why = '';
-    try {
-      uptime = (await runProbe<number | null>(device, scenarioProgram('uptime', {}), 'inference', ctx.timeoutMs)).value;
-    } catch (e2) {
-      why = oneLine(e2);
-    }
-    const reset = seen ?? (typeof uptime === 'number' ? rebootedSince(text, uptime) : undefined);
+    if (!seen && !((e instanceof LinkClosedError || e instanceof LinkGoneError) && lastStage(text.replace(/\r/g, '')) !== undefined)) throw e;
+    const { back, why } = await backAgain(ctx, ramMark, Date.now() + ctx.timeoutMs);
+    const reset = seen ?? (back ? rebootedSince(text, back) : undefined);
     if (!reset) throw e;
     ctx.log(`inference: ${path}: the board reset (${reset.banner})`);
-    let recovery: Recovery = uptime !== undefined ? { recovered: true, how: 'it rebooted by itself and answers again' } : { recovered: false, how: `it does not answer since (${why})` };
+    let recovery: Recovery = back ? { recovered: true, how: 'it rebooted by itself and answers again' } : { recovered: false, how: `it does not answer since (${why})` };
     if (recovery.recovered) {
       // The board that answers must be the one that reset.
       try {

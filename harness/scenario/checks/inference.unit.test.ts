@@ -117,9 +117,17 @@ describe('a board that reboots under a model', () => {
   });
 
   it('or from its uptime when it answers again: less than at the stage line is a reset, more is not', () => {
-    const f = rebootedSince(`${loading}hil: running a.tflite (uptime 5400 ms)\r\n`, 812)!;
+    const f = rebootedSince(`${loading}hil: running a.tflite (uptime 5400 ms)\r\n`, { uptimeMs: 812, markKept: true })!;
     expect([f.kind, f.banner, f.stage?.what]).toEqual(['reset', 'uptime 812 ms when it answered again, 5400 ms as running began', 'running']);
-    expect(rebootedSince(loading, 9000)).toBeUndefined();
-    expect(rebootedSince('hil: loading a.tflite\r\n', 1)).toBeUndefined(); // a board without ticks: nothing claimed
+    expect(rebootedSince(loading, { uptimeMs: 9000, markKept: true })).toBeUndefined();
+    expect(rebootedSince('hil: loading a.tflite\r\n', { uptimeMs: 1, markKept: true })).toBeUndefined(); // a board without ticks: nothing claimed
+  });
+
+  it('or from the mark the check left in its RAM: gone is a reset whatever the uptimes (a board up for less than the reconnect took)', () => {
+    const f = rebootedSince(loading, { uptimeMs: 9000, markKept: false })!;
+    expect([f.kind, f.banner, f.stage?.what]).toEqual(['reset', 'the mark hil left in its RAM before loading is gone: it rebooted; uptime 9000 ms when it answered again, 5230 ms as loading began', 'loading']);
+    expect(rebootedSince('hil: loading a.tflite\r\n', { uptimeMs: null, markKept: false })?.banner).toBe('the mark hil left in its RAM before loading is gone: it rebooted; uptime unknown when it answered again, unknown as loading began');
+    // no stage line: the check's program never got to the model; nothing claimed
+    expect(rebootedSince('R\x01\x00\x01', { uptimeMs: 1, markKept: false })).toBeUndefined();
   });
 });
