@@ -16,7 +16,9 @@ export function inferenceLatencies(data: unknown): ModelLatency[] {
   for (const m of list) {
     if (!m || typeof m !== 'object') continue;
     const o = m as Record<string, unknown>;
-    const ms = [o.firstInferenceMs, o.latencyMs, o.inferenceMs].find((v) => typeof v === 'number' && Number.isFinite(v)) as number | undefined;
+    // models.inference's own data (checks/inference.ts InferenceModel): latency.firstMs
+    const lat = o.latency && typeof o.latency === 'object' ? (o.latency as Record<string, unknown>) : {};
+    const ms = [lat.firstMs, o.firstInferenceMs, o.latencyMs, o.inferenceMs].find((v) => typeof v === 'number' && Number.isFinite(v)) as number | undefined;
     const model = typeof o.path === 'string' ? o.path : typeof o.model === 'string' ? o.model : undefined;
     if (model !== undefined && ms !== undefined) out.push({ model, ms });
   }
