@@ -8,7 +8,8 @@
  *     on a REPL board, the board only draining stdin (harness/board/flash/sink_link.py: no
  *     frames, no checks, one write of everything by the host), the link itself;
  *   - hil flash payload throughput (image bytes / the whole flash, probe to proof) for an
- *     incompressible image, next to the faster of the two raw rates (goal >= 0.9);
+ *     incompressible image, next to the faster of the two raw rates (goal >= 0.9, judged on QEMU:
+ *     the simulated board's figure is kept without a goal, as issue 15 says);
  *   - round trips per MiB written (programs sent to the board: sealed queries, transfers, resets);
  *   - mpremote's `romfs deploy` method (harness/bench/mpremoteMethod.ts) on the same board;
  *   - re-flash of an identical image (skip-if-same) against a full flash (goal <= 2 %).
@@ -111,7 +112,10 @@ export async function flashFigures(device: Device, b: BenchBoard, profile: Board
   const mib = image.length / (1024 * 1024);
   figures.push({
     name: `flash.${b.label}.throughput (${r.strategy}, ${Math.round(image.length / 1024)} KiB)`, value: Math.round(r.rate), unit: 'B/s',
-    reference: ref, ratio: r.rate / ref.value, goal: '>= 0.9 of link raw rate', met: r.rate / ref.value >= 0.9,
+    reference: ref, ratio: r.rate / ref.value,
+    // Judged on real firmware only (QEMU): the simulated board's write path is not a cam's, and
+    // issue 15 keeps its figure in the table without a goal.
+    ...(b.label.startsWith('qemu-') ? { goal: '>= 0.9 of link raw rate', met: r.rate / ref.value >= 0.9 } : { note: 'no goal on a simulated board (judged on QEMU)' }),
   });
   figures.push({ name: `flash.${b.label}.round-trips-per-MiB`, value: c.count() / mib, unit: 'round trips/MiB', note: `${c.count()} programs for ${Math.round(image.length / 1024)} KiB` });
   if (b.mpremote) {
