@@ -40,3 +40,26 @@ export function escapeBytes(b: Uint8Array): string {
   }
   return s;
 }
+
+/** The inverse of escapeBytes: one char per byte (latin1). */
+export function unescapeBytes(s: string): string {
+  return s.replace(/\\x([0-9a-f]{2})|\\n|\\r|\\\\/g, (m, h: string | undefined) => (h ? String.fromCharCode(parseInt(h, 16)) : m === '\\n' ? '\n' : m === '\\r' ? '\r' : '\\'));
+}
+
+/** One record of a transcript read back from `format()`'s text. */
+export interface TranscriptLine {
+  t: number;
+  dir: TranscriptRecord['dir'];
+  /** The record's bytes, one char per byte (latin1). */
+  text: string;
+}
+
+/** The records of a transcript as `format()` wrote it, bytes unescaped. */
+export function parseTranscript(text: string): TranscriptLine[] {
+  const out: TranscriptLine[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d.]+) (tx|rx|note)\s{1,3}(.*)$/.exec(line);
+    if (m) out.push({ t: Number(m[1]), dir: m[2] as TranscriptLine['dir'], text: unescapeBytes(m[3]!) });
+  }
+  return out;
+}

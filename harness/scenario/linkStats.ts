@@ -6,25 +6,13 @@
  * read them.
  */
 import { readFileSync } from 'node:fs';
+import { parseTranscript, type TranscriptLine } from '../repl/transcript.js';
 
-export interface TranscriptLine {
-  t: number;
-  dir: 'tx' | 'rx' | 'note';
-  /** The record's bytes, one char per byte (latin1). */
-  text: string;
-}
+export type { TranscriptLine };
 
-const unescape = (s: string) =>
-  s.replace(/\\x([0-9a-f]{2})|\\n|\\r|\\\\/g, (m, h: string | undefined) => (h ? String.fromCharCode(parseInt(h, 16)) : m === '\\n' ? '\n' : m === '\\r' ? '\r' : '\\'));
-
-/** The records of a transcript file, bytes unescaped. */
+/** The records of a transcript file (the format is transcript.ts's: it writes and reads it). */
 export function readTranscriptFile(path: string): TranscriptLine[] {
-  const out: TranscriptLine[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const m = /^\s*([\d.]+) (tx|rx|note)\s{1,3}(.*)$/.exec(line);
-    if (m) out.push({ t: Number(m[1]), dir: m[2] as TranscriptLine['dir'], text: unescape(m[3]!) });
-  }
-  return out;
+  return parseTranscript(readFileSync(path, 'utf8'));
 }
 
 export interface LinkStats {
