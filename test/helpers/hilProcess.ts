@@ -20,9 +20,15 @@ export interface HilProcess {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `hil ARGS` in `cwd` with `env`; `children` (when given) collects it, for an afterAll to end what is left. */
-export function spawnHil(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; children?: ChildProcess[]; stdin?: 'ignore' | 'pipe' }): HilProcess {
-  const child = spawn(process.execPath, [hilJs, ...args], { cwd: o.cwd, env: o.env, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
+/**
+ * `hil ARGS` in `cwd` with `env`; `children` (when given) collects it, for an afterAll to end what is
+ * left. `netns`: in that network namespace (`ip netns exec NAME node ...`, root only; ip execs node
+ * in place, so the child's PID is hil's own and a signal to it reaches hil).
+ */
+export function spawnHil(args: string[], o: { cwd: string; env: NodeJS.ProcessEnv; children?: ChildProcess[]; stdin?: 'ignore' | 'pipe'; netns?: string }): HilProcess {
+  const argv = [process.execPath, hilJs, ...args];
+  const [cmd, ...rest] = o.netns ? ['ip', 'netns', 'exec', o.netns, ...argv] : argv;
+  const child = spawn(cmd!, rest, { cwd: o.cwd, env: o.env, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
   o.children?.push(child);
   let out = '';
   let err = '';

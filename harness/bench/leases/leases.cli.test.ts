@@ -11,15 +11,18 @@
  * - a holder whose lease was broken and given to someone else stops before its next board
  *   operation with an infra error naming the new holder (PostgreSQL, and file leases too);
  * - `hil lease list` / `hil lease break` (without --force: refused naming the holder).
- * The board host is a network namespace of its own joined by a veth pair (test/rfc2217/netns.ts):
- * the sims run here, their ser2nets in the namespace, reached only over the pair. Where a namespace
- * cannot be made (not root) the ser2nets listen on 127.0.0.1 and the reason is printed. The runners
- * are separate processes here (PostgreSQL listens on loopback only).
- * Nothing outlives the file: every ser2net is stopped (and guarded: it dies with this process),
- * then the namespace is deleted, the sims stopped and the database dropped; afterAll checks it.
+ * Network namespaces stand in for separate hosts (test/rfc2217/netns.ts createBenchNetwork: one
+ * bridge here, a veth pair per namespace): the board host (the sims run here, their ser2nets in it,
+ * reached only over the bridge) and one namespace per runner (runner A and runner B are
+ * `ip netns exec NS node bin/hil.js ...`; the visit log records each runner's namespace). The
+ * runners reach PostgreSQL, which listens on loopback only, through a TCP forwarder this file owns
+ * on this side's bridge address (pg_hba untouched: PostgreSQL sees a loopback client). Where the
+ * namespaces cannot be made (not root) everything runs here on 127.0.0.1 and the reason is printed.
+ * Nothing outlives the file: every runner is killed, every ser2net stopped (and guarded: it dies
+ * with this process), the forwarder closed, then the namespaces and the bridge are deleted, the sims stopped and the database dropped; afterAll checks it.
  */
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -28,7 +31,7 @@ import type { SimBoard } from '../../sim/startSim.js';
 import { PgLeaseStore } from './index.js';
 import { boardKey } from '../boardKey.js';
 import type { Ser2net } from '../../transport/rfc2217/ser2net.js';
-import { createNetns, type Netns } from '../../../test/rfc2217/netns.js';
+import { createBenchNetwork, forwardTcp, type BenchNetwork, type Netns } from '../../../test/rfc2217/netns.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../../test/helpers/postgres.js';
 import { repoRoot as root, spawnHil, waitFor, type HilProcess as Hil } from '../../../test/helpers/hilProcess.js';
 import { ser2netVersion } from '../../transport/rfc2217/ser2net.js';
@@ -47,7 +50,14 @@ let url = '';
 let work = '';
 let sims: SimBoard[] = [];
 let servers: Ser2net[] = [];
+let net: BenchNetwork | null = null;
+/** The board host's namespace (ser2nets), when there is a bench network. */
 let netns: Netns | null = null;
+/** The runners' namespaces by RUNNER, when there is a bench network. */
+let runnerNs: Record<string, Netns> = {};
+let forwarder: { port: number; close(): Promise<void> } | undefined;
+/** The database as the runners reach it (through the forwarder when they run in namespaces). */
+let runnerUrl = '';
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -55,10 +65,22 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'hil-leases-cli-test-'));
   db = await createScratchDatabase(base, 'hil_lease_cli');
   url = db.url;
-  const made = createNetns();
-  netns = made.netns;
-  if (!made.netns) console.log(`shared-lease CLI tests: no board-host namespace (${made.reason}); ser2net listens on 127.0.0.1`);
-  else console.log(`shared-lease CLI tests: board host is network namespace ${made.netns.name} at ${made.netns.address} (this side ${made.netns.hostAddress})`);
+  runnerUrl = url;
+  const made = createBenchNetwork(['board', 'A', 'B']);
+  net = made.net;
+  if (!made.net) console.log(`shared-lease CLI tests: no namespaces (${made.reason}); ser2net listens on 127.0.0.1 and the runners run here`);
+  else {
+    netns = made.net.hosts.board!;
+    runnerNs = { A: made.net.hosts.A!, B: made.net.hosts.B! };
+    const pgUrl = new URL(url);
+    forwarder = await forwardTcp(made.net.hostAddress, { host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    pgUrl.hostname = made.net.hostAddress;
+    pgUrl.port = String(forwarder.port);
+    runnerUrl = pgUrl.toString();
+    console.log(
+      `shared-lease CLI tests: board host is network namespace ${netns.name} at ${netns.address}, runners A and B in ${runnerNs.A!.name} (${runnerNs.A!.address}) and ${runnerNs.B!.name} (${runnerNs.B!.address}); PostgreSQL forwarded at ${made.net.hostAddress}:${forwarder.port}`,
+    );
+  }
   const { startSim } = await import('../../sim/startSim.js');
   const { startSer2net } = await import('../../transport/rfc2217/ser2net.js');
   sims = await Promise.all(Array.from({ length: BOARDS }, () => startSim({ profile: 'openmv-h7', link: 'pty', timeoutMs: 120_000 })));
@@ -70,19 +92,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
   await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
-  netns?.remove();
+  await forwarder?.close();
+  net?.remove();
   await Promise.all(sims.map((s) => s.stop().catch(() => undefined)));
   await db?.drop();
   if (work) rmSync(work, { recursive: true, force: true });
   // Nothing of this file outlives it: no ser2net, no namespace.
   for (const s of servers) expect(existsSync(`/proc/${s.pid}`)).toBe(false);
-  if (netns) expect(existsSync(`/run/netns/${netns.name}`)).toBe(false);
+  if (net) {
+    for (const n of [netns!, ...Object.values(runnerNs)]) expect(existsSync(`/run/netns/${n.name}`)).toBe(false);
+    expect(existsSync(`/sys/class/net/hilb${process.pid}`)).toBe(false);
+  }
 }, 60_000);
 
 let boxes = 0;
 /** A folder for one test: its own TMPDIR and lock folder, a bench file of the 8 boards. */
-function box(leases: string = url) {
+function box(leases: string = runnerUrl) {
   const dir = join(work, `box${++boxes}`);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   mkdirSync(join(dir, 'locks'), { recursive: true });
@@ -116,7 +143,7 @@ function scenario(dir: string, kind: 'visit' | 'block' | 'fenced') {
   await new Promise((r) => setTimeout(r, 150));
   const leave = (await ctx.device.exec(boardProgram('leases/visit', { step: 'leave', runner }))).trim().split(/\\r?\\n/);
   const t1 = Date.now();
-  appendFileSync(${JSON.stringify(log)}, JSON.stringify({ runner, device: ctx.device.name, t0, t1, enter, leave }) + '\\n');
+  appendFileSync(${JSON.stringify(log)}, JSON.stringify({ runner, device: ctx.device.name, t0, t1, enter, leave, netns: readlinkSync('/proc/self/ns/net') }) + '\\n');
   const ok = enter === 'ON:' && leave[0] === 'ON:' + runner;
   return { status: ok ? 'passed' : 'failed', reason: ok ? undefined : 'another runner was on the board: ' + enter + ' / ' + leave.join(' ') };`;
   const body = {
@@ -131,15 +158,19 @@ ${visit}`,
   }[kind];
   writeFileSync(
     join(s, 'check.mjs'),
-    `import { appendFileSync, existsSync, writeFileSync } from 'node:fs';\nimport { boardProgram } from ${JSON.stringify(programModule)};\nexport async function check(ctx) {\n${body}\n}\n`,
+    `import { appendFileSync, existsSync, readlinkSync, writeFileSync } from 'node:fs';\nimport { boardProgram } from ${JSON.stringify(programModule)};\nexport async function check(ctx) {\n${body}\n}\n`,
   );
   writeFileSync(join(s, 'scenario.yaml'), `name: ${kind}\nimage: { source: ./img }\nflash: never\nsoftReset: false\ncheckTimeoutMs: 600000\nchecks:\n  - module: ./check.mjs\n`);
   return { dir: s, log, mark, go };
 }
 
+/** A runner (`extraEnv.RUNNER` A or B) runs in its own namespace when there is a bench network; other commands run here. */
 function hil(args: string[], b: { dir: string; env: NodeJS.ProcessEnv }, extraEnv: NodeJS.ProcessEnv = {}): Hil {
-  return spawnHil(args, { cwd: b.dir, env: { ...b.env, ...extraEnv }, children });
+  return spawnHil(args, { cwd: b.dir, env: { ...b.env, ...extraEnv }, children, netns: runnerNs[extraEnv.RUNNER ?? '']?.name });
 }
+
+/** `net:[INODE]` of a namespace, as /proc/PID/ns/net reads in a process inside it. */
+const nsId = (n: Netns) => `net:[${statSync(`/run/netns/${n.name}`).ino}]`;
 
 /**
  * When the runner had the board, from its log under --out: `taken` is logged after the grant and
@@ -188,8 +219,11 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
     const [ea, ec] = await Promise.all([a.exit, c.exit]);
     expect({ code: ea.code, out: a.out() }).toEqual({ code: 0, out: expect.stringContaining(`leases shared in postgres`) });
     expect({ code: ec.code, out: c.out() }).toEqual({ code: 0, out: expect.any(String) });
-    const visits = readFileSync(s.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runner: string; device: string; t0: number; t1: number; enter: string; leave: string[] });
+    const visits = readFileSync(s.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runner: string; device: string; t0: number; t1: number; enter: string; leave: string[]; netns: string });
     expect(visits).toHaveLength(2 * BOARDS);
+    // Each runner ran in its own namespace (separate hosts), not this one's.
+    if (net) for (const v of visits) expect(v.netns).toBe(nsId(runnerNs[v.runner]!));
+    else for (const v of visits) expect(v.netns).toBe(readlinkSync('/proc/self/ns/net'));
     for (let i = 1; i <= BOARDS; i++) {
       const dev = `cam${i}`;
       const here = visits.filter((v) => v.device === dev).sort((x, y) => x.t0 - y.t0);
@@ -242,12 +276,16 @@ maybe('shared leases across hil processes (PostgreSQL, 8 simulated boards behind
       const got = leaseInterval(join(b.dir, 'outB'), `cam${i}`);
       expect(got.taken - killed).toBeLessThanOrEqual((ttl + 1) * 1000);
     }
+    // Runner B visited from its own namespace.
+    const visits = readFileSync(visit.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { runner: string; netns: string });
+    expect(visits).toHaveLength(BOARDS);
+    for (const v of visits) expect(v.netns).toBe(net ? nsId(runnerNs.B!) : readlinkSync('/proc/self/ns/net'));
     expect((await rows()).every((r) => r.ended === 'released')).toBe(true);
   }, 600_000);
 
   for (const kind of ['postgres', 'file'] as const) {
     it(`${kind} leases: lease break needs --force and says whose lease it broke; the fenced holder stops before its next board operation naming the new holder`, async () => {
-      const b = box(kind === 'postgres' ? url : 'file');
+      const b = box(kind === 'postgres' ? runnerUrl : 'file');
       const s = scenario(b.dir, 'fenced');
       // A one-board bench: cam1.
       writeFileSync(b.bench, readFileSync(b.bench, 'utf8').split('\n').filter((l) => !/^ {2}cam[2-9]:/.test(l)).join('\n'));
