@@ -12,6 +12,14 @@ export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
 export const ACK_MS = 5000;
 /** Enough zero bytes to complete any binary-channel frame of up to 8 KiB (see binaryChannel.ts). */
 export const FLUSH_BYTES = 8192 + 16;
+/**
+ * Raw-REPL entry: how long the link may stay quiet after a Ctrl-A with no prompt before the
+ * entry is tried again (ms), by attempt; the last is repeated until the entry's deadline.
+ */
+export const ENTRY_QUIET_MS = [500, 1000];
+/** The program `enter` runs after a retried entry, and the start of its answer (see RawRepl.sync). */
+export const SYNC_CODE = "print('hil', 'sync')";
+export const SYNC_ANSWER = 'OKhil sync';
 
 export interface RawReplOptions {
   /** How long to wait for an answer to the raw-paste request before falling back (ms). */
@@ -48,9 +56,48 @@ export class RawRepl {
   /**
    * Interrupt whatever runs, drain banners and stray output, and enter the raw REPL. Ctrl-C is
    * repeated while output keeps coming (a program printing in a loop), up to the deadline.
+   *
+   * Ctrl-C, a flush of what came, then Ctrl-A and the wait for `raw REPL; CTRL-B to exit\r\n>`
+   * are MicroPython's own entry (tools/mpremote/mpremote/transport_serial.py enter_raw_repl;
+   * tools/pyboard.py likewise). A TCP link (socket://, ser2net's rfc2217://, the simulated board)
+   * accepts while the board is away (resetting, not up yet) and drops those bytes, so a prompt
+   * that does not come while the link is quiet is asked for again on a short backoff
+   * (ENTRY_QUIET_MS) until the deadline, instead of waiting half of it. A board that is talking
+   * (a banner, a program's output) is given the old patient wait before the next attempt.
    */
   async enter(timeoutMs = this.o.entryTimeoutMs): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    const rx = this.t.rx;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === 0) await this.interrupt(deadline);
+      else if (attempt === 1) await this.unstick();
+      else {
+        await this.t.write('\r\x03\x03');
+        await rx.settle(60, 300);
+      }
+      await this.t.write('\x01');
+      // The first attempt gives up at half the deadline at most (as before this schedule), the
+      // others at the deadline; each sooner once the link has been quiet for its quiet time.
+      const by = attempt === 0 ? Math.min(deadline, started + Math.max(1000, timeoutMs / 2)) : deadline;
+      const quiet = ENTRY_QUIET_MS[Math.min(attempt, ENTRY_QUIET_MS.length - 1)]!;
+      try {
+        await rx.readFrame(new PromptWait(quiet, by));
+      } catch (e) {
+        if (!(e instanceof LinkTimeoutError) || Date.now() >= deadline) throw e;
+        continue;
+      }
+      if (attempt === 0) {
+        // Anything after the prompt (e.g. a second prompt from a repeated Ctrl-A) is stale.
+        await rx.settle(20, 100);
+      } else await this.sync(deadline);
+      break;
+    }
+    this.inRaw = true;
+  }
+
+  /** Ctrl-C, repeated while output keeps coming (but not at a friendly prompt), then its output drained. */
+  private async interrupt(deadline: number): Promise<void> {
     const rx = this.t.rx;
     await this.t.write('\r\x03');
     let junk = await rx.settle(60, 400);
@@ -61,24 +108,37 @@ export class RawRepl {
       await this.t.write('\x03');
       junk = await rx.settle(60, 300);
     }
-    await this.t.write('\x01');
-    try {
-      await rx.readUntil(RAW_PROMPT, Math.min(deadline, Date.now() + Math.max(1000, timeoutMs / 2)), 'raw-repl-entry');
-    } catch (e) {
-      if (!(e instanceof LinkTimeoutError)) throw e;
-      // A half-typed friendly line, a board still booting, or a program left waiting for binary
-      // frames with Ctrl-C off (a hil that died mid-transfer): zero bytes fail its frame check and
-      // end it; then back to the friendly REPL and try once more.
-      await this.t.write(Buffer.alloc(FLUSH_BYTES));
-      await rx.settle(100, 1000);
-      await this.t.write('\r\x03\x03\x02');
-      await rx.settle(100, 1000);
-      await this.t.write('\x01');
-      await rx.readUntil(RAW_PROMPT, deadline, 'raw-repl-entry');
-    }
-    // Anything after the prompt (e.g. a second prompt from a repeated Ctrl-A) is stale.
-    await rx.settle(20, 100);
-    this.inRaw = true;
+  }
+
+  /**
+   * A half-typed friendly line, a board still booting, or a program left waiting for binary
+   * frames with Ctrl-C off (a hil that died mid-transfer): zero bytes fail its frame check and
+   * end it; then back to the friendly REPL (Ctrl-B) for the next Ctrl-A.
+   */
+  private async unstick(): Promise<void> {
+    const rx = this.t.rx;
+    await this.t.write(Buffer.alloc(FLUSH_BYTES));
+    await rx.settle(100, 1000);
+    await this.t.write('\r\x03\x03\x02');
+    await rx.settle(100, 1000);
+  }
+
+  /**
+   * After more than one attempt, several Ctrl-A may have reached the board (one whose prompt was
+   * late, one sent again), and each answers with a prompt (shared/runtime/pyexec.c: Ctrl-A in the
+   * raw REPL goes back to raw_repl_reset). Which prompt was the last is not known from the bytes,
+   * so a small program is run in plain raw mode: the board reads it after every Ctrl-A sent
+   * before it (one byte stream), so its answer is the end of everything stale. The answer is
+   * unique: `OK` then what the program prints ('hil sync'), a text not in the program itself
+   * (a friendly REPL's echo of it cannot match).
+   */
+  private async sync(deadline: number): Promise<void> {
+    const rx = this.t.rx;
+    await this.t.write(`${SYNC_CODE}\x04`);
+    await rx.readUntil(SYNC_ANSWER, deadline, 'raw-repl-entry');
+    await rx.readUntil('\x04', deadline, 'raw-repl-entry');
+    await rx.readUntil('\x04', deadline, 'raw-repl-entry');
+    await rx.readUntil('>', deadline, 'raw-repl-entry');
   }
 
   /** Run code; returns stdout and stderr (traceback) as raw bytes. */
@@ -331,6 +391,32 @@ class OneWindowAnswer implements FrameReader {
 
   private more(b: Buffer): number {
     this.pos = b.length;
+    return -1;
+  }
+}
+
+/**
+ * The raw prompt, waited for while the link keeps talking: the wait ends `quietMs` after the last
+ * byte (or the start) with no prompt, and at `by` at the latest.
+ */
+class PromptWait implements FrameReader {
+  readonly phase = 'raw-repl-entry';
+  deadline: number;
+  private seen = -1;
+
+  constructor(private readonly quietMs: number, private readonly by: number) {
+    this.deadline = Math.min(by, Date.now() + quietMs);
+  }
+
+  restart(): void {
+    this.seen = -1;
+  }
+
+  scan(b: Buffer): number {
+    const i = b.indexOf(RAW_PROMPT, Math.max(0, this.seen - RAW_PROMPT.length + 1), 'latin1');
+    if (i >= 0) return i + RAW_PROMPT.length;
+    if (b.length > Math.max(0, this.seen)) this.deadline = Math.min(this.by, Date.now() + this.quietMs);
+    this.seen = b.length;
     return -1;
   }
 }
