@@ -18,14 +18,40 @@ export function boardProgramDir(): string {
   return checkoutPath('harness', 'board');
 }
 
+/**
+ * Board programs' sources by name, each file read once: they are hil's own shipped files (like
+ * its modules, they do not change while hil runs), and reading one again for every probe on
+ * every board of a bench was a measurable part of hil's CPU (issue 15: 16 boards, the same
+ * checks on each). A name that is not found is not kept (asked again, it is looked for again).
+ */
+export class BoardSources {
+  private readonly texts = new Map<string, string>();
+  /** How many files were read (not answered from memory). */
+  reads = 0;
+  constructor(private readonly dir: () => string = boardProgramDir) {}
+
+  get(name: string): string {
+    let text = this.texts.get(name);
+    if (text === undefined) {
+      const file = join(this.dir(), `${name}.py`);
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`${file}: board program not found (${(e as NodeJS.ErrnoException).code ?? e})`);
+      }
+      this.reads++;
+      this.texts.set(name, text);
+    }
+    return text;
+  }
+}
+
+/** The one reader behind boardSource (a fixed set of shipped files: what it holds changes no answer). */
+const sources = new BoardSources();
+
 /** The `.py` source of a board program, by name relative to this folder without `.py`. */
 export function boardSource(name: string): string {
-  const file = join(boardProgramDir(), `${name}.py`);
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${file}: board program not found (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
+  return sources.get(name);
 }
 
 /** A Python bytes literal holding exactly `b` (printable ASCII kept, everything else escaped). */
