@@ -3,8 +3,9 @@
  * already holds it (one small read-only round trip: the segment's sha256 computed on the board,
  * equal to the image's, after the checks a write gets), else probe the board (reads only),
  * refuse bad input before writing anything, pick a strategy, write (streamed with resume, or
- * through the QEMU loader), then prove it: board-side sha256 of the partition's image bytes,
- * soft reset, /rom lists what the image holds. Only then does it return a result.
+ * through the QEMU loader), then prove it: soft reset, then in one round trip the board-side
+ * sha256 of the partition's image bytes and /rom listing what the image holds (without the mount
+ * check, the hash alone). Only then does it return a result.
  */
 import type { Device } from '../device/types.js';
 import type { FlashStrategyName, PartitionSpec } from '../profile/profile.js';
@@ -175,7 +176,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   // other: jest's ESM loader fails parallel dynamic imports that share a module.
   const { cachedPlan } = await import('./planTransfer.js');
   const { sendImage } = await import('./sendImage.js');
-  const { checkRomAfterReset, firmwareListing, verifyBoardImage } = await import('./verifyFlash.js');
+  const { proveAfterReset, firmwareListing, verifyBoardImage } = await import('./verifyFlash.js');
   let bytesSent = 0;
   let compressed = false;
   let resumedFrom: number[] = [];
@@ -200,10 +201,12 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
     bytesSent = img.length;
   }
 
-  const verifiedSha256 = await retryLinkFault('verification', () => verifyBoardImage(device, partition, img.bytes, img.sha256), progress);
   const mountChecked = partition === 0 && !opts.skipMountCheck;
   // /rom lists what the firmware's VfsRom lists (the scenario's listing check judges the rest).
-  if (mountChecked) await retryLinkFault('mount check', () => checkRomAfterReset(device, firmwareListing(img.bytes)), progress);
+  // With the mount check, the hash is asked in the same round trip after the soft reset.
+  const verifiedSha256 = mountChecked
+    ? await retryLinkFault('verification', () => proveAfterReset(device, partition, img.bytes, img.sha256, firmwareListing(img.bytes)), progress)
+    : await retryLinkFault('verification', () => verifyBoardImage(device, partition, img.bytes, img.sha256), progress);
   return result({ ...written, skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
 }
 

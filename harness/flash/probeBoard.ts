@@ -10,6 +10,7 @@ import type { Device } from '../device/types.js';
 import { boardProgram } from '../board/program.js';
 import { execJson } from './boardJson.js';
 import { flashProgram, shipped } from './programs.js';
+import { hashBoardImage } from './hashBoardImage.js';
 
 export interface BoardFacts {
   /** `vfs.rom_ioctl` exists. */
@@ -61,11 +62,26 @@ function readTimeout(length: number): number {
 
 /**
  * Probe the board (reads only); with `reachLength`, also say whether that many bytes of the
- * segment can be read back (`reachError`), with `hashLength` also hash them (`currentSha256`).
+ * segment can be read back (`reachError`), with `hashLength` also hash them (`currentSha256`,
+ * asked in a second round trip only then: the probe itself stays small).
  */
 export async function probeBoard(device: Device, partition: number, hashLength = 0, reachLength = hashLength): Promise<BoardFacts> {
-  return execJson<BoardFacts>(device, flashProgram('probe', { id: partition, hashLength, reachLength }), 'probe', readTimeout(hashLength), true);
+  // The board answers only what it found (flash/probe.py): everything else is absent or false.
+  const found = await execJson<Partial<BoardFacts>>(device, flashProgram('probe', { id: partition, reach: Math.max(reachLength, hashLength) }), 'probe', readTimeout(0), true);
+  const facts: BoardFacts = { ...PROBE_DEFAULTS, platform: '', ...found };
+  if (hashLength > 0 && facts.sha256 && facts.partitionSize !== null && facts.partitionSize >= hashLength && !facts.reachError) {
+    // The skip decision's fallback (the small skip probe could not hash): a round trip of its own.
+    facts.currentSha256 = await hashBoardImage(device, partition, hashLength);
+  }
+  return facts;
 }
+
+/** What the probe reports for a fact it did not find. */
+const PROBE_DEFAULTS: Omit<BoardFacts, 'platform'> = {
+  romIoctl: false, segments: null, partitionSize: null, partitionErrno: null, access: null, blockSize: null, blockCount: null,
+  origin: null, minWrite: null, eraseBlock: null, mpy: null, machine: null, deflate: false, bytearrayAt: false, sha256: false,
+  memFree: null, currentSha256: null, reachError: null, uniqueId: null, bootloader: false,
+};
 
 /** What a segment holds now, as far as deciding that it already holds an image needs. */
 export interface HeldImage {

@@ -1,7 +1,8 @@
 /**
  * The board programs of `hil flash` (harness/board/flash/*.py), loaded with their JSON parameters.
  * A few programs need a library file with them: `segment.py` (reach a segment at any offset,
- * memoryview or block device) before the probe and the hashes, `units.py` (whole write units,
+ * memoryview or block device) before the hashes, `rom_list.py` (what /rom lists)
+ * before the listing and the proof after a reset, `units.py` (whole write units,
  * 0xFF-padded tail) after a writer. Each file compiles on its own (board.test.ts).
  */
 import { boardProgram, boardSource, type BoardParams } from '../board/program.js';
@@ -9,12 +10,18 @@ import { compactPython } from '../board/compact.js';
 
 export type FlashProgram =
   | 'probe' | 'hash' | 'block_digests' | 'umount' | 'rom_erase' | 'rom_complete' | 'blockdev_erase'
-  | 'refusal' | 'finish' | 'list_rom' | 'unique_id' | 'bootloader'
+  | 'refusal' | 'finish' | 'list_rom' | 'verify' | 'unique_id' | 'bootloader'
   | 'sink_raw' | 'sink_deflate';
 
 export type FlashWriter = 'rom_writer' | 'blockdev_writer' | 'ram_writer';
 
-const NEEDS_SEGMENT = new Set<FlashProgram>(['probe', 'hash', 'block_digests']);
+/** The libraries a program needs before it, in order. */
+const NEEDS: Partial<Record<FlashProgram, string[]>> = {
+  hash: ['segment'],
+  block_digests: ['segment'],
+  list_rom: ['rom_list'],
+  verify: ['segment', 'rom_list'],
+};
 
 /**
  * The program as sent: the same tokens in fewer bytes (harness/board/compact.ts; the raw REPL
@@ -26,8 +33,8 @@ export function shipped(source: string): string {
 
 /** A flash board program ready to send (`_P` bound to `params`). */
 export function flashProgram(name: FlashProgram, params: BoardParams = {}): string {
-  const main = shipped(boardProgram(`flash/${name}`, params));
-  return NEEDS_SEGMENT.has(name) ? `${shipped(boardSource('flash/segment'))}${main}` : main;
+  const libs = (NEEDS[name] ?? []).map((l) => shipped(boardSource(`flash/${l}`))).join('');
+  return `${libs}${shipped(boardProgram(`flash/${name}`, params))}`;
 }
 
 /** A writer (defines `_hil_err`, `_hil_w(offset, buf)` and `_hil_end()`). */

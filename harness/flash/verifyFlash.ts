@@ -1,18 +1,24 @@
 /**
  * Proof that the image landed: the board hashes the partition's image bytes (compared with the
- * host's sha256), then, after a soft reset, `/rom` must mount and list exactly the image's
- * directories and files with their sizes. Any difference is a FlashVerifyError (exit 4).
+ * host's sha256), and, after a soft reset, `/rom` must mount and list exactly the image's
+ * directories and files with their sizes. Any difference is a FlashVerifyError (exit 4). With
+ * the mount check both are asked in one round trip after the reset (proveAfterReset): the
+ * hash then covers the very bytes the firmware mounted.
  */
 import type { Device } from '../device/types.js';
 import type { RomfsEntry } from '../romfs/parse.js';
 import { firmwareView } from '../romfs/firmwareView.js';
+import { InfraError } from '../errors.js';
 import { execJson } from './boardJson.js';
 import { FlashVerifyError } from './errors.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import { flashProgram } from './programs.js';
 
 export async function verifyBoardImage(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string): Promise<string> {
-  const got = await hashBoardImage(device, partition, bytes.length);
+  return checkHash(device, partition, bytes, expectedSha256, await hashBoardImage(device, partition, bytes.length));
+}
+
+function checkHash(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string, got: string): string {
   if (got !== expectedSha256) {
     throw new FlashVerifyError(
       `device ${device.name}: partition ${partition} does not hold the image after writing: board sha256 ${got.slice(0, 16)}…, image ${expectedSha256.slice(0, 16)}… (${bytes.length} bytes)`,
@@ -59,7 +65,30 @@ export function compareListing(entries: ListedEntry[], listing: Map<string, numb
 /** Soft reset, then check that /rom mounts and lists what the image holds. */
 export async function checkRomAfterReset(device: Device, entries: ListedEntry[]): Promise<void> {
   await device.softReset({ timeoutMs: 30_000 });
-  const listing = await listRom(device);
+  checkListing(device, entries, await listRom(device));
+}
+
+function hashTimeout(length: number): number {
+  return 30_000 + Math.ceil(length / 50_000) * 1000;
+}
+
+/**
+ * Soft reset, then in one round trip (board program flash/verify.py) the board's sha256 of the
+ * partition's first `bytes.length` bytes and its /rom listing: the hash must be the image's and
+ * /rom must list what the image holds. Returns the board's sha256.
+ */
+export async function proveAfterReset(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string, entries: ListedEntry[]): Promise<string> {
+  await device.softReset({ timeoutMs: 30_000 });
+  const r = await execJson<{ sha256?: string; hashError?: string; entries?: [string, number][]; error?: string }>(
+    device, flashProgram('verify', { id: partition, length: bytes.length, step: 16 * 1024 }), 'verification', hashTimeout(bytes.length), true,
+  );
+  if (!r.sha256) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.hashError ?? 'no answer'}`, 'hash');
+  const got = checkHash(device, partition, bytes, expectedSha256, r.sha256);
+  checkListing(device, entries, r.entries ? new Map(r.entries) : { error: r.error ?? 'no answer' });
+  return got;
+}
+
+function checkListing(device: Device, entries: ListedEntry[], listing: Map<string, number> | { error: string }): void {
   if (!(listing instanceof Map)) {
     throw new FlashVerifyError(`device ${device.name}: after soft reset /rom does not mount (${listing.error}); the image was written but the board does not use it`);
   }

@@ -5,58 +5,42 @@
 #   reached through uctypes.bytearray_at(address + offset, n) where the board has it;
 # - a block device object (mimxrt: mimxrt.Flash, ports/mimxrt/mimxrt_flash.c, which has no len()):
 #   size from ioctl(4, 0) blocks of ioctl(5, 0) bytes, bytes read with readblocks(blk, buf, off).
-_HIL_MV_MAX = 0xFFFFFF
-
-
 class _HilSeg:
+    # err: why the segment cannot be read (None when it can); size in bytes; reach(end): why
+    # bytes up to `end` cannot be read, or None; view(a, n): its bytes [a, a + n).
     def __init__(self, sid):
-        self.id = sid
-        self.err = None
-        self.errno = None
-        self.kind = None
-        self.obj = None
-        self.size = None
-        self.addr = None
-        self.bs = None
-        self.count = None
-        self._at = None
-        self._buf = None
+        self.err = self.size = self.addr = self._at = self._buf = self.bs = None
         try:
             import vfs
-            f = vfs.rom_ioctl
+            m = vfs.rom_ioctl(2, sid)
         except (ImportError, AttributeError):
             self.err = 'board has no vfs.rom_ioctl'
             return
-        m = f(2, sid)
         if isinstance(m, int):
-            self.errno = m
             self.err = 'rom_ioctl(2, %d) = %d' % (sid, m)
             return
         self.obj = m
         if hasattr(m, 'ioctl') and hasattr(m, 'readblocks'):
-            self.kind = 'blockdev'
-            self.count = m.ioctl(4, 0)
             self.bs = m.ioctl(5, 0)
-            self.size = self.count * self.bs
+            self.size = m.ioctl(4, 0) * self.bs
         else:
-            self.kind = 'memoryview'
             self.size = len(m)
         try:
             import uctypes
             self.addr = uctypes.addressof(m)
             self._at = uctypes.bytearray_at
         except (ImportError, AttributeError, TypeError, ValueError):
-            self.addr = None
+            pass
 
     def reach(self, end):
-        # Why bytes up to `end` cannot be read, or None.
-        if self.kind == 'memoryview' and self._at is None and end > _HIL_MV_MAX + 1:
+        # A memoryview reaches 16 MiB at most; bytearray_at any offset; a block device any block.
+        if self.bs is None and self._at is None and end > 0x1000000:
             return 'offset %d needs uctypes.bytearray_at (memoryview offsets stop at 16 MiB)' % (end - 1)
         return None
 
     def view(self, a, n):
         # A buffer holding the segment's bytes [a, a + n), not a copy where the board allows.
-        if self.kind == 'blockdev':
+        if self.bs is not None:
             if self._buf is None or len(self._buf) < n:
                 self._buf = bytearray(n)
             b = memoryview(self._buf)[:n]
