@@ -160,7 +160,7 @@ export class RawRepl {
   /**
    * `exec` of code that fits in one raw-paste window of a known raw-paste board: request, code
    * and end marker in one write (within flow control: the board reads up to a window before it
-   * must answer), then the whole answer read as one frame (OneWindowAnswer): the same bytes,
+   * must answer), then the whole answer read as one frame (ExecAnswer.whole, the reader `collect` uses too): the same bytes,
    * checks and deadlines as `submit` and `collect`, without a wait per part.
    */
   private async execInOneWindow(data: Buffer, timeoutMs: number): Promise<RawExecResult> {
@@ -170,18 +170,27 @@ export class RawRepl {
     out[2] = 0x01;
     data.copy(out, 3);
     out[out.length - 1] = 4;
-    const answer = new OneWindowAnswer(this.t.description, Date.now() + Math.min(timeoutMs, 15000), timeoutMs);
+    const answer = ExecAnswer.whole(this.t.description, Date.now() + Math.min(timeoutMs, 15000), timeoutMs);
     this.codeWritten = true;
     await this.t.write(out);
+    try {
+      return await this.readAnswer(answer);
+    } catch (e) {
+      if (e instanceof LinkTimeoutError && e.phase === 'exec') throw new ProgramStillRunningError(this.t.description, timeoutMs, { cause: e });
+      throw e;
+    }
+  }
+
+  /** The board's answer as `answer` frames it; a protocol error leaves the raw REPL's state unknown. */
+  private async readAnswer(answer: ExecAnswer): Promise<RawExecResult> {
     let frame: Buffer;
     try {
       frame = await this.t.rx.readFrame(answer);
     } catch (e) {
       if (e instanceof ProtocolError) this.inRaw = false;
-      else if (e instanceof LinkTimeoutError && e.phase === 'exec') throw new ProgramStillRunningError(this.t.description, timeoutMs, { cause: e });
       throw e;
     }
-    return { stdout: frame.subarray(answer.stdoutAt, answer.stdoutEnd), stderr: frame.subarray(answer.stderrAt, answer.stderrEnd) };
+    return answer.parts(frame);
   }
 
   /**
@@ -286,13 +295,12 @@ export class RawRepl {
     }
   }
 
-  /** After the code: stdout up to \x04, stderr up to \x04, then the `>` prompt. */
-  async collect(deadline: number): Promise<RawExecResult> {
-    const rx = this.t.rx;
-    const stdout = await rx.readUntil('\x04', deadline, 'exec');
-    const stderr = await rx.readUntil('\x04', deadline, 'exec-stderr');
-    await rx.readUntil('>', deadline, 'exec-prompt');
-    return { stdout, stderr };
+  /**
+   * After the code: stdout up to \x04, stderr up to \x04, then the `>` prompt, all by `deadline`
+   * (the output part of the same frame reader as the one-window exec).
+   */
+  collect(deadline: number): Promise<RawExecResult> {
+    return this.readAnswer(ExecAnswer.output(this.t.description, deadline));
   }
 
   /** Ctrl-D in the raw REPL with nothing typed: the board reboots softly and comes back raw. */
@@ -322,25 +330,44 @@ export class RawRepl {
 }
 
 /**
- * The board's whole answer to one raw-paste exec sent in one write, framed as it arrives: `R\x01`
- * and the window (the raw-paste request granted), window credits up to the `\x04` that
- * acknowledges the end of the code, stdout up to `\x04`, stderr up to `\x04`, then the `>`
- * prompt. Until the acknowledgement each wait lasts at most ACK_MS past the last progress (and
- * the send's own deadline); from it, the output has `timeoutMs` (phases as `submit`/`collect`
- * name them, so a missing end of output is still the program running).
+ * The board's answer to an exec, framed as it arrives; the one owner of its parts and phases.
+ * `whole`: the answer to one raw-paste exec sent in one write: `R\x01` and the window (the
+ * raw-paste request granted), window credits up to the `\x04` that acknowledges the end of the
+ * code, then the output. Until the acknowledgement each wait lasts at most ACK_MS past the last
+ * progress (and the send's own deadline); from it, the output has `timeoutMs`. `output`: the
+ * output alone, after `submit` (which read the acknowledgement), by one deadline. The output is
+ * stdout up to `\x04`, stderr up to `\x04`, then the `>` prompt (phases exec, exec-stderr,
+ * exec-prompt: a missing end of stdout is still the program running).
  */
-class OneWindowAnswer implements FrameReader {
+class ExecAnswer implements FrameReader {
   phase = 'raw-paste-request';
   deadline: number;
-  stdoutAt = 0;
-  stdoutEnd = 0;
-  stderrAt = 0;
-  stderrEnd = 0;
+  private stdoutAt = 0;
+  private stdoutEnd = 0;
+  private stderrAt = 0;
+  private stderrEnd = 0;
   private step = 0;
   private pos = 0;
 
-  constructor(private readonly link: string, private readonly sendBy: number, private readonly timeoutMs: number) {
+  static whole(link: string, sendBy: number, timeoutMs: number): ExecAnswer {
+    return new ExecAnswer(link, sendBy, timeoutMs);
+  }
+
+  static output(link: string, deadline: number): ExecAnswer {
+    const a = new ExecAnswer(link, deadline, 0);
+    a.step = 2;
+    a.phase = 'exec';
+    a.deadline = deadline;
+    return a;
+  }
+
+  private constructor(private readonly link: string, private readonly sendBy: number, private readonly timeoutMs: number) {
     this.deadline = Math.min(sendBy, Date.now() + ACK_MS);
+  }
+
+  /** stdout and stderr in the frame this reader framed. */
+  parts(frame: Buffer): RawExecResult {
+    return { stdout: frame.subarray(this.stdoutAt, this.stdoutEnd), stderr: frame.subarray(this.stderrAt, this.stderrEnd) };
   }
 
   restart(): void {

@@ -118,3 +118,34 @@ describe('exec within one raw-paste window', () => {
     expect(await r).toBeInstanceOf(LinkClosedError);
   });
 });
+
+describe('collect (after submit): the output part of the same frame reader', () => {
+  it('reads stdout, stderr and the prompt however split, leaving what follows', async () => {
+    const link = new ScriptedLink();
+    const repl = new RawRepl(link);
+    for (const cut of [0, 2, 5, 6, 9, 10]) {
+      const answer = 'hello\x04err\x04>';
+      const r = repl.collect(Date.now() + 5000);
+      link.feed(answer.slice(0, cut));
+      await jest.advanceTimersByTimeAsync(1);
+      link.feed(`${answer.slice(cut)}rest`);
+      const { stdout, stderr } = await r;
+      expect([stdout.toString(), stderr.toString()]).toEqual(['hello', 'err']);
+      expect(link.rx.drain().toString()).toBe('rest');
+    }
+  });
+
+  it('names the part that did not end by the one deadline', async () => {
+    const link = new ScriptedLink();
+    const repl = new RawRepl(link);
+    for (const [sent, phase] of [['out', 'exec'], ['out\x04', 'exec-stderr'], ['out\x04err\x04', 'exec-prompt']] as const) {
+      const r = repl.collect(Date.now() + 1000).catch((e: unknown) => e);
+      link.feed(sent);
+      await jest.advanceTimersByTimeAsync(1001);
+      const e = await r;
+      expect(e).toBeInstanceOf(LinkTimeoutError);
+      expect((e as LinkTimeoutError).phase).toBe(phase);
+      link.rx.drain();
+    }
+  });
+});
