@@ -73,6 +73,8 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
   };
   let transport: Transport;
   let plainPauseMs: number | undefined;
+  // A TCP port accepts while its board is away and loses what is sent then (rawRepl.ts enter).
+  let retryWhenQuiet = conn.kind === 'tcp';
   let readyTimeoutMs = opts.readyTimeoutMs ?? 15000;
   let qemuRestart: ((imagePath: string, addr: number) => Promise<void>) | undefined;
   let powerCycle: (() => Promise<void>) | undefined;
@@ -133,6 +135,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
         const tcp = link === 'tcp' ? parseConnection(sim.connection) : null;
         transport = tcp?.kind === 'tcp' ? new TcpTransport(tcp.host, tcp.port) : new SerialTransport(async () => sim.connection, `sim ${simProfile.name}`); // named as the user gave it, not by its temporary pty
         plainPauseMs = 0; // the simulated board buffers a whole program; no pacing needed
+        retryWhenQuiet = link === 'tcp';
         break;
       }
     }
@@ -142,7 +145,7 @@ export async function openDevice(opts: OpenDeviceOptions & Record<string, unknow
       profile,
       connection: opts.connection,
       transport,
-      repl: plainPauseMs === undefined ? undefined : { plainPauseMs },
+      repl: { retryWhenQuiet, ...(plainPauseMs === undefined ? {} : { plainPauseMs }) },
       defaultTimeoutMs: opts.timeoutMs,
       onClose: cleanup,
       qemuRestart,

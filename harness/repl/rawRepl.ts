@@ -29,6 +29,13 @@ export interface RawReplOptions {
   plainPauseMs?: number;
   /** Entry deadline (ms). */
   entryTimeoutMs?: number;
+  /**
+   * A link that may accept while the board is away and lose what is sent (a TCP port: socket://,
+   * ser2net's rfc2217://): a prompt that does not come while the link is quiet is asked for again
+   * on the ENTRY_QUIET_MS schedule. Off (a serial port, QEMU's pty, where a board can be silent
+   * for a while and still read everything): the patient waits of before.
+   */
+  retryWhenQuiet?: boolean;
 }
 
 export interface RawExecResult {
@@ -50,7 +57,7 @@ export class RawRepl {
   private readonly o: Required<RawReplOptions>;
 
   constructor(private readonly t: Transport, opts: RawReplOptions = {}) {
-    this.o = { rawPasteProbeMs: 400, plainPiece: 256, plainPauseMs: 10, entryTimeoutMs: 10000, ...opts };
+    this.o = { rawPasteProbeMs: 400, plainPiece: 256, plainPauseMs: 10, entryTimeoutMs: 10000, retryWhenQuiet: false, ...opts };
   }
 
   /**
@@ -60,10 +67,11 @@ export class RawRepl {
    * Ctrl-C, a flush of what came, then Ctrl-A and the wait for `raw REPL; CTRL-B to exit\r\n>`
    * are MicroPython's own entry (tools/mpremote/mpremote/transport_serial.py enter_raw_repl;
    * tools/pyboard.py likewise). A TCP link (socket://, ser2net's rfc2217://, the simulated board)
-   * accepts while the board is away (resetting, not up yet) and drops those bytes, so a prompt
-   * that does not come while the link is quiet is asked for again on a short backoff
-   * (ENTRY_QUIET_MS) until the deadline, instead of waiting half of it. A board that is talking
-   * (a banner, a program's output) is given the old patient wait before the next attempt.
+   * accepts while the board is away (resetting, not up yet) and drops those bytes, so there
+   * (retryWhenQuiet) a prompt that does not come while the link is quiet is asked for again on a
+   * short backoff (ENTRY_QUIET_MS) until the deadline, instead of waiting half of it. A board that
+   * is talking (a banner, a program's output) is given the old patient wait before the next
+   * attempt; without retryWhenQuiet every wait is the patient one.
    */
   async enter(timeoutMs = this.o.entryTimeoutMs): Promise<void> {
     const started = Date.now();
@@ -80,7 +88,7 @@ export class RawRepl {
       // The first attempt gives up at half the deadline at most (as before this schedule), the
       // others at the deadline; each sooner once the link has been quiet for its quiet time.
       const by = attempt === 0 ? Math.min(deadline, started + Math.max(1000, timeoutMs / 2)) : deadline;
-      const quiet = ENTRY_QUIET_MS[Math.min(attempt, ENTRY_QUIET_MS.length - 1)]!;
+      const quiet = this.o.retryWhenQuiet ? ENTRY_QUIET_MS[Math.min(attempt, ENTRY_QUIET_MS.length - 1)]! : Infinity;
       try {
         await rx.readFrame(new PromptWait(quiet, by));
       } catch (e) {

@@ -70,8 +70,8 @@ class AwayBoard implements Transport {
   }
 }
 
-async function enterAndExec(board: AwayBoard, timeoutMs: number): Promise<{ entered: Promise<void>; repl: RawRepl }> {
-  const repl = new RawRepl(board, { plainPauseMs: 0 });
+async function enterAndExec(board: AwayBoard, timeoutMs: number, retryWhenQuiet = true): Promise<{ entered: Promise<void>; repl: RawRepl }> {
+  const repl = new RawRepl(board, { plainPauseMs: 0, retryWhenQuiet });
   repl.rawPaste = false; // plain raw mode: a stale prompt in front of its 'OK' would be a protocol error
   return { entered: repl.enter(timeoutMs), repl };
 }
@@ -120,6 +120,14 @@ describe('raw-REPL entry on a link that accepts while the board is away', () => 
     const board = new AwayBoard(Date.now());
     const { entered } = await enterAndExec(board, 10000);
     await jest.advanceTimersByTimeAsync(1000);
+    await entered;
+    expect(board.tx).toBe('\r\x03\x01');
+  });
+
+  it('without retryWhenQuiet (a serial port, QEMU pty) waits patiently for a board silent a while: one Ctrl-A', async () => {
+    const board = new AwayBoard(Date.now(), 0, 1500);
+    const { entered } = await enterAndExec(board, 10000, false);
+    await jest.advanceTimersByTimeAsync(4000);
     await entered;
     expect(board.tx).toBe('\r\x03\x01');
   });
