@@ -37,7 +37,11 @@ export function flashProgram(name: FlashProgram, params: BoardParams = {}): stri
   return `${libs}${shipped(boardProgram(`flash/${name}`, params))}`;
 }
 
-/** A writer (defines `_hil_err`, `_hil_w(offset, buf)` and `_hil_end()`). */
+/**
+ * A writer (defines `_hil_err`, `_hil_w(offset, buf)` and `_hil_end()`): units.py after it, except
+ * for RAM (any length at any offset: ram_writer.py defines them itself, 0.7 KB less to send).
+ */
 export function writerProgram(name: FlashWriter, params: BoardParams): string {
+  if (name === 'ram_writer') return shipped(boardProgram(`flash/${name}`, params));
   return shipped(`${boardProgram(`flash/${name}`, params)}\n${boardSource('flash/units')}`);
 }
