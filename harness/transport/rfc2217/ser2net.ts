@@ -19,11 +19,12 @@
  * kickolduser, so a probe (`hil devices`) or a second runner never cuts off the one at work.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardChild } from '../../lifecycle/guardChild.js';
+import { makeTempDir } from '../../lifecycle/tempDir.js';
 
 export interface Ser2netOptions {
   /** The serial device to export (a tty or pty path; a symlink is followed at each connection). */
@@ -122,7 +123,9 @@ export async function startSer2net(o: Ser2netOptions): Promise<Ser2net> {
   if (o.netns && o.port === undefined) throw new Error('startSer2net: give the port when it runs in a network namespace');
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'hil-ser2net-'));
+  // hil's temp folder (owner file): if this process is killed before stop(), the next hil's
+  // reclaimTempDirs removes it; a bare mkdtemp was left in /tmp for ever.
+  const dir = makeTempDir('hil-ser2net-');
   const file = join(dir, 'ser2net.yaml');
   const config = ser2netConfig({ device: o.device, port, host, mode: o.mode, baudRate: o.baudRate });
   writeFileSync(file, config);
