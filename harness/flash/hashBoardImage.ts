@@ -9,17 +9,23 @@ import { InfraError } from '../errors.js';
 import { execJson } from './boardJson.js';
 import { flashProgram } from './programs.js';
 
-function timeoutFor(length: number): number {
+/** How long the board may take to hash `length` bytes of a segment (ms). */
+export function hashTimeoutMs(length: number): number {
   return 20_000 + Math.ceil(length / 50_000) * 1000;
+}
+
+/** The sha256 a board program answered, or the InfraError saying why the board could not hash. */
+export function answeredSha256(device: Device, partition: number, r: { sha256?: string; error?: string }): string {
+  if (!r.sha256) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.error ?? 'no answer'}`, 'hash');
+  return r.sha256;
 }
 
 /** sha256 (hex) of the segment's first `length` bytes, computed on the board. */
 export async function hashBoardImage(device: Device, partition: number, length: number, step = 16 * 1024): Promise<string> {
   const r = await execJson<{ sha256?: string; error?: string }>(
-    device, flashProgram('hash', { id: partition, length, step }), 'hash', timeoutFor(length), true,
+    device, flashProgram('hash', { id: partition, length, step }), 'hash', hashTimeoutMs(length), true,
   );
-  if (!r.sha256) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.error ?? 'no answer'}`, 'hash');
-  return r.sha256;
+  return answeredSha256(device, partition, r);
 }
 
 /** First 8 bytes (hex) of sha256 of blocks `from..to-1` of the image region on the board. */
@@ -27,7 +33,7 @@ export async function boardBlockDigests(device: Device, partition: number, lengt
   if (to <= from) return [];
   const r = await execJson<{ digests?: string[]; error?: string }>(
     device, flashProgram('block_digests', { id: partition, length, block: blockSize, from, to }), 'resume-check',
-    timeoutFor(Math.min(length, (to - from) * blockSize)), true,
+    hashTimeoutMs(Math.min(length, (to - from) * blockSize)), true,
   );
   if (!r.digests) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.error ?? 'no answer'}`, 'resume-check');
   return r.digests;

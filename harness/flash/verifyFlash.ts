@@ -8,10 +8,9 @@
 import type { Device } from '../device/types.js';
 import type { RomfsEntry } from '../romfs/parse.js';
 import { firmwareView } from '../romfs/firmwareView.js';
-import { InfraError } from '../errors.js';
 import { execJson } from './boardJson.js';
 import { FlashVerifyError } from './errors.js';
-import { hashBoardImage } from './hashBoardImage.js';
+import { answeredSha256, hashBoardImage, hashTimeoutMs } from './hashBoardImage.js';
 import { flashProgram } from './programs.js';
 
 export async function verifyBoardImage(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string): Promise<string> {
@@ -68,10 +67,6 @@ export async function checkRomAfterReset(device: Device, entries: ListedEntry[])
   checkListing(device, entries, await listRom(device));
 }
 
-function hashTimeout(length: number): number {
-  return 30_000 + Math.ceil(length / 50_000) * 1000;
-}
-
 /**
  * Soft reset, then in one round trip (board program flash/verify.py) the board's sha256 of the
  * partition's first `bytes.length` bytes and its /rom listing: the hash must be the image's and
@@ -80,10 +75,9 @@ function hashTimeout(length: number): number {
 export async function proveAfterReset(device: Device, partition: number, bytes: Uint8Array, expectedSha256: string, entries: ListedEntry[]): Promise<string> {
   await device.softReset({ timeoutMs: 30_000 });
   const r = await execJson<{ sha256?: string; hashError?: string; entries?: [string, number][]; error?: string }>(
-    device, flashProgram('verify', { id: partition, length: bytes.length, step: 16 * 1024 }), 'verification', hashTimeout(bytes.length), true,
+    device, flashProgram('verify', { id: partition, length: bytes.length, step: 16 * 1024 }), 'verification', hashTimeoutMs(bytes.length) + 10_000, true, // the hash's time, plus the listing's
   );
-  if (!r.sha256) throw new InfraError(`${device.name}: cannot hash partition ${partition}: ${r.hashError ?? 'no answer'}`, 'hash');
-  const got = checkHash(device, partition, bytes, expectedSha256, r.sha256);
+  const got = checkHash(device, partition, bytes, expectedSha256, answeredSha256(device, partition, { sha256: r.sha256, error: r.hashError }));
   checkListing(device, entries, r.entries ? new Map(r.entries) : { error: r.error ?? 'no answer' });
   return got;
 }

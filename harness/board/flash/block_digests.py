@@ -5,12 +5,9 @@ import binascii
 _s = _HilSeg(_P['id'])
 _N = _P['length']
 _B = _P['block']
-if _s.err:
-    _hil_answer({'error': _s.err})
-elif _s.size < _N:
-    _hil_answer({'error': 'segment %d is %d bytes, less than %d' % (_P['id'], _s.size, _N)})
-elif _s.reach(_N):
-    _hil_answer({'error': _s.reach(_N)})
+_e = _s.why(_N)
+if _e:
+    _hil_answer({'error': _e})
 else:
     _d = []
     for _i in range(_P['from'], _P['to']):

@@ -7,9 +7,11 @@
 #   size from ioctl(4, 0) blocks of ioctl(5, 0) bytes, bytes read with readblocks(blk, buf, off).
 class _HilSeg:
     # err: why the segment cannot be read (None when it can); size in bytes; reach(end): why
-    # bytes up to `end` cannot be read, or None; view(a, n): its bytes [a, a + n).
+    # bytes up to `end` cannot be read, or None; why(n): why its first n bytes cannot be read
+    # (err, size or reach), or None; view(a, n): its bytes [a, a + n).
     def __init__(self, sid):
         self.err = self.size = self.addr = self._at = self._buf = self.bs = None
+        self.sid = sid
         try:
             import vfs
             m = vfs.rom_ioctl(2, sid)
@@ -37,6 +39,13 @@ class _HilSeg:
         if self.bs is None and self._at is None and end > 0x1000000:
             return 'offset %d needs uctypes.bytearray_at (memoryview offsets stop at 16 MiB)' % (end - 1)
         return None
+
+    def why(self, n):
+        if self.err:
+            return self.err
+        if self.size < n:
+            return 'segment %d is %d bytes, less than %d' % (self.sid, self.size, n)
+        return self.reach(n)
 
     def view(self, a, n):
         # A buffer holding the segment's bytes [a, a + n), not a copy where the board allows.

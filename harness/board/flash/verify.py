@@ -7,12 +7,9 @@
 import binascii
 _r = _hil_rom()
 _s = _HilSeg(_P['id'])
-if _s.err:
-    _r['hashError'] = _s.err
-elif _s.size < _P['length']:
-    _r['hashError'] = 'segment %d is %d bytes, less than %d' % (_P['id'], _s.size, _P['length'])
-elif _s.reach(_P['length']):
-    _r['hashError'] = _s.reach(_P['length'])
+_e = _s.why(_P['length'])
+if _e:
+    _r['hashError'] = _e
 else:
     _r['sha256'] = binascii.hexlify(_hil_sha(_s, 0, _P['length'], _P['step'])).decode()
 _s = None
