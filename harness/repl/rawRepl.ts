@@ -17,9 +17,16 @@ export const FLUSH_BYTES = 8192 + 16;
  * entry is tried again (ms), by attempt; the last is repeated until the entry's deadline.
  */
 export const ENTRY_QUIET_MS = [500, 1000];
-/** The program `enter` runs after a retried entry, and the start of its answer (see RawRepl.sync). */
-export const SYNC_CODE = "print('hil', 'sync')";
-export const SYNC_ANSWER = 'OKhil sync';
+/**
+ * The program `enter` runs after a retried entry (see RawRepl.sync), given by the device layer
+ * (harness/device/entrySync.ts: the board program device/entry_sync.py): no Python is written in
+ * this layer. `answer` is the start of its answer in plain raw mode (`OK` then what it prints), a
+ * text that is not in `code`, so a friendly REPL's echo of the code cannot match it.
+ */
+export interface SyncProgram {
+  code: string;
+  answer: string;
+}
 
 export interface RawReplOptions {
   /** How long to wait for an answer to the raw-paste request before falling back (ms). */
@@ -56,7 +63,12 @@ export class RawRepl {
   codeWritten = false;
   private readonly o: Required<RawReplOptions>;
 
-  constructor(private readonly t: Transport, opts: RawReplOptions = {}) {
+  constructor(
+    private readonly t: Transport,
+    private readonly syncProgram: SyncProgram,
+    opts: RawReplOptions = {},
+  ) {
+    if (syncProgram.code.includes(syncProgram.answer.replace(/^OK/, ''))) throw new TypeError('RawRepl: the sync answer must not be in its code (an echo would match it)');
     this.o = { rawPasteProbeMs: 400, plainPiece: 256, plainPauseMs: 10, entryTimeoutMs: 10000, retryWhenQuiet: false, ...opts };
   }
 
@@ -137,13 +149,13 @@ export class RawRepl {
    * raw REPL goes back to raw_repl_reset). Which prompt was the last is not known from the bytes,
    * so a small program is run in plain raw mode: the board reads it after every Ctrl-A sent
    * before it (one byte stream), so its answer is the end of everything stale. The answer is
-   * unique: `OK` then what the program prints ('hil sync'), a text not in the program itself
-   * (a friendly REPL's echo of it cannot match).
+   * unique: `OK` then what the program prints, a text not in the program itself (a friendly
+   * REPL's echo of it cannot match; the constructor refuses a SyncProgram where it is).
    */
   private async sync(deadline: number): Promise<void> {
     const rx = this.t.rx;
-    await this.t.write(`${SYNC_CODE}\x04`);
-    await rx.readUntil(SYNC_ANSWER, deadline, 'raw-repl-entry');
+    await this.t.write(`${this.syncProgram.code}\x04`);
+    await rx.readUntil(this.syncProgram.answer, deadline, 'raw-repl-entry');
     await rx.readUntil('\x04', deadline, 'raw-repl-entry');
     await rx.readUntil('\x04', deadline, 'raw-repl-entry');
     await rx.readUntil('>', deadline, 'raw-repl-entry');

@@ -3,7 +3,7 @@
  * arrives (any split of its bytes), its checks and its deadlines (fake clock: no timed assertions).
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { RawRepl } from './rawRepl.js';
+import { RawRepl, type SyncProgram } from './rawRepl.js';
 import { ProgramStillRunningError, ProtocolError } from './errors.js';
 import { RxBuffer } from '../transport/rxBuffer.js';
 import { LinkClosedError, LinkTimeoutError } from '../transport/errors.js';
@@ -32,9 +32,12 @@ class ScriptedLink implements Transport {
   }
 }
 
+/** Never run here (no entry is retried in these tests). */
+const SYNC: SyncProgram = { code: "print('a', 'b')", answer: 'OKa b' };
+
 async function rawPasteRepl(): Promise<{ link: ScriptedLink; repl: RawRepl }> {
   const link = new ScriptedLink();
-  const repl = new RawRepl(link);
+  const repl = new RawRepl(link, SYNC);
   repl.inRaw = true;
   await repl.exec('x=1', 5000);
   expect(repl.rawPaste).toBe(true);
@@ -122,7 +125,7 @@ describe('exec within one raw-paste window', () => {
 describe('collect (after submit): the output part of the same frame reader', () => {
   it('reads stdout, stderr and the prompt however split, leaving what follows', async () => {
     const link = new ScriptedLink();
-    const repl = new RawRepl(link);
+    const repl = new RawRepl(link, SYNC);
     for (const cut of [0, 2, 5, 6, 9, 10]) {
       const answer = 'hello\x04err\x04>';
       const r = repl.collect(Date.now() + 5000);
@@ -135,9 +138,13 @@ describe('collect (after submit): the output part of the same frame reader', () 
     }
   });
 
+  it('refuses a sync program whose answer is in its code (a friendly echo of it would match)', () => {
+    expect(() => new RawRepl(new ScriptedLink(), { code: "print('a b')", answer: 'OKa b' })).toThrow(/must not be in its code/);
+  });
+
   it('names the part that did not end by the one deadline', async () => {
     const link = new ScriptedLink();
-    const repl = new RawRepl(link);
+    const repl = new RawRepl(link, SYNC);
     for (const [sent, phase] of [['out', 'exec'], ['out\x04', 'exec-stderr'], ['out\x04err\x04', 'exec-prompt']] as const) {
       const r = repl.collect(Date.now() + 1000).catch((e: unknown) => e);
       link.feed(sent);

@@ -4,7 +4,10 @@
  * given to enter is what is held.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { RawRepl, SYNC_CODE } from './rawRepl.js';
+import { RawRepl, type SyncProgram } from './rawRepl.js';
+
+/** The sync program the device layer gives (harness/board/device/entry_sync.py), as this fake board knows it. */
+const SYNC: SyncProgram = { code: "print('hil', 'sync')", answer: 'OKhil sync' };
 import { RxBuffer } from '../transport/rxBuffer.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -63,7 +66,7 @@ class AwayBoard implements Transport {
       else if (c === '\x04') {
         const code = this.line;
         this.line = '';
-        out += `OK${code === SYNC_CODE ? 'hil sync\r\n' : code.startsWith('print(') ? `${code.slice(7, -2)}\r\n` : ''}\x04\x04>`;
+        out += `OK${code === SYNC.code ? `${SYNC.answer.slice(2)}\r\n` : code.startsWith('print(') ? `${code.slice(7, -2)}\r\n` : ''}\x04\x04>`;
       } else this.line += c;
     }
     return out;
@@ -71,7 +74,7 @@ class AwayBoard implements Transport {
 }
 
 async function enterAndExec(board: AwayBoard, timeoutMs: number, retryWhenQuiet = true): Promise<{ entered: Promise<void>; repl: RawRepl }> {
-  const repl = new RawRepl(board, { plainPauseMs: 0, retryWhenQuiet });
+  const repl = new RawRepl(board, SYNC, { plainPauseMs: 0, retryWhenQuiet });
   repl.rawPaste = false; // plain raw mode: a stale prompt in front of its 'OK' would be a protocol error
   return { entered: repl.enter(timeoutMs), repl };
 }
@@ -108,7 +111,7 @@ describe('raw-REPL entry on a link that accepts while the board is away', () => 
     const done = entered.then(() => 'entered', (e) => e);
     await jest.advanceTimersByTimeAsync(10000);
     expect(await done).toBe('entered');
-    expect(board.tx).toContain(`${SYNC_CODE}\x04`);
+    expect(board.tx).toContain(`${SYNC.code}\x04`);
     expect(repl.inRaw).toBe(true);
     expect(board.rx.length).toBe(0); // nothing stale left in front of the next answer
     const r = repl.exec("print('clean')", 5000);
