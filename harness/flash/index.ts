@@ -6,7 +6,7 @@ export { prepareImage, checkImageBytes, type PreparedImage } from './prepareImag
 export { preflight, misalignedModels } from './preflight.js';
 export { chooseStrategy, whyNot } from './chooseStrategy.js';
 export { hashBoardImage, boardBlockDigests } from './hashBoardImage.js';
-export { verifyBoardImage, checkRomAfterReset, proveAfterReset, listRom, compareListing } from './verifyFlash.js';
+export { verifyBoardImage, proveAfterReset, listRom, compareListing } from './verifyFlash.js';
 export { planTransfer } from './planTransfer.js';
 export { createProgress, silentProgress, type ProgressReporter } from './progress.js';
 export { type QemuLoaderHook } from './strategies/qemuLoader.js';

@@ -61,12 +61,6 @@ export function compareListing(entries: ListedEntry[], listing: Map<string, numb
   return diffs;
 }
 
-/** Soft reset, then check that /rom mounts and lists what the image holds. */
-export async function checkRomAfterReset(device: Device, entries: ListedEntry[]): Promise<void> {
-  await device.softReset({ timeoutMs: 30_000 });
-  checkListing(device, entries, await listRom(device));
-}
-
 /**
  * Soft reset, then in one round trip (board program flash/verify.py) the board's sha256 of the
  * partition's first `bytes.length` bytes and its /rom listing: the hash must be the image's and
