@@ -6,9 +6,12 @@
  * Here the port's descriptor (opened non-blocking by serialport's binding, which also sets the
  * termios and takes the exclusive lock) is read with `readSync` when its poller says readable,
  * and written with `writeSync`, waiting for writable only when the kernel's buffer is full.
- * Reads stay event-driven: nothing polls for "bytes waiting".
+ * Where the port's path can be opened a second time, its bytes are read through that second
+ * descriptor, which stays registered with the event loop (ttyReader.ts: no re-poll per read);
+ * the poller then only waits for writable. Reads stay event-driven: nothing polls for "bytes waiting".
  */
 import { readSync, writeSync } from 'node:fs';
+import { openTtyReader, type TtyReader } from './ttyReader.js';
 
 /** What serialport's Unix binding gives for an open port (its descriptor and its poller). */
 export interface UnixPortBinding {
@@ -39,22 +42,43 @@ export class PortIo {
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
   private writers: (() => void)[] = [];
   private stopped = false;
+  /** The port's bytes come through here when it could be opened (else through the poller). */
+  private readonly reader: TtyReader | null;
 
+  /** `path`: the port's path, opened a second time for reading (ttyReader.ts); absent: read through the poller. */
   constructor(
     private readonly b: UnixPortBinding,
     private readonly onData: (data: Buffer) => void,
     private readonly onGone: (reason: string) => void,
+    path?: string,
   ) {
     b.poller.on('readable', (err) => this.onEvent(err, READABLE));
     b.poller.on('writable', (err) => this.onEvent(err, WRITABLE));
     b.poller.on('disconnect', (err) => this.onEvent(err, DISCONNECT));
+    this.reader = path === undefined ? null : openTtyReader(
+      path,
+      (d) => {
+        if (!this.stopped) this.onData(d);
+      },
+      (reason) => this.gone(reason),
+    );
     this.arm();
   }
 
-  /** Poll for what is wanted now: readable always, writable while a write waits. */
+  /** Whether the bytes are read through a second descriptor (ttyReader.ts) rather than the poller. */
+  get readsThroughTty(): boolean {
+    return this.reader !== null;
+  }
+
+  /**
+   * Poll for what is wanted now: readable (unless the tty reader reads) and writable while a
+   * write waits. With the reader and no write waiting, nothing: the poller's native side has
+   * already dropped the event that fired (@serialport/bindings-cpp src/poller.cpp, Poller::onData).
+   */
   private arm(): void {
     if (this.stopped || this.b.fd === null) return;
-    this.b.poller.poll(READABLE | DISCONNECT | (this.writers.length ? WRITABLE : 0));
+    const want = (this.reader ? 0 : READABLE | DISCONNECT) | (this.writers.length ? WRITABLE : 0);
+    if (want !== 0) this.b.poller.poll(want);
   }
 
   private onEvent(err: Error | null, what: number): void {
@@ -141,10 +165,11 @@ export class PortIo {
     for (const f of w) f();
   }
 
-  /** Stop reading and close the port (its lock goes with the descriptor). */
+  /** Stop reading and close the port (its lock goes with the descriptor, closed last). */
   async close(): Promise<void> {
     this.stop();
     this.b.poller.removeAllListeners();
+    await this.reader?.close();
     if (this.b.fd !== null) await this.b.close().catch(() => undefined);
   }
 }

@@ -123,6 +123,7 @@ export class SerialTransport implements Transport {
           this.rx.pushOwned(d);
         },
         (reason) => this.rx.markClosed(`serial port closed (${reason})`),
+        path,
       );
       return;
     }
