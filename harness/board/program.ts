@@ -4,7 +4,9 @@
  * A program is loaded as text and parametrised by JSON: `boardProgram('flash/probe', {id: 0})`
  * returns the file's source preceded by one line binding `_P` to the parameters, which the file
  * reads as `_P['id']`. Parameters travel as a JSON string decoded on the board, so no value can
- * change the program's syntax.
+ * change the program's syntax; a bytes parameter (a program's code sent to run, a source) travels
+ * as a Python bytes literal (pyBytesLiteral, exact for every byte value), so it is escaped once
+ * rather than as a JSON string inside the literal (every 128 bytes sent is a raw-paste round trip).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -54,28 +56,48 @@ export function boardSource(name: string): string {
   return sources.get(name);
 }
 
-/** A Python bytes literal holding exactly `b` (printable ASCII kept, everything else escaped). */
+/**
+ * A Python bytes literal holding exactly `b`, escaped once: printable ASCII kept, `\n` `\r` `\t`
+ * and the backslash as their two-character escapes, the quote as `\'` or `\"`, every other byte
+ * as `\xNN`. Delimited by whichever quote `b` holds fewer of (board code is mostly `'`).
+ */
 export function pyBytesLiteral(b: Uint8Array): string {
   // One byte a character (latin1), then only the bytes that need it escaped: a regular
   // expression's pass, not a string built a byte at a time (a sealed request's whole code goes
   // through here on every send).
+  let single = 0;
+  let double = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x27) single++;
+    else if (b[i] === 0x22) double++;
+  }
   const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-  return `b'${text.replace(NOT_KEPT, escapeByte)}'`;
+  return double < single ? `b"${text.replace(NOT_KEPT_DOUBLE, escapeByte)}"` : `b'${text.replace(NOT_KEPT_SINGLE, escapeByte)}'`;
 }
 
-/** Everything but printable ASCII other than `'` and `\\`. */
-const NOT_KEPT = /[^\x20-\x26\x28-\x5b\x5d-\x7e]/g;
+/** Everything but printable ASCII other than the delimiter and `\\`. */
+const NOT_KEPT_SINGLE = /[^\x20-\x26\x28-\x5b\x5d-\x7e]/g;
+const NOT_KEPT_DOUBLE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+
+const SHORT_ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function escapeByte(c: string): string {
-  if (c === '\\') return '\\\\';
-  if (c === "'") return "\\'";
-  return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return SHORT_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
-/** The lines that bind `_P` on the board to `params` (JSON as UTF-8 bytes, decoded there). */
-export function paramsLine(params: BoardParams): string {
-  const json = Buffer.from(JSON.stringify(params), 'utf8');
-  return `import json as _json\n_P = _json.loads(${pyBytesLiteral(json)}.decode())\ndel _json\n`;
+/**
+ * The lines that bind `_P` on the board to `params` (JSON as UTF-8 bytes, decoded there), and
+ * to `bytes`: each entry a bytes value of `_P`, carried as one bytes literal (a program's code
+ * or source sent as a parameter is escaped once, not as a JSON string inside a bytes literal).
+ * No parameters bind `_P` to an empty dict without importing json.
+ */
+export function paramsLine(params: BoardParams, bytes: Record<string, Uint8Array> = {}): string {
+  let line = Object.keys(params).length === 0 ? '_P = {}\n' : `_P = __import__('json').loads(${pyBytesLiteral(Buffer.from(JSON.stringify(params), 'utf8'))})\n`;
+  for (const [k, v] of Object.entries(bytes)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`board parameter name ${JSON.stringify(k)} is not an identifier`);
+    line += `_P['${k}'] = ${pyBytesLiteral(v)}\n`;
+  }
+  return line;
 }
 
 /** A board program ready to send: `_P` bound to `params`, then the file's source. */

@@ -153,7 +153,7 @@ for l in ${JSON.stringify(noise)}:
   it('rejects an answer from a wrapper that ran code other than the request (its check and its definition check skipped by damage)', async () => {
     board.reset();
     board.damageRequest = (c) =>
-      flip(c.replace("if s == p['h'] or s == p['ha']:", 'if True:').replace("if got != p[\\'c\\'] and got != p[\\'a\\']:", 'if False:'), c.indexOf('_hil_answer(7)'));
+      flip(c.replace("if s == p['h'] or s == p['ha']:", 'if True:').replace(/if got != p\[\\?'c\\?'\] and got != p\[\\?'a\\?'\]:/, 'if False:'), c.indexOf('_hil_answer(7)'));
     const e = await querySealed(board.asDevice(), '_hil_answer(7)', { phase: 'hash' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/ran a request with checksum/);

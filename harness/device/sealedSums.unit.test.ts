@@ -27,17 +27,19 @@ describe('adler32', () => {
 });
 
 describe('pyBytesLiteral', () => {
-  it('keeps printable ASCII but quote and backslash, and escapes every other byte', () => {
+  it('keeps printable ASCII but the quote and backslash, escapes newline, return and tab in two characters, every other byte as \\xNN', () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const short: Record<number, string> = { 0x5c: '\\\\', 0x27: "\\'", 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t' };
     let expected = "b'";
     for (const c of all) {
-      if (c === 0x5c) expected += '\\\\';
-      else if (c === 0x27) expected += "\\'";
+      if (short[c]) expected += short[c];
       else if (c >= 0x20 && c < 0x7f) expected += String.fromCharCode(c);
       else expected += `\\x${c.toString(16).padStart(2, '0')}`;
     }
     expect(pyBytesLiteral(all)).toBe(`${expected}'`);
     expect(pyBytesLiteral(Buffer.from('{"q": "print(\'a\\\\b\')"}'))).toBe(`b'{"q": "print(\\'a\\\\\\\\b\\')"}'`);
+    // More single quotes than double: delimited by double quotes, which are then the ones escaped.
+    expect(pyBytesLiteral(Buffer.from("print('a', 'b', \"c\")\n"))).toBe(`b"print('a', 'b', \\"c\\")\\n"`);
     // A view into a larger buffer: only its own bytes.
     expect(pyBytesLiteral(Buffer.from('xxabxx').subarray(2, 4))).toBe("b'ab'");
   });
