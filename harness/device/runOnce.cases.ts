@@ -9,7 +9,7 @@ import { expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type { Device } from './types.js';
 import type { FaultProxy } from '../fault/faultProxy.js';
-import { AnswerIntegrityError, querySealed } from './sealed.js';
+import { AnswerIntegrityError, SealedWrapper, querySealed } from './sealed.js';
 import { NotRunError } from './resend.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { InfraError } from '../errors.js';
@@ -82,14 +82,15 @@ export function runOnceCases(t: CaseTarget): void {
     expect(definitions(l.tx)).toBe(1);
     expect(noWrapperFrames(l.rx)).toBe(0);
     // Removed behind hil's back: the board says so, nothing runs, the wrapper is defined again.
-    await d.exec('del _hil_sw');
+    const wrapperName = `_hil_w${new SealedWrapper().hash}`;
+    await d.exec(`del ${wrapperName}`);
     at = d.transcript.records.length;
     await ask(6);
     l = linkSince(d, at);
     expect(noWrapperFrames(l.rx)).toBe(1);
     expect(definitions(l.tx)).toBe(1);
     // Replaced by something else (another hash) that would forge an answer: never run, never believed.
-    await d.exec("def _hil_t_fake():\n    print('HILFAKE-RAN')\n    p = globals().pop('_P')\n    print('@@hil %s V %s 3 c00000000 999' % (p['n'], p['c']))\n_hil_sw = ('c00000000', _hil_t_fake)");
+    await d.exec(`def _hil_t_fake():\n    print('HILFAKE-RAN')\n    p = globals().pop('_P')\n    print('@@hil %s V %s 3 c00000000 999' % (p['n'], p['c'][0]))\ndel ${wrapperName}\n_hil_wc00000000 = _hil_t_fake`);
     at = d.transcript.records.length;
     await ask(7);
     l = linkSince(d, at);

@@ -7,8 +7,10 @@
  * (`import app` arriving as `import aqp`) still compiles and gives a wrong answer, and a bit
  * flipped in a hash or name in the answer reads as a file that differs. Both would be reported as
  * a fault in the product (seen in the run fault matrix). So each request runs in the wrapper
- * harness/board/device/sealed.py, given the request's code, its crc32 and Adler-32 and a fresh
- * random nonce as parameters. The board checks the code's checksum before `exec`; the code calls
+ * harness/board/device/sealed.py, given the request's code (as one bytes literal, escaped once),
+ * its checksum and a fresh random nonce as parameters. The board checks the code's checksum
+ * before `exec` (crc32, or Adler-32 on firmware without binascii.crc32: only the kind the board
+ * is known to use is sent, both while the connection has not seen a frame of it); the code calls
  * `_hil_answer(value)`; after it ends (or raises) the wrapper prints one frame as the LAST line of
  * output: nonce, kind, the board's checksum of the code it ran, the payload's length, a checksum
  * of all of it, the payload (see sealed.py). The host reads only that last line and accepts it
@@ -19,11 +21,14 @@
  * query's bytes, and every 128 bytes sent is a round trip of the raw-paste window): the first
  * request, and any after the board may have lost it (soft or hard reset, power cycle), carries
  * sealed_define.py, which defines it only if its source's checksum is right on the board, and
- * keeps it in the globals beside the hash of that source. Every request then goes through
- * sealed_call.py, which runs the wrapper only while that hash is the expected one, and otherwise
- * runs nothing and says so (`@@hil NONCE W`): the request is then sent again with the definition
+ * keeps it in the globals under a name holding the hash of that source. Every request then goes
+ * through sealed_call.py, which runs the wrapper of the expected hash only, and otherwise runs
+ * nothing and says so (`@@hil NONCE W`): the request is then sent again with the definition
  * (WrapperMissingError, resend.ts). What the host believes of the board is a SealedWrapper, one
- * per device, forgotten by the device on every reset.
+ * per device: whether the wrapper is there (forgotten by the device on every reset) and which
+ * checksum the board computes (a firmware's, kept across resets; learnt from the checksum of
+ * an intact frame, forgotten when a definition sent with it alone was not taken). The Adler-32
+ * code (sealed_adler.py) goes with a definition only for a board shown to need it.
  *
  * Re-sending is decided by resend.ts: a request is sent again only when the board's
  * damaged-request frame proves it ran nothing (or it never left the host), or when the caller
@@ -34,7 +39,7 @@ import { crc32 } from 'node:zlib';
 import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
-import { boardProgram, boardSource, paramsLine, pyBytesLiteral } from '../board/program.js';
+import { boardSource, paramsLine, pyBytesLiteral } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
 import { NotRunError, WrapperMissingError, provenNotRun, sendWithResend } from './resend.js';
 
@@ -73,7 +78,7 @@ function sumLike(like: string, b: Uint8Array): string {
   return like.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
 }
 
-type WrapperPrograms = Pick<SealedWrapper, 'source' | 'hash' | 'adler' | 'define' | 'call'>;
+type WrapperPrograms = Pick<SealedWrapper, 'source' | 'hash' | 'adler' | 'define' | 'call' | 'adlerSum'> & { bytes: Buffer };
 let programs: WrapperPrograms | undefined;
 
 /**
@@ -83,8 +88,11 @@ let programs: WrapperPrograms | undefined;
 function wrapperPrograms(): WrapperPrograms {
   if (!programs) {
     const source = compactPython(boardSource('device/sealed'));
-    const b = Buffer.from(source, 'utf8');
-    programs = { source, hash: `c${hex8(crc32(b))}`, adler: `a${hex8(adler32(b))}`, define: compactPython(boardSource('device/sealed_define')), call: compactPython(boardSource('device/sealed_call')) };
+    const bytes = Buffer.from(source, 'utf8');
+    programs = {
+      source, bytes, hash: `c${hex8(crc32(bytes))}`, adler: `a${hex8(adler32(bytes))}`,
+      define: compactPython(boardSource('device/sealed_define')), call: compactPython(boardSource('device/sealed_call')), adlerSum: compactPython(boardSource('device/sealed_adler')),
+    };
   }
   return programs;
 }
@@ -102,23 +110,48 @@ export class SealedWrapper {
   readonly hash: string;
   /** Its Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32`. */
   readonly adler: string;
-  /** sealed_define.py and sealed_call.py, compacted. */
+  /** sealed_define.py, sealed_call.py and sealed_adler.py, compacted. */
   readonly define: string;
   readonly call: string;
+  readonly adlerSum: string;
+  /** The source's UTF-8 (sent as one bytes literal). */
+  readonly bytes: Buffer;
+  /**
+   * The checksum the board computes (`c` crc32, `a` Adler-32), once a frame of it said so (until
+   * then requests carry both kinds). A firmware's, so it outlives resets (`forget`).
+   */
+  sum?: 'c' | 'a';
+  /**
+   * A definition is sent with sealed_adler.py (the checksum of firmware without crc32): on a
+   * board known to use Adler-32, or once one sent without it was not taken (the board said W).
+   * Most firmware has crc32, so the first is sent without.
+   */
+  get withAdler(): boolean {
+    return this.sum === 'a' || (this.sum === undefined && this.adlerTried);
+  }
+  /** A definition sent without sealed_adler.py was not taken on this connection. */
+  adlerTried = false;
 
   /** `present`: believed defined already (a board another hil used keeps it; one just booted does not). */
   constructor(public present = false) {
     const p = wrapperPrograms();
     this.source = p.source;
+    this.bytes = p.bytes;
     this.hash = p.hash;
     this.adler = p.adler;
     this.define = p.define;
     this.call = p.call;
+    this.adlerSum = p.adlerSum;
   }
 
   /** The board may have lost its globals (reset): the next request defines the wrapper again. */
   forget(): void {
     this.present = false;
+  }
+
+  /** The checksums of the kind(s) a request or definition carries: the board's alone once known. */
+  sums(crc: string, adler: string): string[] {
+    return this.sum === 'c' ? [crc] : this.sum === 'a' ? [adler] : [crc, adler];
   }
 }
 
@@ -128,10 +161,14 @@ export interface SealedRequest {
   id: string;
   /** The request's Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32`. */
   adler: string;
+  /** The checksums the board was told to accept (the request's, of the kinds sent): only these prove it ran the request. */
+  sums: string[];
   /** This send's nonce: only its answer frame carries it. */
   nonce: string;
   /** The program defines the wrapper before running the request through it. */
   defines: boolean;
+  /** It defines it with sealed_adler.py. */
+  adlerSent: boolean;
 }
 
 /**
@@ -144,8 +181,11 @@ export function sealRequest(code: string, nonce = randomBytes(8).toString('hex')
   const id = `c${hex8(crc32(body))}`;
   const adler = `a${hex8(adler32(body))}`;
   const defines = !w.present;
-  const params = { q: code, n: nonce, c: id, a: adler, h: w.hash, ...(defines ? { w: w.source, ha: w.adler } : {}) };
-  return { program: paramsLine(params) + (defines ? w.define : '') + w.call, id, adler, nonce, defines };
+  const sums = w.sums(id, adler);
+  const params = { n: nonce, c: sums, h: w.hash, ...(defines ? { s: w.sums(w.hash, w.adler) } : {}) };
+  const adlerSent = defines && w.withAdler;
+  const program = paramsLine(params, defines ? { q: body, w: w.bytes } : { q: body }) + (defines ? (w.withAdler ? w.adlerSum : '') + w.define : '') + w.call;
+  return { program, id, adler, sums, nonce, defines, adlerSent };
 }
 
 export interface SealedAnswer<T> {
@@ -160,11 +200,11 @@ export interface SealedAnswer<T> {
 
 export type AnswerParse<T> =
   /** `raised`: the code raised after answering (its traceback is on stderr). */
-  | { kind: 'answer'; answer: SealedAnswer<T>; raised: boolean }
-  /** The board proved the request arrived damaged: nothing of it ran. */
-  | { kind: 'damaged-request' }
+  | { kind: 'answer'; answer: SealedAnswer<T>; raised: boolean; sum: 'c' | 'a' }
+  /** The board proved the request arrived damaged (or not with a checksum of its kind): nothing of it ran. */
+  | { kind: 'damaged-request'; sum: 'c' | 'a' }
   /** The code ran and ended (or raised) without calling `_hil_answer`. */
-  | { kind: 'no-answer'; printed: string; stderr: string; raised: boolean }
+  | { kind: 'no-answer'; printed: string; stderr: string; raised: boolean; sum: 'c' | 'a' }
   /** The board holds no wrapper of this hil (or, after a send defining it, it arrived damaged): nothing ran. */
   | { kind: 'no-wrapper' }
   /** No intact frame of this send: the code may or may not have run. */
@@ -176,7 +216,7 @@ const FRAME = /^@@hil ([0-9a-f]{16}) ([DVXNvxn]) ([ac][0-9a-f]{8}) (\d{1,9}) ([a
  * Reads the answer of one send of `req` out of a program's output: the last line, and only if it
  * is that send's frame, whole. Nothing before it is looked at (it is the code under test's).
  */
-export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'id' | 'adler' | 'nonce'>): AnswerParse<T> {
+export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'sums' | 'nonce'>): AnswerParse<T> {
   const out = r.stdout;
   const end = out.endsWith('\r\n') ? out.length - 2 : out.endsWith('\n') ? out.length - 1 : -1;
   const onBoard = r.stderr.trim() ? `; the board said: ${r.stderr.trim().split(/\r?\n/).slice(-1)[0]!.slice(0, 120)}` : '';
@@ -193,13 +233,16 @@ export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'id' | 'a
   if (payload.length !== Number(len)) return { kind: 'damaged-answer', why: `answer frame length ${len}, payload ${payload.length}` };
   // Only the kind the board used is computed (Adler-32 is for firmware without crc32).
   if (sum !== sumLike(sum, Buffer.from(`${nonce} ${kind} ${reqSum} ${len} ${payload}`, 'latin1'))) return { kind: 'damaged-answer', why: 'answer checksum does not match' };
-  const intact = reqSum === req.id || reqSum === req.adler;
-  if (kind === 'D') return intact ? { kind: 'damaged-answer', why: 'damaged-request frame for an intact request' } : { kind: 'damaged-request' };
+  // The board's checksum kind: that of the frame's own checksum, just checked.
+  const board = sum[0] as 'c' | 'a';
+  // Only a checksum the board was sent proves it ran the request (it runs nothing else).
+  const intact = req.sums.includes(reqSum);
+  if (kind === 'D') return intact ? { kind: 'damaged-answer', why: 'damaged-request frame for an intact request' } : { kind: 'damaged-request', sum: board };
   // The wrapper ran code whose checksum is not the request's (the wrapper itself was damaged).
-  if (!intact) return { kind: 'damaged-answer', why: `the board ran a request with checksum ${reqSum}, not ${req.id}` };
+  if (!intact) return { kind: 'damaged-answer', why: `the board ran a request with checksum ${reqSum}, not ${req.sums.join(' or ')}` };
   const printed = out.slice(0, start).replace(/\r?\n$/, '');
   const raised = kind !== kind.toUpperCase();
-  if (kind === 'N' || kind === 'n') return { kind: 'no-answer', printed, stderr: r.stderr, raised };
+  if (kind === 'N' || kind === 'n') return { kind: 'no-answer', printed, stderr: r.stderr, raised, sum: board };
   const json = kind === 'X' || kind === 'x' ? Buffer.from(payload, 'hex').toString('utf8') : payload;
   let value: T;
   try {
@@ -207,7 +250,7 @@ export function parseAnswer<T>(r: ExecResult, req: Pick<SealedRequest, 'id' | 'a
   } catch {
     return { kind: 'damaged-answer', why: 'answer is not JSON' };
   }
-  return { kind: 'answer', answer: { value, printed, stderr: r.stderr }, raised };
+  return { kind: 'answer', answer: { value, printed, stderr: r.stderr }, raised, sum: board };
 }
 
 export interface QueryOptions {
@@ -253,9 +296,10 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
   // gets what is left of it (at least MIN_SEND_MS, so a late resend is not doomed from its start).
   const deadlineAt = opts.timeoutMs === undefined ? undefined : performance.now() + opts.timeoutMs;
   const left = () => (deadlineAt === undefined ? undefined : Math.max(MIN_SEND_MS, Math.round(deadlineAt - performance.now())));
+  // Without the device's, one for this query: what its sends show of the board holds for the next.
+  const wrapper = device.sealedWrapper ?? new SealedWrapper();
   return sendWithResend(
     async () => {
-      const wrapper = device.sealedWrapper;
       const req = sealRequest(code, undefined, wrapper);
       let p: AnswerParse<T>;
       let again = false;
@@ -273,11 +317,7 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
         const a = await askAgain<T>(device, req, left, deadlineAt);
         if (a) [p, again] = [a, true];
       }
-      if (wrapper) {
-        // Whatever frame the wrapper printed proves it is there now; the board's W that it is not.
-        if (p.kind === 'no-wrapper') wrapper.forget();
-        else if (p.kind !== 'damaged-answer') wrapper.present = true;
-      }
+      learn(wrapper, req, p);
       if (p.kind === 'no-wrapper') {
         if (req.defines) throw new NotRunError(`${device.name}: the sealed wrapper for the ${opts.phase} program kept arriving damaged (checksum mismatch on the board): link fault`, opts.phase);
         throw new WrapperMissingError(`${device.name}: the board holds no sealed wrapper of this hil (${opts.phase}): nothing ran`, opts.phase);
@@ -289,6 +329,25 @@ export async function runSealed<T>(device: SealedTarget, code: string, opts: Que
     },
     { repeatable: opts.idempotent ?? false, backoffMs: 100, deadlineAt },
   );
+}
+
+/**
+ * What a send's answer tells of the board: whatever frame the wrapper printed proves it is there
+ * now, and the checksum kind the board computes; the board's W that it is not (and, after a
+ * definition that carried one checksum kind only, that the kind may not be the board's).
+ */
+function learn(wrapper: SealedWrapper, req: SealedRequest, p: AnswerParse<unknown>): void {
+  if (p.kind === 'no-wrapper') {
+    wrapper.forget();
+    // A definition not taken: damaged on the way, or sent for a checksum the board lacks.
+    if (req.defines) {
+      wrapper.sum = undefined;
+      if (!req.adlerSent) wrapper.adlerTried = true;
+    }
+  } else if (p.kind !== 'damaged-answer') {
+    wrapper.present = true;
+    wrapper.sum = p.sum;
+  }
 }
 
 /** The least time a send of a sealed query is given, however little of its deadline is left. */
@@ -306,7 +365,7 @@ async function askAgain<T>(device: SealedTarget, req: SealedRequest, left: () =>
       async () => {
         let r: ExecResult;
         try {
-          r = await device.execRaw(compactPython(boardProgram('device/sealed_again', { n: req.nonce })), { timeoutMs: left() });
+          r = await device.execRaw(paramsLine({ n: req.nonce }) + compactPython(boardSource('device/sealed_again')), { timeoutMs: left() });
         } catch (e) {
           if (provenNotRun(e)) return undefined; // the link did not come back: keep the first error
           throw e;
@@ -351,9 +410,9 @@ export function sealStream(deviceName: string, phase: string, wrapper?: SealedWr
       program: req.program,
       check: (stdout, stderr) => {
         const p = parseAnswer({ stdout, stderr }, req);
+        if (wrapper) learn(wrapper, req, p);
         if (p.kind === 'answer' || p.kind === 'no-answer') return 'ran';
         if (p.kind === 'no-wrapper' && !req.defines) {
-          wrapper?.forget();
           return new WrapperMissingError(`${deviceName}: the board holds no sealed wrapper of this hil (${phase}): nothing ran`, phase);
         }
         // A program that defines the wrapper itself: no wrapper after it means the definition arrived damaged.

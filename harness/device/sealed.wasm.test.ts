@@ -24,6 +24,9 @@ const flip = (s: string, i: number) => s.slice(0, i) + String.fromCharCode(s.cha
 /** The requests sent (not the programs asking the board to repeat a kept answer). */
 const requests = () => board.sent.filter((p) => !p.includes('_hil_again'));
 
+/** Removes every sealed wrapper the board holds (kept as `_hil_w` + the hash of its source). */
+const DROP_WRAPPERS = "for _k in [k for k in globals() if k.startswith('_hil_w')]:\n    del globals()[_k]";
+
 /** The board's counter `_hil_t_n`, read unsealed. */
 async function counter(): Promise<number> {
   const r = await board.execRaw('print(_hil_t_n)');
@@ -81,7 +84,7 @@ for l in ${JSON.stringify(noise)}:
       const head = `${req.nonce} ${kind} ${req.id} ${payload.length}`;
       return `@@hil ${head} c${(crc32(Buffer.from(`${head} ${payload}`)) >>> 0).toString(16).padStart(8, '0')} ${payload}`;
     };
-    expect(parseAnswer({ stdout: `x\n\n${good('V', '1')}\n`, stderr: '' }, req)).toEqual({ kind: 'answer', answer: { value: 1, printed: 'x\n', stderr: '' }, raised: false });
+    expect(parseAnswer({ stdout: `x\n\n${good('V', '1')}\n`, stderr: '' }, req)).toEqual({ kind: 'answer', answer: { value: 1, printed: 'x\n', stderr: '' }, raised: false, sum: 'c' });
     // Something after the frame: not an answer (the frame must be last).
     expect(parseAnswer({ stdout: `\n${good('V', '1')}\nlater\n`, stderr: '' }, req).kind).toBe('damaged-answer');
     // A frame whose length or checksum disagrees, or of another nonce.
@@ -126,7 +129,7 @@ for l in ${JSON.stringify(noise)}:
   });
 
   it('does not send a request again whose call arrived damaged unless it is idempotent (no proof it did not run)', async () => {
-    const damage = (c: string, n: number) => (n === 0 ? c.replace('if type(w) is tuple', 'if type(x) is tuple') : c);
+    const damage = (c: string, n: number) => (n === 0 ? c.replace("if '_hil_w' + _P['h'] in", "if '_hil_w' + _Q['h'] in") : c);
     board.reset();
     board.damageRequest = damage;
     const e = await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'erase' }).catch((x: unknown) => x);
@@ -141,9 +144,9 @@ for l in ${JSON.stringify(noise)}:
 
   it('never defines a wrapper damaged on the way: the board proves nothing ran, so even a non-idempotent request is sent again, and runs once', async () => {
     board.reset();
-    await board.execRaw("_hil_t_n = 0\nglobals().pop('_hil_sw', None)");
+    await board.execRaw(`_hil_t_n = 0\n${DROP_WRAPPERS}`);
     board.sent = [];
-    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got != p', 'if gox != p') : c);
+    board.damageRequest = (c, n) => (n === 0 ? c.replace('if got not in p', 'if gox not in p') : c);
     const r = await querySealed<number>(board.asDevice(), '_hil_t_n += 1\n_hil_answer(7)', { phase: 'erase' });
     expect(r.value).toBe(7);
     expect(requests()).toHaveLength(2);
@@ -153,7 +156,7 @@ for l in ${JSON.stringify(noise)}:
   it('rejects an answer from a wrapper that ran code other than the request (its check and its definition check skipped by damage)', async () => {
     board.reset();
     board.damageRequest = (c) =>
-      flip(c.replace("if s == p['h'] or s == p['ha']:", 'if True:').replace(/if got != p\[\\?'c\\?'\] and got != p\[\\?'a\\?'\]:/, 'if False:'), c.indexOf('_hil_answer(7)'));
+      flip(c.replace("if sm and sm(p['w']) in p['s']:", 'if True:').replace("if got not in p['c']:", 'if False:'), c.indexOf('_hil_answer(7)'));
     const e = await querySealed(board.asDevice(), '_hil_answer(7)', { phase: 'hash' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AnswerIntegrityError);
     expect(String((e as Error).message)).toMatch(/ran a request with checksum/);
@@ -219,20 +222,33 @@ for l in ${JSON.stringify(noise)}:
     expect(String((e as Error).message)).toMatch(/erase answer arrived damaged \(no answer frame/);
   });
 
-  it('uses Adler-32 on firmware without binascii.crc32, and the host accepts it', async () => {
+  it('uses Adler-32 on firmware without binascii.crc32, its code sent only after the board showed it lacks crc32, and the host accepts it', async () => {
     board.reset();
-    await board.execRaw("import sys\nclass _NoCrc:\n    pass\nsys.modules['binascii'] = _NoCrc()");
+    await board.execRaw(`import sys\nclass _NoCrc:\n    pass\nsys.modules['binascii'] = _NoCrc()\n${DROP_WRAPPERS}`);
     board.sent = [];
     const out: string[] = [];
     board.damageAnswer = (o) => (out.push(o), o);
-    const r = await querySealed<string>(board.asDevice(), "_hil_answer('no crc32 here')", { phase: 'test' });
+    const w = new SealedWrapper(false);
+    const on = { name: 'wasm-board', execRaw: (c: string) => board.execRaw(c), sealedWrapper: w };
+    const r = await querySealed<string>(on, "_hil_answer('no crc32 here')", { phase: 'test' });
     expect(r.value).toBe('no crc32 here');
+    // The first definition (crc32 assumed) is not taken: the board says so and ran nothing; the second carries Adler-32.
+    expect(board.sent.map((p) => p.includes('def _hil_adler('))).toEqual([false, true]);
+    expect(out[0]).toMatch(/^\n@@hil [0-9a-f]{16} W\n$/);
     const req = sealRequest("_hil_answer('no crc32 here')");
-    expect(out[0]).toContain(` V ${req.adler} 15 a`);
+    expect(out[1]).toContain(` V ${req.adler} 15 a`);
     expect(req.adler).toBe(`a${adler32(Buffer.from("_hil_answer('no crc32 here')")).toString(16).padStart(8, '0')}`);
-    const u = await querySealed<string>(board.asDevice(), "_hil_answer('é')", { phase: 'test' });
+    expect(w.sum).toBe('a');
+    // Known from then on, across a reset (the firmware stays): one send, the Adler-32 alone.
+    await board.execRaw(DROP_WRAPPERS);
+    w.forget();
+    board.sent = [];
+    const u = await querySealed<string>(on, "_hil_answer('é')", { phase: 'test' });
     expect(u.value).toBe('é');
-    await board.execRaw("import sys\ndel sys.modules['binascii']");
+    expect(board.sent).toHaveLength(1);
+    expect(board.sent[0]).toContain(`"c":["${sealRequest("_hil_answer('é')").adler}"]`);
+    expect(board.sent[0]).toContain('def _hil_adler(');
+    await board.execRaw(`import sys\ndel sys.modules['binascii']\n${DROP_WRAPPERS}`);
   });
 
   it('reports a program that raises before answering: infra by default, the traceback for crash: device', async () => {
@@ -262,7 +278,7 @@ describe('the sealed wrapper, defined once per connection', () => {
   const runs = "f = open('runs', 'a')\nf.write('x')\nf.close()\n_hil_answer(len(open('runs').read()))";
   const fresh = async () => {
     board.reset();
-    await board.execRaw("import os\nglobals().pop('_hil_sw', None)\ntry:\n    os.remove('runs')\nexcept OSError:\n    pass");
+    await board.execRaw(`import os\n${DROP_WRAPPERS}\ntry:\n    os.remove('runs')\nexcept OSError:\n    pass`);
     board.sent = [];
   };
 
@@ -271,8 +287,15 @@ describe('the sealed wrapper, defined once per connection', () => {
     const w = new SealedWrapper(false);
     for (let i = 0; i < 3; i++) expect((await querySealed<number>(on(w), `_hil_answer(${i})`, { phase: 'test' })).value).toBe(i);
     expect(board.sent.map(defines)).toEqual([true, false, false]);
-    expect(board.sent.slice(1).every((p) => !p.includes('def _hil_sealed') && p.length < 450)).toBe(true);
-    expect(board.sent[0]!.length).toBeGreaterThan(1500);
+    expect(board.sent.slice(1).every((p) => !p.includes('def _hil_sealed') && p.length < 320)).toBe(true);
+    expect(board.sent[0]!.length).toBeGreaterThan(1200);
+    // Most firmware has crc32: the Adler-32 code is not sent, and once a frame showed crc32,
+    // a request carries its crc32 alone.
+    expect(board.sent.some((p) => p.includes('def _hil_adler('))).toBe(false);
+    expect(w.sum).toBe('c');
+    const last = sealRequest('_hil_answer(2)');
+    expect(board.sent[2]).toContain(`"c":["${last.id}"]`);
+    expect(board.sent[2]).not.toContain(last.adler);
   });
 
   it('is defined again when the board lost its globals (a soft reset) while the host believed it there: the request runs once', async () => {
@@ -295,13 +318,18 @@ describe('the sealed wrapper, defined once per connection', () => {
     await board.execRaw(`import binascii
 def _hil_t_fake():
     p = globals().pop('_P')
-    h = '%s V %s 3' % (p['n'], p['c'])
+    h = '%s V %s 3' % (p['n'], p['c'][0])
     print('\\n@@hil %s c%08x 999' % (h, binascii.crc32((h + ' 999').encode()) & 0xFFFFFFFF))
-_hil_sw = ('c00000000', _hil_t_fake)`);
+${DROP_WRAPPERS}
+_hil_wc00000000 = _hil_t_fake`);
     board.sent = [];
     const r = await querySealed<number>(on(w), runs, { phase: 'erase' });
     expect(r.value).toBe(1);
     expect(board.sent.map(defines)).toEqual([false, true]);
+    // Beside the true one, another hash's is never run either.
+    const again = await querySealed<number>(on(w), runs, { phase: 'erase' });
+    expect(again.value).toBe(2);
+    expect(board.sent.map(defines)).toEqual([false, true, false]);
   });
 
   it('a definition damaged on every send: nothing runs, NotRunError after three sends with it', async () => {

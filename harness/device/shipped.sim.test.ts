@@ -27,8 +27,8 @@ describe('programs sent on connect, simulated board', () => {
     const shipped = ['device/sealed', 'device/sealed_define', 'device/sealed_call', 'device/identify'];
     for (const c of shipped.flatMap(comments)) expect(sent).not.toContain(c.slice(0, 40));
     // Four-space indentation is gone from the wrapper (its body is indented in the file; it
-    // travels as a string parameter, its line ends escaped).
-    expect(sent).toContain('def _hil_sealed(sm):\\\\n def run():\\\\n  g = globals()');
-    expect(sent).toContain("def _hil_call(g):\n w = g.get('_hil_sw')");
+    // travels as a bytes parameter, its line ends escaped once).
+    expect(sent).toContain('def _hil_sealed(sm):\\n def run():\\n  g = globals()');
+    expect(sent).toContain("if '_hil_w' + _P['h'] in globals():\n globals()");
   });
 });

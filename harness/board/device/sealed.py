@@ -1,9 +1,11 @@
 # Sealed query wrapper (harness/device/sealed.ts), defined once per connection by
 # sealed_define.py: `_hil_sealed(sm)` returns the function that runs one request, `sm` being the
-# board's checksum (crc32 `c%08x`, or Adler-32 `a%08x` on firmware without binascii.crc32).
-# sealed_call.py calls it with _P in the globals: _P['q'] the request's code, _P['n'] this send's
-# nonce, _P['c'] and _P['a'] the request's crc32 and Adler-32 as the host computed them. The code
-# runs only if it arrived intact; then one answer frame is printed as the last line of output:
+# board's checksum of bytes (crc32 `c%08x`, or Adler-32 `a%08x` on firmware without
+# binascii.crc32). sealed_call.py calls it with _P in the globals: _P['q'] the request's code
+# (bytes, carried as one bytes literal: escaped once, not as a JSON string), _P['n'] this send's
+# nonce, _P['c'] the list of checksums of the code the host accepts (of the kind the board is
+# known to use, or both kinds while that is not known). The code runs only if it arrived intact;
+# then one answer frame is printed as the last line of output:
 #   @@hil NONCE KIND REQSUM LEN SUM PAYLOAD
 # KIND: D the request arrived damaged (nothing ran), V answered (PAYLOAD is the JSON),
 # X answered (PAYLOAD is the JSON's UTF-8 in hex: it holds non-ASCII bytes), N ran without
@@ -13,6 +15,8 @@
 # out of the globals before the code runs). The frame is also kept in _hil_last until the next
 # sealed program, so the host can ask for it again (sealed_again.py) when it arrived damaged,
 # without running the code again.
+# Short on purpose: it is sent again after every soft reset (every 128 bytes sent is a round
+# trip of the raw-paste window).
 
 
 def _hil_sealed(sm):
@@ -20,54 +24,41 @@ def _hil_sealed(sm):
         g = globals()
         g.pop('_hil_last', None)
         p = g.pop('_P')
-        q = p['q']
-        n = p['n']
-        got = sm(q.encode())
+        got = sm(p['q'])
 
-        def frame(kind, payload):
-            h = '%s %s %s %d' % (n, kind, got, len(payload))
-            f = '@@hil %s %s %s' % (h, sm((h + ' ' + payload).encode()), payload)
-            g['_hil_last'] = f
+        def frame(k, s=''):
+            h = '%s %s %s %d' % (p['n'], k, got, len(s))
+            f = g['_hil_last'] = '@@hil %s %s %s' % (h, sm((h + ' ' + s).encode()), s)
             print('\n' + f)
 
-        if got != p['c'] and got != p['a']:
-            frame('D', '')
-            return
-        box = []
+        if got not in p['c']:
+            return frame('D')
+        a = []
+        g['_hil_answer'] = a.append
 
-        def answer(v):
-            box.append(v)
-
-        g['_hil_answer'] = answer
-
-        def done(raised):
-            if not box:
-                frame('n' if raised else 'N', '')
-                return
+        # k: the kinds of an answer in JSON, of one in hex, of none ('VXN'; 'vxn' when the code raised).
+        def done(k):
+            if not a:
+                return frame(k[2])
             import json
 
             try:
-                s = json.dumps(box[-1])
+                s = json.dumps(a[-1])
             except Exception:
-                frame('n', '')
+                frame('n')
                 raise
             b = s.encode()
-            if len(b) and max(b) > 127:
-                try:
-                    from binascii import hexlify
-
-                    s = hexlify(b).decode()
-                except ImportError:
-                    s = ''.join('%02x' % x for x in b)
-                frame('x' if raised else 'X', s)
-            else:
-                frame('v' if raised else 'V', s)
+            # Non-ASCII in hex, without binascii (firmware may lack it): rare, and the frame's
+            # own bytes then cost far more than this loop.
+            if max(b) > 127:
+                return frame(k[1], ''.join('%02x' % x for x in b))
+            frame(k[0], s)
 
         try:
-            exec(q, g)
+            exec(p['q'], g)
         except BaseException:
-            done(True)
+            done('vxn')
             raise
-        done(False)
+        done('VXN')
 
     return run

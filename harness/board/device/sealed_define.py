@@ -1,14 +1,17 @@
 # Defines the sealed wrapper (sealed.py) in the board's globals, once per connection
-# (harness/device/sealed.ts). _P['w'] is the wrapper's source, _P['h'] and _P['ha'] its crc32 and
-# Adler-32 as the host computed them. The source is run only if its checksum on the board is one
-# of those: a wrapper damaged on the way is never defined (sealed_call.py, sent after this, then
-# finds no wrapper and says so, and the host sends both again). Kept as
-# _hil_sw = (_P['h'], run): sealed_call.py runs it only while that hash is the one it expects.
-# _P stays in the globals for sealed_call.py.
+# (harness/device/sealed.ts). _P['w'] is the wrapper's source (bytes), _P['s'] the list of its
+# checksums the host accepts, _P['h'] its crc32 as the host computed it (the wrapper's name).
+# The source is run only if its checksum on the board is in that list: a wrapper damaged on the
+# way is never defined (sealed_call.py, sent after this, then finds no wrapper and says so, and
+# the host sends both again). Kept as the global `_hil_w` + _P['h']: sealed_call.py runs only
+# the wrapper of the hash it expects. _P stays in the globals for sealed_call.py.
+# The checksum is crc32; sealed_adler.py, sent before this only while the board is not known to
+# have binascii.crc32, leaves `_hil_adler` for firmware without it. Without either, nothing is
+# defined (the call then says so, and the host sends sealed_adler.py too).
 
 
 def _hil_define(g, p):
-    w = p['w']
+    sm = g.pop('_hil_adler', None)
     try:
         from binascii import crc32
 
@@ -16,19 +19,10 @@ def _hil_define(g, p):
             return 'c%08x' % (crc32(b) & 0xFFFFFFFF)
 
     except ImportError:
-
-        def sm(b):
-            a = 1
-            c = 0
-            for x in b:
-                a = (a + x) % 65521
-                c = (c + a) % 65521
-            return 'a%08x' % ((c << 16) | a)
-
-    s = sm(w.encode())
-    if s == p['h'] or s == p['ha']:
-        exec(w, g)
-        g['_hil_sw'] = (p['h'], g.pop('_hil_sealed')(sm))
+        pass
+    if sm and sm(p['w']) in p['s']:
+        exec(p['w'], g)
+        g['_hil_w' + p['h']] = g.pop('_hil_sealed')(sm)
 
 
 _hil_define(globals(), _P)
