@@ -129,7 +129,7 @@ for l in ${JSON.stringify(noise)}:
   });
 
   it('does not send a request again whose call arrived damaged unless it is idempotent (no proof it did not run)', async () => {
-    const damage = (c: string, n: number) => (n === 0 ? c.replace("if '_hil_w' + _P['h'] in", "if '_hil_w' + _Q['h'] in") : c);
+    const damage = (c: string, n: number) => (n === 0 ? c.replace("globals().get('_hil_w' + _P['h']", "globals().get('_hil_w' + _Q['h']") : c);
     board.reset();
     board.damageRequest = damage;
     const e = await querySealed<number>(board.asDevice(), '_hil_answer(7)', { phase: 'erase' }).catch((x: unknown) => x);

@@ -15,9 +15,7 @@ def _hil_define(g, p):
     try:
         from binascii import crc32
 
-        def sm(b):
-            return 'c%08x' % (crc32(b) & 0xFFFFFFFF)
-
+        sm = lambda b: 'c%08x' % (crc32(b) & 0xFFFFFFFF)  # noqa: E731
     except ImportError:
         pass
     if sm and sm(p['w']) in p['s']:
