@@ -89,6 +89,16 @@ describe('hil start-up', () => {
     expect(any(r.modules, /\/dist\/harness\/romfs\//)).toBe(false);
   });
 
+  it('exec and run with file leases (the default) do not load pg: only a PostgreSQL lease store does, at its first query', () => {
+    const PG = /node_modules\/pg\//;
+    const env = { ...process.env, HIL_LEASES: '' };
+    for (const args of [['exec', '--device', 'sim', 'pass'], ['run', 'scenarios/model-load', '--device', 'sim', '-q']]) {
+      const r = loaded(args, env);
+      expect([args[0], r.status]).toEqual([args[0], 0]);
+      expect([args[0], any([...r.modules, ...r.required], PG)]).toEqual([args[0], false]);
+    }
+  });
+
   it('--help (no command first) loads every command, so the list is whole', () => {
     const r = loaded(['--help']);
     expect(r.status).toBe(0);

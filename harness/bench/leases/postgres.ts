@@ -32,7 +32,7 @@
  * Times are the database server's (`now()`), so hosts' clocks need not agree. Release and break
  * keep the row (ended = why), so a fenced holder can be told what happened.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { hostname } from 'node:os';
 import { InfraError } from '../../errors.js';
 import { LeaseBusyError, sleep, type LeaseHolder } from '../lease.js';
@@ -109,7 +109,8 @@ export class PgLeaseStore implements LeaseStore {
   readonly fenceCacheMs: number;
   /** Deadline of one query or connection (ms). */
   readonly queryTimeoutMs: number;
-  private readonly pool: pg.Pool;
+  private readonly url: string;
+  private pool: Promise<pg.Pool> | null = null;
   private ready: Promise<void> | null = null;
   private readonly held = new Set<PgLease>();
 
@@ -119,23 +120,36 @@ export class PgLeaseStore implements LeaseStore {
     this.fenceCacheMs = Math.max(0, Math.min(MAX_FENCE_CACHE_MS, opts.fenceCacheMs ?? Math.floor(this.ttlMs / 10)));
     const u = new URL(opts.url);
     this.where = `postgres ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-    this.pool = new pg.Pool({
-      connectionString: opts.url,
-      max: 4,
-      connectionTimeoutMillis: this.queryTimeoutMs,
-      query_timeout: this.queryTimeoutMs,
-      idleTimeoutMillis: 10_000,
-      allowExitOnIdle: true,
-      application_name: `hil ${process.pid}`,
+    this.url = opts.url;
+  }
+
+  /**
+   * The connection pool, made at the first query: `pg` is loaded only by a command that uses
+   * PostgreSQL leases (every `hil exec` and `hil run` opens a lease store; with file leases, the
+   * default, loading pg was 50-80 ms of every such command's start-up here).
+   */
+  private connection(): Promise<pg.Pool> {
+    this.pool ??= import('pg').then(({ default: pgm }) => {
+      const pool = new pgm.Pool({
+        connectionString: this.url,
+        max: 4,
+        connectionTimeoutMillis: this.queryTimeoutMs,
+        query_timeout: this.queryTimeoutMs,
+        idleTimeoutMillis: 10_000,
+        allowExitOnIdle: true,
+        application_name: `hil ${process.pid}`,
+      });
+      // An idle client that loses its server must not crash the process; the next query reports it.
+      pool.on('error', () => undefined);
+      return pool;
     });
-    // An idle client that loses its server must not crash the process; the next query reports it.
-    this.pool.on('error', () => undefined);
+    return this.pool;
   }
 
   /** A query with the store's deadline; a database that cannot be reached is an InfraError naming it. */
   async query<R extends object = Row>(sql: string, params: unknown[] = []): Promise<R[]> {
     try {
-      const r = await this.pool.query(sql, params);
+      const r = await (await this.connection()).query(sql, params);
       return r.rows as R[];
     } catch (e) {
       throw new InfraError(`leases in ${this.where}: ${this.explain(e as Error)}`, 'lease', { cause: e });
@@ -153,7 +167,7 @@ export class PgLeaseStore implements LeaseStore {
   /** Create the table and sequence once (concurrent hil processes serialised by an advisory lock). */
   private ensureSchema(): Promise<void> {
     this.ready ??= (async () => {
-      const c = await this.pool.connect().catch((e: Error) => {
+      const c = await (await this.connection()).connect().catch((e: Error) => {
         throw new InfraError(`leases in ${this.where}: ${/within \d+ ms/.test(this.explain(e)) ? this.explain(e) : `cannot connect: ${e.message}`}`, 'lease', { cause: e });
       });
       try {
@@ -242,7 +256,8 @@ export class PgLeaseStore implements LeaseStore {
   /** Stop every heartbeat (leases then end after their TTL) and close the pool. */
   async close(): Promise<void> {
     for (const l of [...this.held]) await l.release().catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
+    // No pool when nothing was asked of the database (pg not even loaded).
+    if (this.pool) await (await this.pool).end().catch(() => undefined);
   }
 
   /** Synchronous last resort: stop the heartbeats (the leases end after their TTL). */
