@@ -171,7 +171,10 @@ describe('a retried attempt keeps its evidence', () => {
     expect(one[0]!.attemptReason).toMatch(/^listing: /);
     expect(one[0]!.transcript).toMatch(/transcript\.quick-listing\.attempt-1\.txt$/);
     expect(one[0]!.transcript!.startsWith(out)).toBe(true);
-    expect(readFileSync(one[0]!.transcript!, 'utf8')).toMatch(/_listing\(/);
+    // The listing program went out in attempt 1: its bytes, joined across the raw-paste windows
+    // the transcript shows one line each (a name may be cut between two of them).
+    const sent = readFileSync(one[0]!.transcript!, 'utf8').split('\n').map((l) => /^\s*[\d.]+ tx {3}(.*)$/.exec(l)?.[1]).filter((x) => x !== undefined).join('');
+    expect(sent).toMatch(/_listing\(/);
     // The final attempt's transcript is another file: attempt 1's was not overwritten.
     expect(two.map((x) => [x.check, x.status, x.failureClass])).toEqual([['listing', 'error', 'link']]);
     expect(two[0]!.transcript).toMatch(/[\\/]transcript\.txt$/);
