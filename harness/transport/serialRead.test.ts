@@ -4,36 +4,20 @@
  * not through serialport's poller re-armed per read; deadlines, closes and hang-ups end reads as
  * they did. The peer end is opened by a second SerialTransport in this process.
  */
-import { readdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { SerialTransport } from './serialTransport.js';
 import { PortIo, isUnixPortBinding, type UnixPortBinding } from './portIo.js';
 import { LinkClosedError, LinkTimeoutError, PortBusyError } from './errors.js';
-import { makePty, ptyUnavailable, type Pty } from '../../test/badinput/ports.js';
+import { ptyEachTest } from '../../test/badinput/ports.js';
 
-const noPty = ptyUnavailable();
+const ptys = ptyEachTest('hil-serial-read-', 'ttyR');
+const noPty = ptys.skip;
 if (noPty) console.log(`harness/transport serial read tests skipped: ${noPty}`);
 const maybe = noPty ? test.skip : test;
 
-let dir = '';
-let pty: Pty | undefined;
-const open: { close(): Promise<void> }[] = [];
-beforeEach(async () => {
-  if (noPty) return;
-  dir = mkdtempSync(join(tmpdir(), 'hil-serial-read-'));
-  pty = await makePty(dir, 'ttyR');
-});
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.close();
-  await pty?.stop();
-  pty = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 async function transport(path: string): Promise<SerialTransport> {
   const t = SerialTransport.byPath(path);
-  open.push(t);
+  ptys.track(t);
   await t.open(5000);
   return t;
 }
@@ -83,11 +67,11 @@ async function pingPong(io: PortIo, got: Buffer[], peer: SerialTransport, n: num
 }
 
 maybe('a pty is read through its second descriptor: no poll per read (the poller only waits for writable)', async () => {
-  const peer = await transport(`${pty!.path}.peer`);
-  const { b, polls } = await countedBinding(pty!.path);
+  const peer = await transport(`${ptys.pty().path}.peer`);
+  const { b, polls } = await countedBinding(ptys.pty().path);
   const got: Buffer[] = [];
-  const io = new PortIo(b, (d) => got.push(d), () => undefined, pty!.path);
-  open.push(io);
+  const io = new PortIo(b, (d) => got.push(d), () => undefined, ptys.pty().path);
+  ptys.track(io);
   expect(io.readsThroughTty).toBe(true);
   await pingPong(io, got, peer, 20);
   expect(Buffer.concat(got).toString()).toBe(Array.from({ length: 20 }, (_, i) => `pong ${i}\n`).join(''));
@@ -95,11 +79,11 @@ maybe('a pty is read through its second descriptor: no poll per read (the poller
 });
 
 maybe('without a path the poller reads, re-armed for readable after every read', async () => {
-  const peer = await transport(`${pty!.path}.peer`);
-  const { b, polls } = await countedBinding(pty!.path);
+  const peer = await transport(`${ptys.pty().path}.peer`);
+  const { b, polls } = await countedBinding(ptys.pty().path);
   const got: Buffer[] = [];
   const io = new PortIo(b, (d) => got.push(d), () => undefined);
-  open.push(io);
+  ptys.track(io);
   expect(io.readsThroughTty).toBe(false);
   await pingPong(io, got, peer, 20);
   expect(Buffer.concat(got).toString()).toBe(Array.from({ length: 20 }, (_, i) => `pong ${i}\n`).join(''));
@@ -107,8 +91,8 @@ maybe('without a path the poller reads, re-armed for readable after every read',
 });
 
 maybe('an answer whose terminator is split between two arrivals is read whole, and what follows stays', async () => {
-  const a = await transport(pty!.path);
-  const b = await transport(`${pty!.path}.peer`);
+  const a = await transport(ptys.pty().path);
+  const b = await transport(`${ptys.pty().path}.peer`);
   const reading = a.rx.readUntil('\x04>', Date.now() + 10_000, 'split');
   const first = nextArrival(a);
   await b.write('OK answer\x04');
@@ -120,8 +104,8 @@ maybe('an answer whose terminator is split between two arrivals is read whole, a
 });
 
 maybe('a wait nobody answers ends at its deadline while the port is read, and the port reads on', async () => {
-  const a = await transport(pty!.path);
-  const b = await transport(`${pty!.path}.peer`);
+  const a = await transport(ptys.pty().path);
+  const b = await transport(`${ptys.pty().path}.peer`);
   const err = await a.rx.readUntil('\n', Date.now() + 200, 'quiet').catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LinkTimeoutError);
   expect((err as LinkTimeoutError).message).toContain('no answer within the deadline (quiet)');
@@ -132,7 +116,7 @@ maybe('a wait nobody answers ends at its deadline while the port is read, and th
 maybe('hil closing the port during a read ends the read; both descriptors and the lock are let go', async () => {
   const fds = () => readdirSync('/proc/self/fd').length;
   const before = fds();
-  const a = await transport(pty!.path);
+  const a = await transport(ptys.pty().path);
   // serialport's descriptor and the one the tty is read through.
   expect(fds()).toBe(before + 2);
   const reading = a.rx.readUntil('\n', Date.now() + 60_000, 'waiting').catch((e: unknown) => e);
@@ -142,22 +126,22 @@ maybe('hil closing the port during a read ends the read; both descriptors and th
   expect((err as Error).message).toContain('closed by hil');
   expect(fds()).toBe(before);
   // The lock went with serialport's descriptor: the port opens again, and it is read again.
-  const again = await transport(pty!.path);
-  const b = await transport(`${pty!.path}.peer`);
+  const again = await transport(ptys.pty().path);
+  const b = await transport(`${ptys.pty().path}.peer`);
   await b.write('again\n');
   expect((await again.rx.readUntil('\n', Date.now() + 10_000, 'again')).toString()).toBe('again');
 });
 
 maybe('the lock is held while the port is read through the second descriptor', async () => {
-  await transport(pty!.path);
-  const err = await transport(pty!.path).catch((e: unknown) => e);
+  await transport(ptys.pty().path);
+  const err = await transport(ptys.pty().path).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PortBusyError);
 });
 
 maybe('the other end hanging up during a read ends it as a closed link', async () => {
-  const a = await transport(pty!.path);
+  const a = await transport(ptys.pty().path);
   const reading = a.rx.readUntil('\n', Date.now() + 60_000, 'hangup').catch((e: unknown) => e);
-  await pty!.stop();
+  await ptys.pty().stop();
   const err = await reading;
   expect(err).toBeInstanceOf(LinkClosedError);
   expect((err as Error).message).toMatch(/link closed while waiting \(hangup\): serial port closed \(read(: end of file| failed: E[A-Z]+)\)/);
@@ -165,8 +149,8 @@ maybe('the other end hanging up during a read ends it as a closed link', async (
 });
 
 maybe('a write larger than the kernel takes at once waits for writable and arrives whole', async () => {
-  const a = await transport(pty!.path);
-  const b = await transport(`${pty!.path}.peer`);
+  const a = await transport(ptys.pty().path);
+  const b = await transport(`${ptys.pty().path}.peer`);
   const data = Buffer.alloc(512 * 1024);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
   const [, got] = await Promise.all([a.write(data), b.rx.readExactly(data.length, Date.now() + 30_000, 'bulk')]);

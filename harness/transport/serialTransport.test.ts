@@ -3,50 +3,34 @@
  * by socat (test/badinput/ports.ts). serialport takes an exclusive lock (flock) on open, so a
  * second opener, even in this process, is refused the way a second hil or mpremote would be.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync } from 'node:fs';
 import { SerialTransport } from './serialTransport.js';
 import { PortBusyError, PortPermissionError } from './errors.js';
-import { makePty, ptyUnavailable, type Pty } from '../../test/badinput/ports.js';
+import { ptyEachTest } from '../../test/badinput/ports.js';
 
-const noPty = ptyUnavailable();
+const ptys = ptyEachTest('hil-serial-', 'ttyT');
+const noPty = ptys.skip;
 if (noPty) console.log(`harness/transport serial tests skipped: ${noPty}`);
 const maybe = noPty ? test.skip : test;
 
-let dir = '';
-let pty: Pty | undefined;
-const open: SerialTransport[] = [];
-beforeEach(async () => {
-  if (noPty) return;
-  dir = mkdtempSync(join(tmpdir(), 'hil-serial-'));
-  pty = await makePty(dir, 'ttyT');
-});
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.close();
-  await pty?.stop();
-  pty = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
 function transport(path: string): SerialTransport {
   const t = SerialTransport.byPath(path);
-  open.push(t);
+  ptys.track(t);
   return t;
 }
 
 maybe('a port another opener holds is refused as busy (exit 3) well before a long deadline', async () => {
-  await transport(pty!.path).open(5000);
-  const err = await transport(pty!.path).open(120_000).catch((e: unknown) => e);
+  await transport(ptys.pty().path).open(5000);
+  const err = await transport(ptys.pty().path).open(120_000).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PortBusyError);
   expect((err as PortBusyError).exitCode).toBe(3);
-  expect((err as Error).message).toBe(`${pty!.path}: serial port is busy (another program holds it: close the IDE, mpremote or screen)`);
+  expect((err as Error).message).toBe(`${ptys.pty().path}: serial port is busy (another program holds it: close the IDE, mpremote or screen)`);
 }, 30_000);
 
 maybe('a port let go while the opener is still retrying is opened', async () => {
-  const first = transport(pty!.path);
+  const first = transport(ptys.pty().path);
   await first.open(5000);
-  const second = transport(pty!.path);
+  const second = transport(ptys.pty().path);
   const opening = second.open(10_000);
   setTimeout(() => void first.close(), 300);
   await opening;
@@ -57,19 +41,19 @@ maybe('a port let go while the opener is still retrying is opened', async () => 
 const root = process.getuid?.() === 0;
 if (!noPty && root) console.log('harness/transport permission test skipped: root ignores file modes (test/badinput runs the CLI as nobody for this)');
 (noPty || root ? test.skip : test)('a port this user may not open is a permission error (exit 2) at once', async () => {
-  chmodSync(pty!.device, 0o000);
-  const err = await transport(pty!.path).open(120_000).catch((e: unknown) => e);
+  chmodSync(ptys.pty().device, 0o000);
+  const err = await transport(ptys.pty().path).open(120_000).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PortPermissionError);
   expect((err as PortPermissionError).exitCode).toBe(2);
-  expect((err as Error).message).toBe(`${pty!.path}: permission denied opening the serial port (add your user to the dialout group)`);
+  expect((err as Error).message).toBe(`${ptys.pty().path}: permission denied opening the serial port (add your user to the dialout group)`);
 }, 30_000);
 
 // Bytes move on the event loop's own thread, not through libuv's thread pool (which serialport's
 // stream uses for every read and write): with every pool thread busy, a round trip between the
 // two ends of a pty pair still completes before any of the pool's work does.
 maybe('a round trip over a pty needs no thread-pool thread', async () => {
-  const a = transport(pty!.path);
-  const b = transport(`${pty!.path}.peer`);
+  const a = transport(ptys.pty().path);
+  const b = transport(`${ptys.pty().path}.peer`);
   await a.open(5000);
   await b.open(5000);
   const { pbkdf2 } = await import('node:crypto');

@@ -4,7 +4,8 @@
  * lock, the way a second hil, mpremote (pyserial exclusive=True) or an IDE holds it (flock).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { afterEach, beforeEach } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -151,6 +152,41 @@ export async function tripwire(): Promise<{ connection: string; check(): Promise
     check: async () => {
       await new Promise<void>((res) => server.close(() => res()));
       if (reached > 0) throw new Error(`the CLI connected to the board ${reached} time(s): bad input must be refused before any board is touched`);
+    },
+  };
+}
+
+/**
+ * A fresh pty pair for every test of the calling file: made in `beforeEach` in a temp folder of
+ * its own (`prefix`), and after each test whatever `track` was given is closed, the pty stopped
+ * and the folder removed. `skip` is why ptys cannot be made here (the tests then skip).
+ */
+export function ptyEachTest(prefix: string, name: string): { skip: string | null; pty(): Pty; track<T extends { close(): Promise<void> }>(t: T): T } {
+  const skip = ptyUnavailable();
+  let dir = '';
+  let pty: Pty | undefined;
+  const open: { close(): Promise<void> }[] = [];
+  beforeEach(async () => {
+    if (skip) return;
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    pty = await makePty(dir, name);
+  });
+  afterEach(async () => {
+    for (const t of open.splice(0)) await t.close();
+    await pty?.stop();
+    pty = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = '';
+  });
+  return {
+    skip,
+    pty: () => {
+      if (!pty) throw new Error('no pty: ptyEachTest makes one only inside a test');
+      return pty;
+    },
+    track: (t) => {
+      open.push(t);
+      return t;
     },
   };
 }
