@@ -15,7 +15,6 @@ import { InfraError } from '../errors.js';
 import { SealedWrapper, querySealed, runSealed, sealStream, type SealedTarget } from './sealed.js';
 import { markNotSent } from './resend.js';
 import { boardSource } from '../board/program.js';
-import { entrySyncProgram } from './entrySync.js';
 import type { BinaryReceiver, BinaryTransferOptions, BinaryTransferResult, Device, ExecOptions, ExecResult } from './types.js';
 
 export interface ReplDeviceOptions {
@@ -84,7 +83,7 @@ export class ReplDevice implements Device {
     this.connection = o.connection;
     this.transport = o.transport;
     this.transport.onTraffic = (dir, data, owned) => this.transcript.add(dir, data, owned);
-    this.repl = new RawRepl(this.transport, entrySyncProgram(), o.repl);
+    this.repl = new RawRepl(this.transport, o.repl);
     const restart = o.qemuRestart;
     if (restart) {
       // Only QEMU boards hil started have this (flash's qemu-loader strategy looks for it).

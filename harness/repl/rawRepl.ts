@@ -6,6 +6,8 @@ import type { Transport } from '../transport/transport.js';
 import type { FrameReader } from '../transport/rxBuffer.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 import { ProgramStillRunningError, ProtocolError } from './errors.js';
+import { boardSource } from '../board/program.js';
+import { compactPython } from '../board/compact.js';
 
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
 /** How long the board may take to acknowledge the end of the code it was sent (ms). */
@@ -18,14 +20,15 @@ export const FLUSH_BYTES = 8192 + 16;
  */
 export const ENTRY_QUIET_MS = [500, 1000];
 /**
- * The program `enter` runs after a retried entry (see RawRepl.sync), given by the device layer
- * (harness/device/entrySync.ts: the board program device/entry_sync.py): no Python is written in
- * this layer. `answer` is the start of its answer in plain raw mode (`OK` then what it prints), a
- * text that is not in `code`, so a friendly REPL's echo of the code cannot match it.
+ * What the board program device/entry_sync.py prints: after a retried entry, `enter` runs it in
+ * plain raw mode and waits for `OK` then this (see RawRepl.sync). The text is not in the
+ * program's source, so a friendly REPL's echo of it cannot match (entrySync.wasm.test.ts).
  */
-export interface SyncProgram {
-  code: string;
-  answer: string;
+export const ENTRY_SYNC_PRINTS = 'hil sync';
+
+/** device/entry_sync.py as sent (compacted; read once per process, as binaryChannel.ts reads its program). */
+export function entrySyncCode(): string {
+  return compactPython(boardSource('device/entry_sync')).trimEnd();
 }
 
 export interface RawReplOptions {
@@ -63,12 +66,7 @@ export class RawRepl {
   codeWritten = false;
   private readonly o: Required<RawReplOptions>;
 
-  constructor(
-    private readonly t: Transport,
-    private readonly syncProgram: SyncProgram,
-    opts: RawReplOptions = {},
-  ) {
-    if (syncProgram.code.includes(syncProgram.answer.replace(/^OK/, ''))) throw new TypeError('RawRepl: the sync answer must not be in its code (an echo would match it)');
+  constructor(private readonly t: Transport, opts: RawReplOptions = {}) {
     this.o = { rawPasteProbeMs: 400, plainPiece: 256, plainPauseMs: 10, entryTimeoutMs: 10000, retryWhenQuiet: false, ...opts };
   }
 
@@ -150,12 +148,12 @@ export class RawRepl {
    * so a small program is run in plain raw mode: the board reads it after every Ctrl-A sent
    * before it (one byte stream), so its answer is the end of everything stale. The answer is
    * unique: `OK` then what the program prints, a text not in the program itself (a friendly
-   * REPL's echo of it cannot match; the constructor refuses a SyncProgram where it is).
+   * REPL's echo of it cannot match).
    */
   private async sync(deadline: number): Promise<void> {
     const rx = this.t.rx;
-    await this.t.write(`${this.syncProgram.code}\x04`);
-    await rx.readUntil(this.syncProgram.answer, deadline, 'raw-repl-entry');
+    await this.t.write(`${entrySyncCode()}\x04`);
+    await rx.readUntil(`OK${ENTRY_SYNC_PRINTS}`, deadline, 'raw-repl-entry');
     await rx.readUntil('\x04', deadline, 'raw-repl-entry');
     await rx.readUntil('\x04', deadline, 'raw-repl-entry');
     await rx.readUntil('>', deadline, 'raw-repl-entry');

@@ -3,7 +3,7 @@
  * arrives (any split of its bytes), its checks and its deadlines (fake clock: no timed assertions).
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { RawRepl, type SyncProgram } from './rawRepl.js';
+import { RawRepl } from './rawRepl.js';
 import { ProgramStillRunningError, ProtocolError } from './errors.js';
 import { RxBuffer } from '../transport/rxBuffer.js';
 import { LinkClosedError, LinkTimeoutError } from '../transport/errors.js';
@@ -32,12 +32,9 @@ class ScriptedLink implements Transport {
   }
 }
 
-/** Never run here (no entry is retried in these tests). */
-const SYNC: SyncProgram = { code: "print('a', 'b')", answer: 'OKa b' };
-
 async function rawPasteRepl(): Promise<{ link: ScriptedLink; repl: RawRepl }> {
   const link = new ScriptedLink();
-  const repl = new RawRepl(link, SYNC);
+  const repl = new RawRepl(link);
   repl.inRaw = true;
   await repl.exec('x=1', 5000);
   expect(repl.rawPaste).toBe(true);
@@ -125,7 +122,7 @@ describe('exec within one raw-paste window', () => {
 describe('collect (after submit): the output part of the same frame reader', () => {
   it('reads stdout, stderr and the prompt however split, leaving what follows', async () => {
     const link = new ScriptedLink();
-    const repl = new RawRepl(link, SYNC);
+    const repl = new RawRepl(link);
     for (const cut of [0, 2, 5, 6, 9, 10]) {
       const answer = 'hello\x04err\x04>';
       const r = repl.collect(Date.now() + 5000);
@@ -138,13 +135,9 @@ describe('collect (after submit): the output part of the same frame reader', () 
     }
   });
 
-  it('refuses a sync program whose answer is in its code (a friendly echo of it would match)', () => {
-    expect(() => new RawRepl(new ScriptedLink(), { code: "print('a b')", answer: 'OKa b' })).toThrow(/must not be in its code/);
-  });
-
   it('names the part that did not end by the one deadline', async () => {
     const link = new ScriptedLink();
-    const repl = new RawRepl(link, SYNC);
+    const repl = new RawRepl(link);
     for (const [sent, phase] of [['out', 'exec'], ['out\x04', 'exec-stderr'], ['out\x04err\x04', 'exec-prompt']] as const) {
       const r = repl.collect(Date.now() + 1000).catch((e: unknown) => e);
       link.feed(sent);

@@ -4,10 +4,10 @@
  * given to enter is what is held.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { RawRepl, type SyncProgram } from './rawRepl.js';
+import { ENTRY_SYNC_PRINTS, RawRepl, entrySyncCode } from './rawRepl.js';
 
-/** The sync program the device layer gives (harness/board/device/entry_sync.py), as this fake board knows it. */
-const SYNC: SyncProgram = { code: "print('hil', 'sync')", answer: 'OKhil sync' };
+/** The sync program (harness/board/device/entry_sync.py) and its answer, as this fake board knows them. */
+const SYNC = { code: entrySyncCode(), answer: `OK${ENTRY_SYNC_PRINTS}` };
 import { RxBuffer } from '../transport/rxBuffer.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -74,7 +74,7 @@ class AwayBoard implements Transport {
 }
 
 async function enterAndExec(board: AwayBoard, timeoutMs: number, retryWhenQuiet = true): Promise<{ entered: Promise<void>; repl: RawRepl }> {
-  const repl = new RawRepl(board, SYNC, { plainPauseMs: 0, retryWhenQuiet });
+  const repl = new RawRepl(board, { plainPauseMs: 0, retryWhenQuiet });
   repl.rawPaste = false; // plain raw mode: a stale prompt in front of its 'OK' would be a protocol error
   return { entered: repl.enter(timeoutMs), repl };
 }
