@@ -12,6 +12,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { checkoutPath } from '../checkout.js';
 import { ConfigError } from '../errors.js';
+import { compactPython } from './compact.js';
 
 export type BoardParams = Record<string, unknown>;
 
@@ -103,6 +104,16 @@ export function paramsLine(params: BoardParams, bytes: Record<string, Uint8Array
 /** A board program ready to send: `_P` bound to `params`, then the file's source. */
 export function boardProgram(name: string, params: BoardParams = {}): string {
   return paramsLine(params) + boardSource(name);
+}
+
+/**
+ * A board program as sent: `_P` bound to `params`, then the file's source compacted
+ * (compact.ts). Only the source is compacted, so each file is compacted once per process
+ * whatever its parameters; compacting the whole program made every new parameter value (a
+ * nonce, a length, a partition) a miss of compactPython's cache and an eviction from it.
+ */
+export function compactBoardProgram(name: string, params: BoardParams = {}): string {
+  return paramsLine(params) + compactPython(boardSource(name));
 }
 
 /** Every board program's name (for the test that compiles them all). */

@@ -10,8 +10,7 @@
  */
 import { ExitCode, HilError, InfraError } from '../errors.js';
 import { MPY_ARCHS, type BoardProfile, type MpyArch } from '../profile/profile.js';
-import { boardProgram } from '../board/program.js';
-import { compactPython } from '../board/compact.js';
+import { compactBoardProgram } from '../board/program.js';
 import { querySealed } from './sealed.js';
 import type { Device } from './types.js';
 
@@ -100,7 +99,7 @@ export const IDENTIFY_TIMEOUT_MS = 10_000;
 
 /** Reads the board's identity: one sealed query (reads only, so a damaged answer is asked again). */
 export async function readIdentity(device: Device, opts: { timeoutMs?: number } = {}): Promise<BoardIdentity> {
-  const { value } = await querySealed<unknown>(device, compactPython(boardProgram('device/identify')), { phase: 'identify', idempotent: true, timeoutMs: opts.timeoutMs ?? IDENTIFY_TIMEOUT_MS });
+  const { value } = await querySealed<unknown>(device, compactBoardProgram('device/identify'), { phase: 'identify', idempotent: true, timeoutMs: opts.timeoutMs ?? IDENTIFY_TIMEOUT_MS });
   return parseIdentity(value);
 }
 

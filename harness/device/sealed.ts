@@ -39,7 +39,7 @@ import { crc32 } from 'node:zlib';
 import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
-import { boardSource, paramsLine, pyBytesLiteral } from '../board/program.js';
+import { boardSource, compactBoardProgram, paramsLine, pyBytesLiteral } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
 import { NotRunError, WrapperMissingError, provenNotRun, sendWithResend } from './resend.js';
 
@@ -365,7 +365,7 @@ async function askAgain<T>(device: SealedTarget, req: SealedRequest, left: () =>
       async () => {
         let r: ExecResult;
         try {
-          r = await device.execRaw(paramsLine({ n: req.nonce }) + compactPython(boardSource('device/sealed_again')), { timeoutMs: left() });
+          r = await device.execRaw(compactBoardProgram('device/sealed_again', { n: req.nonce }), { timeoutMs: left() });
         } catch (e) {
           if (provenNotRun(e)) return undefined; // the link did not come back: keep the first error
           throw e;

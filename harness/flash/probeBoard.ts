@@ -7,9 +7,9 @@
  * deflate, uctypes, hashlib, its free heap, and what DFU needs (machine.unique_id, bootloader).
  */
 import type { Device } from '../device/types.js';
-import { boardProgram } from '../board/program.js';
+import { compactBoardProgram } from '../board/program.js';
 import { execJson } from './boardJson.js';
-import { flashProgram, shipped } from './programs.js';
+import { flashProgram } from './programs.js';
 import { hashBoardImage } from './hashBoardImage.js';
 
 export interface BoardFacts {
@@ -103,7 +103,7 @@ export interface HeldImage {
  */
 export async function probeHeldImage(device: Device, partition: number, length: number): Promise<HeldImage> {
   const r = await execJson<{ sha256: string | null; size: number | null; origin: number | null; mpy: number | null }>(
-    device, shipped(boardProgram('flash/skip_probe', { id: partition, length })), 'skip-check', readTimeout(length), true,
+    device, compactBoardProgram('flash/skip_probe', { id: partition, length }), 'skip-check', readTimeout(length), true,
   );
   return { sha256: r.sha256, partitionSize: r.size, origin: r.origin, mpy: r.mpy };
 }

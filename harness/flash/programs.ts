@@ -5,7 +5,7 @@
  * before the listing and the proof after a reset, `units.py` (whole write units,
  * 0xFF-padded tail) after a writer. Each file compiles on its own (board.test.ts).
  */
-import { boardProgram, boardSource, type BoardParams } from '../board/program.js';
+import { boardSource, compactBoardProgram, type BoardParams } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
 
 export type FlashProgram =
@@ -23,18 +23,10 @@ const NEEDS: Partial<Record<FlashProgram, string[]>> = {
   verify: ['segment', 'rom_list'],
 };
 
-/**
- * The program as sent: the same tokens in fewer bytes (harness/board/compact.ts; the raw REPL
- * reads every byte, and each 128 of them cost a round trip).
- */
-export function shipped(source: string): string {
-  return compactPython(source);
-}
-
-/** A flash board program ready to send (`_P` bound to `params`). */
+/** A flash board program ready to send (`_P` bound to `params`), compacted (harness/board/compact.ts). */
 export function flashProgram(name: FlashProgram, params: BoardParams = {}): string {
-  const libs = (NEEDS[name] ?? []).map((l) => shipped(boardSource(`flash/${l}`))).join('');
-  return `${libs}${shipped(boardProgram(`flash/${name}`, params))}`;
+  const libs = (NEEDS[name] ?? []).map((l) => compactPython(boardSource(`flash/${l}`))).join('');
+  return `${libs}${compactBoardProgram(`flash/${name}`, params)}`;
 }
 
 /**
@@ -42,6 +34,6 @@ export function flashProgram(name: FlashProgram, params: BoardParams = {}): stri
  * for RAM (any length at any offset: ram_writer.py defines them itself, 0.7 KB less to send).
  */
 export function writerProgram(name: FlashWriter, params: BoardParams): string {
-  if (name === 'ram_writer') return shipped(boardProgram(`flash/${name}`, params));
-  return shipped(`${boardProgram(`flash/${name}`, params)}\n${boardSource('flash/units')}`);
+  if (name === 'ram_writer') return compactBoardProgram(`flash/${name}`, params);
+  return compactBoardProgram(`flash/${name}`, params) + compactPython(boardSource('flash/units'));
 }

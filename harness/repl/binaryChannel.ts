@@ -16,9 +16,8 @@ import { crc32 } from 'node:zlib';
 import type { Transport } from '../transport/transport.js';
 import type { RawRepl } from './rawRepl.js';
 import { DeviceExceptionError, TransferIntegrityError } from './errors.js';
-import { boardProgram } from '../board/program.js';
+import { compactBoardProgram } from '../board/program.js';
 import { LinkTimeoutError } from '../transport/errors.js';
-import { compactPython } from '../board/compact.js';
 
 /** Frame header: `HB`, u16 length, u32 offset, u32 running CRC-32. */
 export const FRAME_HEADER = 12;
@@ -52,7 +51,7 @@ export interface ChannelOptions {
 
 /** The board side (harness/board/device/binary_channel.py) for one stream, compacted (fewer bytes to send). */
 export function channelProgram(sink: string, total: number, start: number, chunk: number, group = 1): string {
-  return compactPython(boardProgram('device/binary_channel', { sink, total, start, chunk, group }));
+  return compactBoardProgram('device/binary_channel', { sink, total, start, chunk, group });
 }
 
 /** The frames of `data` from `start`: header (offset, running CRC-32) and payload, one buffer each. */

@@ -6,8 +6,7 @@
  */
 import type { Device } from '../device/types.js';
 import { querySealed, type SealedAnswer } from '../device/sealed.js';
-import { boardProgram, type BoardParams } from '../board/program.js';
-import { compactPython } from '../board/compact.js';
+import { compactBoardProgram, type BoardParams } from '../board/program.js';
 
 export type ProbeOutput<T> = SealedAnswer<T>;
 
@@ -18,7 +17,7 @@ export type ProbeOutput<T> = SealedAnswer<T>;
  * comments of the .py files cost most of a check's time on QEMU.
  */
 export function scenarioProgram(name: string, params: BoardParams): string {
-  return compactPython(boardProgram(`scenario/${name}`, params));
+  return compactBoardProgram(`scenario/${name}`, params);
 }
 
 export interface ProbeOptions {
