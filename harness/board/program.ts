@@ -86,17 +86,26 @@ function escapeByte(c: string): string {
   return SHORT_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
+/** A bytes value escaped once (pyBytesLiteral), for a value sent as a parameter again and again. */
+export class PyBytes {
+  readonly literal: string;
+  constructor(readonly bytes: Uint8Array) {
+    this.literal = pyBytesLiteral(bytes);
+  }
+}
+
 /**
  * The lines that bind `_P` on the board to `params` (JSON as UTF-8 bytes, decoded there), and
  * to `bytes`: each entry a bytes value of `_P`, carried as one bytes literal (a program's code
- * or source sent as a parameter is escaped once, not as a JSON string inside a bytes literal).
- * No parameters bind `_P` to an empty dict without importing json.
+ * or source sent as a parameter is escaped once, not as a JSON string inside a bytes literal;
+ * a PyBytes was escaped when it was made). No parameters bind `_P` to an empty dict without
+ * importing json.
  */
-export function paramsLine(params: BoardParams, bytes: Record<string, Uint8Array> = {}): string {
+export function paramsLine(params: BoardParams, bytes: Record<string, Uint8Array | PyBytes> = {}): string {
   let line = Object.keys(params).length === 0 ? '_P = {}\n' : `_P = __import__('json').loads(${pyBytesLiteral(Buffer.from(JSON.stringify(params), 'utf8'))})\n`;
   for (const [k, v] of Object.entries(bytes)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`board parameter name ${JSON.stringify(k)} is not an identifier`);
-    line += `_P['${k}'] = ${pyBytesLiteral(v)}\n`;
+    line += `_P['${k}'] = ${v instanceof PyBytes ? v.literal : pyBytesLiteral(v)}\n`;
   }
   return line;
 }

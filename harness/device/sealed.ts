@@ -39,7 +39,7 @@ import { crc32 } from 'node:zlib';
 import type { Device, ExecOptions, ExecResult } from './types.js';
 import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
-import { boardSource, compactBoardProgram, paramsLine, pyBytesLiteral } from '../board/program.js';
+import { PyBytes, boardSource, compactBoardProgram, paramsLine, pyBytesLiteral } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
 import { NotRunError, WrapperMissingError, provenNotRun, sendWithResend } from './resend.js';
 
@@ -78,7 +78,7 @@ function sumLike(like: string, b: Uint8Array): string {
   return like.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
 }
 
-type WrapperPrograms = Pick<SealedWrapper, 'source' | 'hash' | 'adler' | 'define' | 'call' | 'adlerSum'> & { bytes: Buffer };
+type WrapperPrograms = Pick<SealedWrapper, 'source' | 'hash' | 'adler' | 'define' | 'call' | 'adlerSum' | 'sent'>;
 let programs: WrapperPrograms | undefined;
 
 /**
@@ -90,12 +90,55 @@ function wrapperPrograms(): WrapperPrograms {
     const source = compactPython(boardSource('device/sealed'));
     const bytes = Buffer.from(source, 'utf8');
     programs = {
-      source, bytes, hash: `c${hex8(crc32(bytes))}`, adler: `a${hex8(adler32(bytes))}`,
+      source, sent: new PyBytes(bytes), hash: `c${hex8(crc32(bytes))}`, adler: `a${hex8(adler32(bytes))}`,
       define: compactPython(boardSource('device/sealed_define')), call: compactPython(boardSource('device/sealed_call')), adlerSum: compactPython(boardSource('device/sealed_adler')),
     };
   }
   return programs;
 }
+
+/**
+ * What a request's code gives every send of it: its bytes literal and its crc32 (the Adler-32
+ * only once a send needs it). A pure function of the text, so it is kept: a bench sends the same
+ * check program, with the same parameters, to every board, and a flash the same probe again.
+ */
+interface CodeFacts {
+  body: PyBytes;
+  crc: string;
+  adler?: string;
+}
+
+/** The longest code kept (characters): a program carrying bulk data is escaped each time. */
+const MAX_KEPT_CODE = 64 * 1024;
+
+export class SealedCodeCache {
+  private readonly done = new Map<string, CodeFacts>();
+  /** How many codes were escaped and summed (not answered from the cache). */
+  computed = 0;
+  constructor(private readonly max = 64) {}
+
+  facts(code: string): CodeFacts {
+    let f = this.done.get(code);
+    if (f === undefined) {
+      const body = Buffer.from(code, 'utf8');
+      f = { body: new PyBytes(body), crc: `c${hex8(crc32(body))}` };
+      this.computed++;
+      if (code.length <= MAX_KEPT_CODE) {
+        if (this.done.size >= this.max) this.done.delete(this.done.keys().next().value!);
+        this.done.set(code, f);
+      }
+    }
+    return f;
+  }
+
+  /** The code's Adler-32 (`a` + 8 hex), computed once per code (firmware without crc32). */
+  adler(f: CodeFacts): string {
+    return (f.adler ??= `a${hex8(adler32(f.body.bytes))}`);
+  }
+}
+
+/** The cache behind sealRequest (a pure function's results: what it holds changes no answer). */
+const codeCache = new SealedCodeCache();
 
 /**
  * The sealed wrapper as one connection knows it: its programs (compacted once), the hash the
@@ -114,8 +157,8 @@ export class SealedWrapper {
   readonly define: string;
   readonly call: string;
   readonly adlerSum: string;
-  /** The source's UTF-8 (sent as one bytes literal). */
-  readonly bytes: Buffer;
+  /** The source's UTF-8 as sent: one bytes literal, escaped once per process. */
+  readonly sent: PyBytes;
   /**
    * The checksum the board computes (`c` crc32, `a` Adler-32), once a frame of it said so (until
    * then requests carry both kinds). A firmware's, so it outlives resets (`forget`).
@@ -136,7 +179,7 @@ export class SealedWrapper {
   constructor(public present = false) {
     const p = wrapperPrograms();
     this.source = p.source;
-    this.bytes = p.bytes;
+    this.sent = p.sent;
     this.hash = p.hash;
     this.adler = p.adler;
     this.define = p.define;
@@ -149,6 +192,17 @@ export class SealedWrapper {
     this.present = false;
   }
 
+  /** Random bytes for nonces, drawn 32 sends at a time (one call into the CSPRNG, not one per send). */
+  private pool = Buffer.alloc(0);
+
+  /** A fresh random nonce (16 hex digits) for one send. */
+  nonce(): string {
+    if (this.pool.length < 8) this.pool = randomBytes(8 * 32);
+    const n = this.pool.subarray(0, 8).toString('hex');
+    this.pool = this.pool.subarray(8);
+    return n;
+  }
+
   /** The checksums of the kind(s) a request or definition carries: the board's alone once known. */
   sums(crc: string, adler: string): string[] {
     return this.sum === 'c' ? [crc] : this.sum === 'a' ? [adler] : [crc, adler];
@@ -159,8 +213,8 @@ export interface SealedRequest {
   program: string;
   /** The request's crc32 as the board writes it (`c` + 8 hex), the same for every send of the code. */
   id: string;
-  /** The request's Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32`. */
-  adler: string;
+  /** The request's Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32` (absent once the board is known to have it). */
+  adler?: string;
   /** The checksums the board was told to accept (the request's, of the kinds sent): only these prove it ran the request. */
   sums: string[];
   /** This send's nonce: only its answer frame carries it. */
@@ -175,17 +229,19 @@ export interface SealedRequest {
  * The program sent for `code` (a fresh nonce each call): through the wrapper already on the
  * board when `wrapper` says it is there, else defining it first (always, without `wrapper`).
  */
-export function sealRequest(code: string, nonce = randomBytes(8).toString('hex'), wrapper?: SealedWrapper): SealedRequest {
+export function sealRequest(code: string, nonce?: string, wrapper?: SealedWrapper): SealedRequest {
   const w = wrapper ?? new SealedWrapper();
-  const body = Buffer.from(code, 'utf8');
-  const id = `c${hex8(crc32(body))}`;
-  const adler = `a${hex8(adler32(body))}`;
+  const f = codeCache.facts(code);
+  const id = f.crc;
+  // The Adler-32 only while the board may use it (a crc32 board, the usual, never needs it).
+  const adler = w.sum === 'c' ? undefined : codeCache.adler(f);
   const defines = !w.present;
-  const sums = w.sums(id, adler);
-  const params = { n: nonce, c: sums, h: w.hash, ...(defines ? { s: w.sums(w.hash, w.adler) } : {}) };
+  const sums = adler === undefined ? [id] : w.sums(id, adler);
+  const n = nonce ?? w.nonce();
+  const params = { n, c: sums, h: w.hash, ...(defines ? { s: w.sums(w.hash, w.adler) } : {}) };
   const adlerSent = defines && w.withAdler;
-  const program = paramsLine(params, defines ? { q: body, w: w.bytes } : { q: body }) + (defines ? (w.withAdler ? w.adlerSum : '') + w.define : '') + w.call;
-  return { program, id, adler, sums, nonce, defines, adlerSent };
+  const program = paramsLine(params, defines ? { q: f.body, w: w.sent } : { q: f.body }) + (defines ? (w.withAdler ? w.adlerSum : '') + w.define : '') + w.call;
+  return { program, id, ...(adler === undefined ? {} : { adler }), sums, nonce: n, defines, adlerSent };
 }
 
 export interface SealedAnswer<T> {
