@@ -11,7 +11,12 @@ import { compactPython } from '../board/compact.js';
 
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
 /** How long the board may take to acknowledge the end of the code it was sent (ms). */
-export const ACK_MS = 5000;
+export /** Ends the code of a raw-REPL program (pyexec.c: Ctrl-D). */
+const END_OF_CODE = Buffer.from([0x04]);
+/** Asks for raw-paste mode (pyexec.c: Ctrl-E A Ctrl-A). */
+const RAW_PASTE_REQUEST = Buffer.from('\x05A\x01', 'latin1');
+
+const ACK_MS = 5000;
 /** Enough zero bytes to complete any binary-channel frame of up to 8 KiB (see binaryChannel.ts). */
 export const FLUSH_BYTES = 8192 + 16;
 /**
@@ -224,27 +229,23 @@ export class RawRepl {
     // the code did not arrive whole, so that wait is short whatever the operation's deadline.
     const ackDeadline = () => Math.min(deadline, Date.now() + ACK_MS);
     const data = Buffer.from(code, 'utf8');
-    if (this.rawPaste === true && this.window > 0 && data.length + 1 <= this.window) {
-      // Known raw-paste board and code that fits in one window: request, code and end marker in
-      // one write (within flow control: the board reads up to a window before it must answer).
+    if (this.rawPaste === true && this.window > 0) {
+      // Known raw-paste board: the request and the first window of code in one write (within
+      // flow control: the board reads up to a window before it must answer), with the end marker
+      // when the whole code fits; the rest of a longer code as the board grants it.
       this.codeWritten = true;
-      const out = Buffer.allocUnsafe(data.length + 4);
-      out.write('\x05A\x01', 0, 'latin1');
-      data.copy(out, 3);
-      out[out.length - 1] = 4;
-      await this.t.write(out);
-      const a = await rx.readExactly(4, ackDeadline(), 'raw-paste-request');
+      const whole = data.length + 1 <= this.window;
+      await this.t.write(Buffer.concat(whole ? [RAW_PASTE_REQUEST, data, END_OF_CODE] : [RAW_PASTE_REQUEST, data.subarray(0, this.window)]));
+      const a = await rx.readExactly(2, ackDeadline(), 'raw-paste-request');
       if (a[0] !== 0x52 || a[1] !== 0x01) {
         this.inRaw = false;
         throw new ProtocolError(`${this.t.description}: raw-paste answer changed to ${JSON.stringify(a.toString('latin1'))}`, 'exec');
       }
-      for (;;) {
-        const b = await rx.readExactly(1, ackDeadline(), 'raw-paste-end');
-        if (b[0] === 0x04) return;
-      }
+      await this.sendRawPaste(data, deadline, whole ? data.length + 1 : this.window);
+      return;
     }
     if (this.rawPaste !== false) {
-      await this.t.write('\x05A\x01');
+      await this.t.write(RAW_PASTE_REQUEST);
       let answer: Buffer | null = null;
       try {
         answer = await rx.readExactly(2, Date.now() + (this.rawPaste === true ? timeoutMs : this.o.rawPasteProbeMs), 'raw-paste-request');
@@ -280,13 +281,23 @@ export class RawRepl {
     }
   }
 
-  private async sendRawPaste(data: Buffer, deadline: number): Promise<void> {
+  /**
+   * The code after the board's raw-paste answer `R\x01`: its window size, then the code within
+   * flow control, then the end marker. `sent`: bytes already out with the request (the code's
+   * first, and its end marker after it when the count passes the code's length).
+   */
+  private async sendRawPaste(data: Buffer, deadline: number, sent = 0): Promise<void> {
     const rx = this.t.rx;
     const w = await rx.readExactly(2, deadline, 'raw-paste-window');
     const windowSize = w.readUInt16LE(0);
+    if (sent > windowSize) {
+      this.inRaw = false;
+      throw new ProtocolError(`${this.t.description}: raw-paste window changed to ${windowSize} bytes, ${sent} were sent on the last one's credit`, 'exec');
+    }
     this.window = windowSize;
-    let credit = windowSize;
-    let i = 0;
+    let credit = windowSize - sent;
+    let i = Math.min(sent, data.length);
+    let ended = sent > data.length;
     this.codeWritten = true;
     while (i < data.length) {
       // Take in flow-control bytes that have arrived; wait for one when out of credit.
@@ -300,11 +311,18 @@ export class RawRepl {
         }
       }
       const n = Math.min(credit, data.length - i);
-      await this.t.write(data.subarray(i, i + n));
+      const piece = data.subarray(i, i + n);
       i += n;
       credit -= n;
+      // The end-of-code Ctrl-D goes with the last piece when the window still has room for it:
+      // one write and one wake-up of the board fewer per program.
+      if (i === data.length && credit > 0) {
+        await this.t.write(Buffer.concat([piece, END_OF_CODE]));
+        ended = true;
+      } else await this.t.write(piece);
     }
-    await this.t.write('\x04');
+    // As mpremote does, the Ctrl-D is sent once the code is out, whatever the credit left.
+    if (!ended) await this.t.write(END_OF_CODE);
     // The board acknowledges the end of the code with \x04 (window credits may come first).
     const ackBy = Math.min(deadline, Date.now() + ACK_MS);
     for (;;) {

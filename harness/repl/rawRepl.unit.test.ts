@@ -18,11 +18,14 @@ class ScriptedLink implements Transport {
   readonly rx = new RxBuffer('scripted');
   readonly isOpen = true;
   readonly writes: string[] = [];
+  /** Answers the first exec itself (off once it is done: the tests feed the rest). */
+  scripted = true;
   async open(): Promise<void> {}
   async close(): Promise<void> {}
   async write(data: Uint8Array | string): Promise<void> {
     const s = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
     this.writes.push(s);
+    if (!this.scripted) return;
     // The first exec: the raw-paste request alone, then the code and its end marker.
     if (s === '\x05A\x01') void Promise.resolve().then(() => this.rx.push(Buffer.from('R\x01\x80\x00', 'latin1')));
     else if (this.writes.length === 2) void Promise.resolve().then(() => this.rx.push(Buffer.from('\x04OK\x04\x04>', 'latin1')));
@@ -38,6 +41,7 @@ async function rawPasteRepl(): Promise<{ link: ScriptedLink; repl: RawRepl }> {
   repl.inRaw = true;
   await repl.exec('x=1', 5000);
   expect(repl.rawPaste).toBe(true);
+  link.scripted = false;
   link.writes.length = 0;
   return { link, repl };
 }
@@ -147,5 +151,47 @@ describe('collect (after submit): the output part of the same frame reader', () 
       expect((e as LinkTimeoutError).phase).toBe(phase);
       link.rx.drain();
     }
+  });
+});
+
+describe('exec of code longer than a raw-paste window (window 128)', () => {
+  /** Runs `code`, granting a window after each write until the end marker, and returns the writes. */
+  async function pasted(code: string): Promise<string[]> {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec(code, 5000);
+    for (let n = 0; n < 10 && !link.writes.some((w) => w.endsWith('\x04')); n++) {
+      await jest.advanceTimersByTimeAsync(1);
+      // The board's first answer carries the header and the grant of its second window.
+      link.feed(n === 0 ? 'R\x01\x80\x00\x01' : '\x01');
+    }
+    await jest.advanceTimersByTimeAsync(1);
+    link.feed('\x04\x04\x04>');
+    await r;
+    return link.writes;
+  }
+
+  it('sends the request with the first window of code, and the end marker with the last piece when the window has room', async () => {
+    const code = 'x'.repeat(300);
+    const writes = await pasted(code);
+    expect(writes[0]).toBe(`\x05A\x01${code.slice(0, 128)}`);
+    expect(writes.slice(1)).toEqual([code.slice(128, 256), `${code.slice(256)}\x04`]);
+    expect(writes.join('')).toBe(`\x05A\x01${code}\x04`);
+  });
+
+  it('sends the end marker on its own when the last piece uses up the window', async () => {
+    const code = 'y'.repeat(256);
+    const writes = await pasted(code);
+    expect(writes).toEqual([`\x05A\x01${code.slice(0, 128)}`, code.slice(128), '\x04']);
+  });
+
+  it('is a protocol error (and leaves the raw REPL) when the board answers a smaller window than the code already sent', async () => {
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('z'.repeat(300), 5000).catch((e: unknown) => e);
+    await jest.advanceTimersByTimeAsync(1);
+    link.feed('R\x01\x40\x00\x01');
+    const e = await r;
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect((e as Error).message).toMatch(/window changed to 64 bytes, 128 were sent/);
+    expect(repl.inRaw).toBe(false);
   });
 });
