@@ -61,6 +61,32 @@ export function consoleSince(t: Transcript, mark: ConsoleMark): string {
   return s;
 }
 
+/**
+ * consoleSince read on as the board prints: each record is read once, not the whole console
+ * again on every look (a watch looks every 50 ms for as long as a model loads and runs).
+ */
+export class ConsoleReader {
+  private text = '';
+  private seen: ConsoleMark['record'];
+  constructor(private readonly t: Transcript, private readonly mark: ConsoleMark) {
+    this.seen = mark.record;
+  }
+
+  /** What the board printed (rx) since the mark, as text, now. */
+  read(): string {
+    const recs = this.t.records;
+    const at = this.seen === undefined ? -1 : recs.lastIndexOf(this.seen);
+    if (this.seen !== undefined && at < 0) {
+      // The last record read was dropped from a full transcript: read what is left, as consoleSince does.
+      this.text = consoleSince(this.t, this.mark);
+    } else {
+      for (let i = at + 1; i < recs.length; i++) if (recs[i]!.dir === 'rx') this.text += Buffer.from(recs[i]!.data).toString('latin1');
+    }
+    this.seen = recs[recs.length - 1] ?? this.seen;
+    return this.text;
+  }
+}
+
 export interface Stage {
   what: 'loading' | 'running';
   path: string;
@@ -217,15 +243,18 @@ export function watchForFault(t: Transcript, mark: ConsoleMark, quietMs = 300, m
     let seenAt: number | undefined;
     let lastLen = -1;
     let lastChange = 0;
+    let f: BoardFault | undefined;
+    const console = new ConsoleReader(t, mark);
     const tick = () => {
       if (stopped) return;
-      const text = consoleSince(t, mark);
+      const text = console.read();
       const now = Date.now();
+      // Looked for again only when the board printed more.
       if (text.length !== lastLen) {
         lastLen = text.length;
         lastChange = now;
+        f = findFault(text);
       }
-      const f = findFault(text);
       if (f) {
         seenAt ??= now;
         if (now - lastChange >= quietMs || now - seenAt >= maxMs) {
