@@ -70,14 +70,14 @@ export class ReplDevice implements Device {
   /** See Device.powerCycle: only where the board's power is hil's to cut. */
   readonly powerCycle?: (opts?: ExecOptions) => Promise<void>;
   /**
-   * The sealed wrapper as this connection knows it (sealed.ts): believed on the board unless
-   * it was just booted (a board another hil used keeps it; the board says when it does not),
+   * The sealed wrapper as this connection knows it (sealed.ts): not on a board just booted, not
+   * known on another (a board another hil used keeps it; the board says when it does not),
    * forgotten on every reset and power cycle.
    */
   readonly sealedWrapper: SealedWrapper;
 
   constructor(private readonly o: ReplDeviceOptions) {
-    this.sealedWrapper = new SealedWrapper(!o.freshBoard);
+    this.sealedWrapper = new SealedWrapper(o.freshBoard ? false : null);
     this.name = o.name;
     this.profileValue = o.profile;
     this.connection = o.connection;

@@ -19,8 +19,9 @@
  *
  * The wrapper is defined once per connection, not sent with every request (it was most of a small
  * query's bytes, and every 128 bytes sent is a round trip of the raw-paste window): the first
- * request, and any after the board may have lost it (soft or hard reset, power cycle), carries
- * sealed_define.py, which defines it only if its source's checksum is right on the board, and
+ * request to a board just booted, and any after the board may have lost it (soft or hard reset,
+ * power cycle), carries sealed_define.py (on a board of unknown state, one another hil may have
+ * used, only a request longer than the definition does: SealedWrapper.defines), which defines it only if its source's checksum is right on the board, and
  * keeps it in the globals under a name holding the hash of that source. Every request then goes
  * through sealed_call.py, which runs the wrapper of the expected hash only, and otherwise runs
  * nothing and says so (`@@hil NONCE W`): the request is then sent again with the definition
@@ -175,8 +176,12 @@ export class SealedWrapper {
   /** A definition sent without sealed_adler.py was not taken on this connection. */
   adlerTried = false;
 
-  /** `present`: believed defined already (a board another hil used keeps it; one just booted does not). */
-  constructor(public present = false) {
+  /**
+   * `present`: whether the wrapper is on the board: false for one just booted, true once a frame
+   * showed it, null while not known (a board hil did not just boot: another hil may have
+   * left it there, or the board was reset since).
+   */
+  constructor(public present: boolean | null = false) {
     const p = wrapperPrograms();
     this.source = p.source;
     this.sent = p.sent;
@@ -185,6 +190,17 @@ export class SealedWrapper {
     this.define = p.define;
     this.call = p.call;
     this.adlerSum = p.adlerSum;
+  }
+
+  /**
+   * Whether a request of `codeBytes` defines the wrapper: always when it is not on the board;
+   * while that is not known, when the code is longer than the definition, so a wrong guess costs
+   * at most the shorter of the two again (a code sent again after the board's W, or a definition
+   * the board did not need).
+   */
+  defines(codeBytes: number): boolean {
+    if (this.present !== null) return !this.present;
+    return codeBytes > this.sent.literal.length + this.define.length + (this.withAdler ? this.adlerSum.length : 0);
   }
 
   /** The board may have lost its globals (reset): the next request defines the wrapper again. */
@@ -235,7 +251,7 @@ export function sealRequest(code: string, nonce?: string, wrapper?: SealedWrappe
   const id = f.crc;
   // The Adler-32 only while the board may use it (a crc32 board, the usual, never needs it).
   const adler = w.sum === 'c' ? undefined : codeCache.adler(f);
-  const defines = !w.present;
+  const defines = w.defines(f.body.literal.length);
   const sums = adler === undefined ? [id] : w.sums(id, adler);
   const n = nonce ?? w.nonce();
   const params = { n, c: sums, h: w.hash, ...(defines ? { s: w.sums(w.hash, w.adler) } : {}) };

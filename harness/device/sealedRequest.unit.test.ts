@@ -73,3 +73,17 @@ describe('sealRequest', () => {
     expect(b.program.replace(b.nonce, a.nonce)).toBe(a.program);
   });
 });
+
+describe('the definition on a board of unknown state', () => {
+  it('goes with a code longer than itself, not with a shorter one; always on a board without it, never on one with it', () => {
+    const unknown = new SealedWrapper(null);
+    const definition = unknown.sent.literal.length + unknown.define.length;
+    const short = '_hil_answer(1)\n';
+    const long = `_hil_answer(${JSON.stringify('x'.repeat(definition))})\n`;
+    expect(sealRequest(short, undefined, unknown).defines).toBe(false);
+    expect(sealRequest(long, undefined, unknown).defines).toBe(true);
+    expect(sealRequest(long, undefined, unknown).program).toContain(unknown.sent.literal);
+    expect(sealRequest(short, undefined, new SealedWrapper(false)).defines).toBe(true);
+    expect(sealRequest(long, undefined, new SealedWrapper(true)).defines).toBe(false);
+  });
+});
