@@ -21,8 +21,8 @@
  * query's bytes, and every 128 bytes sent is a round trip of the raw-paste window): the first
  * request to a board just booted, and any after the board may have lost it (soft or hard reset,
  * power cycle), carries sealed_define.py (on a board of unknown state, one another hil may have
- * used, only a request longer than the definition does: SealedWrapper.defines), which defines it only if its source's checksum is right on the board, and
- * keeps it in the globals under a name holding the hash of that source. Every request then goes
+ * used, only a request longer than the definition does: SealedWrapper.defines), which defines
+ * it only if its source's checksum is right on the board, and keeps it in the globals under a name holding the hash of that source. Every request then goes
  * through sealed_call.py, which runs the wrapper of the expected hash only, and otherwise runs
  * nothing and says so (`@@hil NONCE W`): the request is then sent again with the definition
  * (WrapperMissingError, resend.ts). What the host believes of the board is a SealedWrapper, one
@@ -193,14 +193,14 @@ export class SealedWrapper {
   }
 
   /**
-   * Whether a request of `codeBytes` defines the wrapper: always when it is not on the board;
-   * while that is not known, when the code is longer than the definition, so a wrong guess costs
-   * at most the shorter of the two again (a code sent again after the board's W, or a definition
-   * the board did not need).
+   * Whether a request whose code is sent in `codeLength` characters defines the wrapper: always
+   * when it is not on the board; while that is not known, when the code is longer than the
+   * definition, so a wrong guess costs at most the shorter of the two again (a code sent again
+   * after the board's W, or a definition the board did not need).
    */
-  defines(codeBytes: number): boolean {
+  defines(codeLength: number): boolean {
     if (this.present !== null) return !this.present;
-    return codeBytes > this.sent.literal.length + this.define.length + (this.withAdler ? this.adlerSum.length : 0);
+    return codeLength > this.sent.literal.length + this.define.length + (this.withAdler ? this.adlerSum.length : 0);
   }
 
   /** The board may have lost its globals (reset): the next request defines the wrapper again. */
@@ -243,7 +243,8 @@ export interface SealedRequest {
 
 /**
  * The program sent for `code` (a fresh nonce each call): through the wrapper already on the
- * board when `wrapper` says it is there, else defining it first (always, without `wrapper`).
+ * board when `wrapper` says it is there, else defining it first (always, without `wrapper`;
+ * while it is not known, as SealedWrapper.defines decides).
  */
 export function sealRequest(code: string, nonce?: string, wrapper?: SealedWrapper): SealedRequest {
   const w = wrapper ?? new SealedWrapper();
