@@ -11,12 +11,11 @@ import { compactPython } from '../board/compact.js';
 
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
 /** How long the board may take to acknowledge the end of the code it was sent (ms). */
-export /** Ends the code of a raw-REPL program (pyexec.c: Ctrl-D). */
+export const ACK_MS = 5000;
+/** Ends the code of a raw-REPL program (pyexec.c: Ctrl-D). */
 const END_OF_CODE = Buffer.from([0x04]);
 /** Asks for raw-paste mode (pyexec.c: Ctrl-E A Ctrl-A). */
 const RAW_PASTE_REQUEST = Buffer.from('\x05A\x01', 'latin1');
-
-const ACK_MS = 5000;
 /** Enough zero bytes to complete any binary-channel frame of up to 8 KiB (see binaryChannel.ts). */
 export const FLUSH_BYTES = 8192 + 16;
 /**

@@ -244,10 +244,10 @@ export function watchForFault(t: Transcript, mark: ConsoleMark, quietMs = 300, m
     let lastLen = -1;
     let lastChange = 0;
     let f: BoardFault | undefined;
-    const console = new ConsoleReader(t, mark);
+    const reader = new ConsoleReader(t, mark);
     const tick = () => {
       if (stopped) return;
-      const text = console.read();
+      const text = reader.read();
       const now = Date.now();
       // Looked for again only when the board printed more.
       if (text.length !== lastLen) {
