@@ -11,6 +11,8 @@
  * indentation that does not return to an enclosing level) is sent as it is.
  */
 
+import { TextCache } from './textCache.js';
+
 /** Where a line's code ends (a `#` outside strings), how brackets change, and whether it continues with `\`. */
 function scan(line: string, depth: number): { code: string; depth: number; backslash: boolean } | null {
   let quote = '';
@@ -32,34 +34,14 @@ function scan(line: string, depth: number): { code: string; depth: number; backs
   return { code, depth, backslash: code.endsWith('\\') };
 }
 
-/**
- * Compacted sources by source text, most recent last, at most `max` of them: a board program is
- * sent again and again with the same text (the same check on every board of a bench, every
- * probe of a flash), and compacting it is its host-side cost; so it is compacted once.
- */
-/** The longest source kept (characters). */
-const MAX_KEPT = 64 * 1024;
-
-export class CompactCache {
-  private readonly done = new Map<string, string>();
-  /** How many sources were compacted (not answered from the cache). */
-  computed = 0;
-  constructor(private readonly max = 256) {}
+/** Compacted sources by source text (textCache.ts): each board program compacted once per process. */
+export class CompactCache extends TextCache<string> {
+  constructor(max = 256) {
+    super(compactSource, max);
+  }
 
   compact(source: string): string {
-    // A program carrying bulk data in its parameters is not kept (the cache stays small).
-    if (source.length > MAX_KEPT) {
-      this.computed++;
-      return compactSource(source);
-    }
-    let out = this.done.get(source);
-    if (out === undefined) {
-      out = compactSource(source);
-      this.computed++;
-      if (this.done.size >= this.max) this.done.delete(this.done.keys().next().value!);
-      this.done.set(source, out);
-    }
-    return out;
+    return this.get(source);
   }
 }
 

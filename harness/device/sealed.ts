@@ -42,6 +42,7 @@ import { InfraError } from '../errors.js';
 import { DeviceExceptionError } from '../repl/errors.js';
 import { PyBytes, boardSource, compactBoardProgram, paramsLine, pyBytesLiteral } from '../board/program.js';
 import { compactPython } from '../board/compact.js';
+import { TextCache } from '../board/textCache.js';
 import { NotRunError, WrapperMissingError, provenNotRun, sendWithResend } from './resend.js';
 
 export { pyBytesLiteral };
@@ -109,27 +110,17 @@ interface CodeFacts {
   adler?: string;
 }
 
-/** The longest code kept (characters): a program carrying bulk data is escaped each time. */
-const MAX_KEPT_CODE = 64 * 1024;
-
-export class SealedCodeCache {
-  private readonly done = new Map<string, CodeFacts>();
-  /** How many codes were escaped and summed (not answered from the cache). */
-  computed = 0;
-  constructor(private readonly max = 64) {}
+/** CodeFacts by code text (board/textCache.ts); the Adler-32 added once a send needs it. */
+export class SealedCodeCache extends TextCache<CodeFacts> {
+  constructor(max = 64) {
+    super((code) => {
+      const body = Buffer.from(code, 'utf8');
+      return { body: new PyBytes(body), crc: `c${hex8(crc32(body))}` };
+    }, max);
+  }
 
   facts(code: string): CodeFacts {
-    let f = this.done.get(code);
-    if (f === undefined) {
-      const body = Buffer.from(code, 'utf8');
-      f = { body: new PyBytes(body), crc: `c${hex8(crc32(body))}` };
-      this.computed++;
-      if (code.length <= MAX_KEPT_CODE) {
-        if (this.done.size >= this.max) this.done.delete(this.done.keys().next().value!);
-        this.done.set(code, f);
-      }
-    }
-    return f;
+    return this.get(code);
   }
 
   /** The code's Adler-32 (`a` + 8 hex), computed once per code (firmware without crc32). */
