@@ -14,17 +14,6 @@ describe('CompactCache', () => {
     expect(first.length).toBeLessThan(src.length);
   });
 
-  it('keeps at most its size, dropping the oldest', () => {
-    const cache = new CompactCache(2);
-    cache.compact('a = 1\n');
-    cache.compact('b = 2\n');
-    cache.compact('a = 1\n');
-    expect(cache.computed).toBe(2);
-    cache.compact('c = 3\n');
-    cache.compact('a = 1\n');
-    expect(cache.computed).toBe(4);
-  });
-
   it('compactBoardProgram compacts only the source: the same compacted text after whatever parameters', () => {
     const body = compactPython(boardSource('flash/skip_probe'));
     for (const params of [{ id: 0, length: 1 }, { id: 1, length: 4096 }, { n: "a'b#c\n" }]) expect(compactBoardProgram('flash/skip_probe', params)).toBe(paramsLine(params) + body);
