@@ -105,4 +105,14 @@ describe('hil start-up', () => {
     expect(commandModules(r.modules)).toEqual(expect.arrayContaining(['devices', 'exec', 'flash', 'image', 'repl', 'run', 'sim']));
     for (const c of ['exec', 'flash', 'image', 'run', 'sim']) expect(r.stdout).toContain(`hil ${c}`);
   });
+
+  it('a PostgreSQL lease store whose client (pg) cannot be loaded: one line naming the store and the package, exit 3', () => {
+    // withoutPg.mjs makes `pg` resolve as a missing package; nothing reaches a database.
+    const r = spawnSync(process.execPath, ['--import', './test/startup/withoutPg.mjs', 'bin/hil.js', 'lease', 'list', '--leases', 'postgres://hil@127.0.0.1:9/hil'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hil: leases in postgres 127\.0\.0\.1:9\/hil: the PostgreSQL client \(npm package pg\) cannot be loaded: /);
+    expect(lines[0]).not.toMatch(/internal error/);
+  });
 });

@@ -142,6 +142,8 @@ export class PgLeaseStore implements LeaseStore {
       // An idle client that loses its server must not crash the process; the next query reports it.
       pool.on('error', () => undefined);
       return pool;
+    }, (e: Error) => {
+      throw new InfraError(`leases in ${this.where}: the PostgreSQL client (npm package pg) cannot be loaded: ${e.message}`, 'lease', { cause: e });
     });
     return this.pool;
   }
@@ -152,6 +154,7 @@ export class PgLeaseStore implements LeaseStore {
       const r = await (await this.connection()).query(sql, params);
       return r.rows as R[];
     } catch (e) {
+      if (e instanceof InfraError) throw e; // already says which store and why (pg not loaded)
       throw new InfraError(`leases in ${this.where}: ${this.explain(e as Error)}`, 'lease', { cause: e });
     }
   }
