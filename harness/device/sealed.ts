@@ -22,7 +22,8 @@
  * request to a board just booted, and any after the board may have lost it (soft or hard reset,
  * power cycle), carries sealed_define.py (on a board of unknown state, one another hil may have
  * used, only a request longer than the definition does: SealedWrapper.defines), which defines
- * it only if its source's checksum is right on the board, and keeps it in the globals under a name holding the hash of that source. Every request then goes
+ * it only if its source's checksum is right on the board, and keeps it in the globals under a
+ * name holding the hash of that source. Every request then goes
  * through sealed_call.py, which runs the wrapper of the expected hash only, and otherwise runs
  * nothing and says so (`@@hil NONCE W`): the request is then sent again with the definition
  * (WrapperMissingError, resend.ts). What the host believes of the board is a SealedWrapper, one
@@ -80,7 +81,7 @@ function sumLike(like: string, b: Uint8Array): string {
   return like.startsWith('a') ? `a${hex8(adler32(b))}` : `c${hex8(crc32(b))}`;
 }
 
-type WrapperPrograms = Pick<SealedWrapper, 'source' | 'hash' | 'adler' | 'define' | 'call' | 'adlerSum' | 'sent'>;
+type WrapperPrograms = Pick<SealedWrapper, 'hash' | 'adler' | 'define' | 'call' | 'adlerSum' | 'sent'>;
 let programs: WrapperPrograms | undefined;
 
 /**
@@ -92,7 +93,7 @@ function wrapperPrograms(): WrapperPrograms {
     const source = compactPython(boardSource('device/sealed'));
     const bytes = Buffer.from(source, 'utf8');
     programs = {
-      source, sent: new PyBytes(bytes), hash: `c${hex8(crc32(bytes))}`, adler: `a${hex8(adler32(bytes))}`,
+      sent: new PyBytes(bytes), hash: `c${hex8(crc32(bytes))}`, adler: `a${hex8(adler32(bytes))}`,
       define: compactPython(boardSource('device/sealed_define')), call: compactPython(boardSource('device/sealed_call')), adlerSum: compactPython(boardSource('device/sealed_adler')),
     };
   }
@@ -139,8 +140,6 @@ const codeCache = new SealedCodeCache();
  * too (runSealed then defines it again).
  */
 export class SealedWrapper {
-  /** The wrapper's source as defined on the board (sealed.py, compacted). */
-  readonly source: string;
   /** Its crc32 (`c` + 8 hex): the hash kept beside it on the board, and checked by sealed_call.py. */
   readonly hash: string;
   /** Its Adler-32 (`a` + 8 hex), for firmware without `binascii.crc32`. */
@@ -149,7 +148,7 @@ export class SealedWrapper {
   readonly define: string;
   readonly call: string;
   readonly adlerSum: string;
-  /** The source's UTF-8 as sent: one bytes literal, escaped once per process. */
+  /** The wrapper's source as defined on the board (sealed.py, compacted), as sent: its UTF-8 in one bytes literal, escaped once per process. */
   readonly sent: PyBytes;
   /**
    * The checksum the board computes (`c` crc32, `a` Adler-32), once a frame of it said so (until
@@ -174,7 +173,6 @@ export class SealedWrapper {
    */
   constructor(public present: boolean | null = false) {
     const p = wrapperPrograms();
-    this.source = p.source;
     this.sent = p.sent;
     this.hash = p.hash;
     this.adler = p.adler;
