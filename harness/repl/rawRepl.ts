@@ -12,9 +12,9 @@ import { compactPython } from '../board/compact.js';
 export const RAW_PROMPT = 'raw REPL; CTRL-B to exit\r\n>';
 /** How long the board may take to acknowledge the end of the code it was sent (ms). */
 export const ACK_MS = 5000;
-/** Ends the code of a raw-REPL program (pyexec.c: Ctrl-D). */
+/** Ends the code of a raw-REPL program (micropython shared/runtime/pyexec.c: Ctrl-D). */
 const END_OF_CODE = Buffer.from([0x04]);
-/** Asks for raw-paste mode (pyexec.c: Ctrl-E A Ctrl-A). */
+/** Asks for raw-paste mode (micropython shared/runtime/pyexec.c: Ctrl-E A Ctrl-A). */
 const RAW_PASTE_REQUEST = Buffer.from('\x05A\x01', 'latin1');
 /** Enough zero bytes to complete any binary-channel frame of up to 8 KiB (see binaryChannel.ts). */
 export const FLUSH_BYTES = 8192 + 16;
@@ -229,9 +229,11 @@ export class RawRepl {
     const ackDeadline = () => Math.min(deadline, Date.now() + ACK_MS);
     const data = Buffer.from(code, 'utf8');
     if (this.rawPaste === true && this.window > 0) {
-      // Known raw-paste board: the request and the first window of code in one write (within
-      // flow control: the board reads up to a window before it must answer), with the end marker
-      // when the whole code fits; the rest of a longer code as the board grants it.
+      // Known raw-paste board: the request and the first window of code in one write, with the
+      // end marker when the whole code fits; the rest of a longer code as the board grants it.
+      // Within flow control: the board's stdin buffer holds two windows, and its answer (the
+      // window size, then 0x01) grants both (micropython shared/runtime/pyexec.c,
+      // mp_reader_new_stdin: "sending the window size implicitly indicates that a window is free").
       this.codeWritten = true;
       const whole = data.length + 1 <= this.window;
       await this.t.write(Buffer.concat(whole ? [RAW_PASTE_REQUEST, data, END_OF_CODE] : [RAW_PASTE_REQUEST, data.subarray(0, this.window)]));
