@@ -142,6 +142,9 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
   }
 
   const mode = opts.flash ?? def.flash;
+  // The flash wrote, soft reset the board and proved there (hash and /rom listing) that the
+  // firmware mounted these bytes (harness/flash/verifyFlash.ts proveAfterReset).
+  let provenAfterReset = false;
   if (mode !== 'never') {
     const tf = performance.now();
     try {
@@ -158,6 +161,7 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
       });
       const summary: FlashSummary = { written: !r.skipped, strategy: r.strategy ?? undefined, verifiedSha256: r.verifiedSha256, durationMs: performance.now() - tf, mode };
       result.flash = summary;
+      provenAfterReset = !r.skipped && r.mountChecked && r.verifiedSha256 === image.sha256;
       log(r.skipped ? `flash: board already holds the image (sha256 ${r.verifiedSha256}); nothing written` : `flash: wrote ${r.imageBytes} bytes with ${r.strategy}, board sha256 ${r.verifiedSha256} matches`);
       for (const w of r.warnings) log(`flash warning: ${w}`);
     } catch (e) {
@@ -176,6 +180,9 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
   const bootedWithImage = opts.freshBoot === true && mode !== 'never' && result.flash?.written === false && result.flash.verifiedSha256 === image.sha256;
   if (def.softReset && bootedWithImage) {
     log(`soft reset: not needed (the board booted with this image, sha256 ${image.sha256}, and has run only hil's read-only queries since)`);
+  } else if (def.softReset && provenAfterReset) {
+    // The board is the one a reset now would give: only the proof's read-only query ran since.
+    log(`soft reset: not needed (the flash soft reset the board after writing and proved /rom mounts this image, sha256 ${image.sha256}; only that read-only query ran since)`);
   } else if (def.softReset) {
     try {
       await device.softReset({ timeoutMs: 30_000 });
