@@ -9,11 +9,17 @@ import { SerialPort } from 'serialport';
 export class RawLink {
   private rx = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
-  constructor(private readonly write: (b: Buffer | string) => void, readonly close: () => Promise<void>) {}
+  constructor(
+    private readonly write: (b: Buffer | string) => void,
+    readonly close: () => Promise<void>,
+    /** Stop taking bytes off the link (they wait in the kernel and the board's side), and go on. */
+    readonly pause: () => void = () => undefined,
+    readonly resume: () => void = () => undefined,
+  ) {}
   static async serial(path: string): Promise<RawLink> {
     const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
     await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    const l = new RawLink((b) => port.write(b), () => new Promise((res) => (port.isOpen ? port.close(() => res()) : res())));
+    const l = new RawLink((b) => port.write(b), () => new Promise((res) => (port.isOpen ? port.close(() => res()) : res())), () => port.pause(), () => port.resume());
     port.on('data', (d: Buffer) => l.feed(d));
     port.on('error', () => undefined);
     return l;
@@ -24,7 +30,7 @@ export class RawLink {
       const s = createConnection({ host, port: Number(port) }, () => res(s));
       s.on('error', rej);
     });
-    const l = new RawLink((b) => sock.write(b), async () => void sock.destroy());
+    const l = new RawLink((b) => sock.write(b), async () => void sock.destroy(), () => sock.pause(), () => sock.resume());
     sock.on('data', (d) => l.feed(d));
     return l;
   }

@@ -43,7 +43,10 @@ function startBoard(): void {
   board = b;
   b.stdout!.on('data', toHost);
   b.stdin!.on('error', () => undefined);
-  b.on('exit', (code, signal) => {
+  // 'close', not 'exit': at 'exit' the board's stdout may still hold what it printed just before
+  // it reset (Node: a child's stdio streams may still be open when it exits), and that output
+  // must reach the host before the link goes, as a board's last bytes do.
+  b.on('close', (code, signal) => {
     if (board === b) board = null;
     if (stopping) return;
     if (signal !== 'SIGKILL') process.stderr.write(`simulated board exited (${code ?? signal}); restarting it\n`);
@@ -59,7 +62,9 @@ function startBoard(): void {
 }
 
 function startPty(): void {
-  const s = spawn('socat', [`PTY,link=${cfg.linkPath},rawer`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // -t 0.05: once its stdin ends (the link dropped, dropLink), socat has relayed every byte it was
+  // given and exits 50 ms later (its default closing wait is 0.5 s: socat(1), option -t).
+  const s = spawn('socat', ['-t', '0.05', `PTY,link=${cfg.linkPath},rawer`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
   socat = s;
   let err = '';
   s.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
@@ -111,7 +116,15 @@ function startLink(): void {
   else startTcp();
 }
 
-/** Take the link away; resolves once the old socat has exited (it unlinks the path as it goes). */
+/** How long socat may take to hand the host the bytes it still holds before the link is cut. */
+const DRAIN_MS = 2000;
+
+/**
+ * Take the link away; resolves once the old socat has exited (it unlinks the path as it goes).
+ * The bytes the board sent before it went are delivered first: socat's stdin is ended, so it
+ * writes what it holds into the pty (which keeps them readable for the host after socat closes
+ * it) and exits; killed only if the host does not take them within DRAIN_MS.
+ */
 function dropLink(): Promise<void> {
   if (cfg.link === 'pty') {
     const s = socat;
@@ -121,15 +134,24 @@ function dropLink(): Promise<void> {
       return Promise.resolve();
     }
     return new Promise((res) => {
+      const kill = setTimeout(() => s.kill('SIGKILL'), DRAIN_MS);
       s.once('exit', () => {
+        clearTimeout(kill);
         rmSync(cfg.linkPath!, { force: true });
         res();
       });
-      s.kill('SIGKILL');
+      s.stdin!.end();
     });
   }
-  client?.destroy();
+  // TCP: the same, through the socket: what was written is sent before the end (destroyed only
+  // if the host does not take it within DRAIN_MS).
+  const c = client;
   client = null;
+  if (c) {
+    const kill = setTimeout(() => c.destroy(), DRAIN_MS);
+    c.once('close', () => clearTimeout(kill));
+    c.end();
+  }
   return Promise.resolve();
 }
 
