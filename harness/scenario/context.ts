@@ -2,6 +2,8 @@
 import type { Device } from '../device/types.js';
 import type { BoardProfile } from '../profile/profile.js';
 import type { RomfsEntry } from '../romfs/parse.js';
+import type { FirmwareView } from '../romfs/firmwareView.js';
+import type { PreparedImage } from '../flash/prepareImage.js';
 import type { ScenarioDefinition } from './definition.js';
 import type { CheckResult } from './result.js';
 
@@ -21,6 +23,13 @@ export interface ScenarioImage {
   sha256: string;
   entries: RomfsEntry[];
   files: ImageFile[];
+  /**
+   * What a board's firmware sees in these bytes (harness/romfs/firmwareView.ts): what `/rom`
+   * must list. Computed once per image, so a bench's boards share it.
+   */
+  firmware: FirmwareView;
+  /** The image as the flash checks it (harness/flash/prepareImage.ts, strict parse), once per image. */
+  prepared: PreparedImage;
 }
 
 export interface CheckContext {

@@ -6,8 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { BoardProfile } from '../profile/profile.js';
-import { parseRomfs, type RomfsFileEntry } from '../romfs/parse.js';
-import { RomfsFormatError } from '../romfs/errors.js';
+import type { RomfsFileEntry } from '../romfs/parse.js';
+import { firmwareView } from '../romfs/firmwareView.js';
+import { checkImageBytes } from '../flash/prepareImage.js';
+import { FlashInputError } from '../flash/errors.js';
 import type { ImageSpec } from './definition.js';
 import type { ScenarioImage } from './context.js';
 import { ScenarioConfigError } from './errors.js';
@@ -16,18 +18,19 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Parse image bytes strictly into what checks compare against. */
 export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioImage['kind']): ScenarioImage {
-  let parsed;
+  let prepared;
   try {
-    parsed = parseRomfs(bytes, { firmwareFaults: 'accept' });
+    // Strict, then tolerant of what the firmware reads differently (the checks report that).
+    prepared = checkImageBytes(bytes, source);
   } catch (e) {
-    if (e instanceof RomfsFormatError) throw new ScenarioConfigError(`image ${source}: not a valid ROMFS image: ${e.message}`);
+    if (e instanceof FlashInputError) throw new ScenarioConfigError(e.message);
     throw e;
   }
-  const img = bytes.subarray(0, parsed.imageLength);
-  const files = parsed.entries
+  const img = prepared.bytes;
+  const files = prepared.entries
     .filter((e): e is RomfsFileEntry => e.type === 'file')
     .map((f) => ({ path: f.path, offset: f.offset, size: f.size, sha256: sha256(img.subarray(f.offset, f.offset + f.size)) }));
-  return { source, kind, bytes: img, sha256: sha256(img), entries: parsed.entries, files };
+  return { source, kind, bytes: img, sha256: prepared.sha256, entries: prepared.entries, files, firmware: firmwareView(img), prepared };
 }
 
 export async function resolveImage(spec: ImageSpec, profile: BoardProfile): Promise<ScenarioImage> {

@@ -149,8 +149,9 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
     const tf = performance.now();
     try {
       const r = await flashImage(device, {
-        image: image.bytes,
-        imageName: image.source,
+        // Parsed and walked once per image (a bench's boards share it), not once per board.
+        prepared: image.prepared,
+        imageView: image.firmware,
         force: mode === 'always',
         // The scenario's checks report misplaced models precisely; flashing must not stop them.
         allowMisaligned: true,

@@ -11,6 +11,7 @@ import type { CheckContext } from './context.js';
 import { file, romfsImage } from '../../test/scenario/verdictCases.js';
 import { formatProblem, judgePlacement, modelFiles, modelFormat } from './checks/models.js';
 import { describeImage } from './resolveImage.js';
+import { firmwareView } from '../romfs/firmwareView.js';
 import { countChecks, exitCodeFor, type DeviceRunResult } from './result.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
@@ -110,6 +111,13 @@ describe('model placement verdict', () => {
   const img = new Uint8Array(readFileSync(join(root, 'test/fixtures/romfs/demo.mpremote.img')));
   const image = describeImage(img, 'demo.mpremote.img', 'img');
   const h7 = loadProfile('openmv-h7');
+
+  it("carries the firmware's view and the flash's strict check of the image, made once for all its boards", () => {
+    expect(image.firmware).toEqual(firmwareView(image.bytes));
+    expect(image.firmware.entries.map((e) => e.display)).toContain('model.tflite');
+    expect(image.prepared).toMatchObject({ name: 'demo.mpremote.img', bytes: image.bytes, sha256: image.sha256, entries: image.entries });
+    expect(image.prepared.firmwareFault).toBeUndefined();
+  });
 
   it("names model.tflite, its offset, its address and the alignment found vs required for mpremote's image", () => {
     const models = modelFiles(image.files, h7, image.bytes);

@@ -64,7 +64,12 @@ const models: ImageFile[] = [{ path: 'a.tflite', offset: 0, size: 7, sha256: '' 
 const profile = loadProfile('openmv-h7');
 const ctx = (recordGolden = false): CheckContext => ({
   device, profile, recordGolden, simulatedBoard: false, timeoutMs: 10_000, log: () => undefined,
-  image: { source: 'test', kind: 'img', bytes: new Uint8Array(0), sha256: 'f00d', entries: [], files: models },
+  image: {
+    source: 'test', kind: 'img', bytes: new Uint8Array(0), sha256: 'f00d', entries: [], files: models,
+    // The models check reads only `files`; the firmware's view of no bytes: nothing mounts.
+    firmware: { mount: { error: 'ENODEV' }, entries: [], notStr: [], truncated: false },
+    prepared: { name: 'test', bytes: new Uint8Array(0), length: 0, entries: [], sha256: 'f00d', built: false },
+  },
   scenario: { dir: tmp } as ScenarioDefinition,
 });
 const options = (o: Partial<ModelsOptions> = {}): ModelsOptions => ({

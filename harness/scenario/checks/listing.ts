@@ -5,7 +5,7 @@
  * entry that cannot be opened or read, is a finding naming that entry (never an error of hil's).
  */
 import type { CheckContext } from '../context.js';
-import { displayPath, firmwareView } from '../../romfs/firmwareView.js';
+import { displayPath } from '../../romfs/firmwareView.js';
 import { isMicroPythonStr } from '../../romfs/vfsRom.js';
 import type { ListingOptions } from '../definition.js';
 import { runProbe, scenarioProgram } from '../probe.js';
@@ -49,10 +49,11 @@ export interface ExpectedEntry {
 
 /**
  * What the listing should show: the firmware's view of the image (harness/romfs firmwareView:
- * every entry a board's /rom lists, in listing order, each file as open() gives it).
+ * every entry a board's /rom lists, in listing order, each file as open() gives it), computed
+ * once per image (resolveImage.ts).
  */
-export function expectedListing(ctx: { image: Pick<CheckContext['image'], 'bytes' | 'entries'> }): ExpectedEntry[] {
-  const view = firmwareView(ctx.image.bytes);
+export function expectedListing(ctx: { image: Pick<CheckContext['image'], 'firmware' | 'entries'> }): ExpectedEntry[] {
+  const view = ctx.image.firmware;
   if (view.mount !== 'ok') return [{ path: '/', dir: true, size: -1, problem: `the firmware cannot mount the image (${view.mount.error})` }];
   const out: ExpectedEntry[] = [];
   if (view.root !== 'complete' && view.root !== undefined) out.push({ path: '/', dir: true, size: -1, problem: `the firmware cannot list /rom (${typeof view.root === 'string' ? view.root : view.root.error})` });
