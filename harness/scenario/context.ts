@@ -25,9 +25,9 @@ export interface ScenarioImage {
   files: ImageFile[];
   /**
    * What a board's firmware sees in these bytes (harness/romfs/firmwareView.ts): what `/rom`
-   * must list. Computed once per image, so a bench's boards share it.
+   * must list. Computed once per image (when first read), so a bench's boards share it.
    */
-  firmware: FirmwareView;
+  readonly firmware: FirmwareView;
   /** The image as the flash checks it (harness/flash/prepareImage.ts, strict parse), once per image. */
   prepared: PreparedImage;
 }

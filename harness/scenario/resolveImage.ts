@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { BoardProfile } from '../profile/profile.js';
 import type { RomfsFileEntry } from '../romfs/parse.js';
-import { firmwareView } from '../romfs/firmwareView.js';
+import { firmwareView, type FirmwareView } from '../romfs/firmwareView.js';
 import { checkImageBytes } from '../flash/prepareImage.js';
 import { FlashInputError } from '../flash/errors.js';
 import type { ImageSpec } from './definition.js';
@@ -30,7 +30,15 @@ export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioI
   const files = prepared.entries
     .filter((e): e is RomfsFileEntry => e.type === 'file')
     .map((f) => ({ path: f.path, offset: f.offset, size: f.size, sha256: sha256(img.subarray(f.offset, f.offset + f.size)) }));
-  return { source, kind, bytes: img, sha256: prepared.sha256, entries: prepared.entries, files, firmware: firmwareView(img), prepared };
+  // Walked when first asked for (the listing check, a flash's proof), then kept: a scenario that
+  // needs neither never hashes the files a second time.
+  let view: FirmwareView | undefined;
+  return {
+    source, kind, bytes: img, sha256: prepared.sha256, entries: prepared.entries, files, prepared,
+    get firmware() {
+      return (view ??= firmwareView(img));
+    },
+  };
 }
 
 export async function resolveImage(spec: ImageSpec, profile: BoardProfile): Promise<ScenarioImage> {
