@@ -175,6 +175,17 @@ describe('simulated board', () => {
     expect(got.toString('latin1').split('x').length - 1).toBe(n);
   });
 
+  it('leaves no socat behind when stopped while a reset link still hands over its last bytes', async () => {
+    const [b, l] = await board({ profile: 'openmv-h7' });
+    l.send(`import sys, machine\nsys.stdout.write('x' * 300000)\nmachine.reset()\x04`);
+    l.pause(); // the pty fills: the old link's socat waits for the host to take the rest
+    await new Promise((r) => setTimeout(r, 1000));
+    await b.stop();
+    boards.pop();
+    const ps = execSync('ps -eo args').toString();
+    expect(ps).not.toContain(b.workDir);
+  });
+
   it('leaves no processes behind when stopped', async () => {
     const b = await startSim({ profile: 'openmv-h7' });
     await b.stop();

@@ -118,6 +118,8 @@ function startLink(): void {
 
 /** How long socat may take to hand the host the bytes it still holds before the link is cut. */
 const DRAIN_MS = 2000;
+/** The socats of links being dropped, still handing over their last bytes (killed on shutdown). */
+const draining = new Set<ChildProcess>();
 
 /**
  * Take the link away; resolves once the old socat has exited (it unlinks the path as it goes).
@@ -133,9 +135,11 @@ function dropLink(): Promise<void> {
       rmSync(cfg.linkPath!, { force: true });
       return Promise.resolve();
     }
+    draining.add(s);
     return new Promise((res) => {
       const kill = setTimeout(() => s.kill('SIGKILL'), DRAIN_MS);
       s.once('exit', () => {
+        draining.delete(s);
         clearTimeout(kill);
         rmSync(cfg.linkPath!, { force: true });
         res();
@@ -171,6 +175,7 @@ function shutdown(code = 0): void {
   stopping = true;
   board?.kill('SIGKILL');
   socat?.kill('SIGTERM');
+  for (const d of draining) d.kill('SIGKILL');
   server?.close();
   client?.destroy();
   if (cfg.link === 'pty' && cfg.linkPath) rmSync(cfg.linkPath, { force: true });
