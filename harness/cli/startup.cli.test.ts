@@ -81,6 +81,13 @@ describe('hil start-up', () => {
     }
   });
 
+  it('run builds its image with the builder alone: neither the inspector, the verifier nor the scanner is loaded', () => {
+    const r = loaded(['run', 'scenarios/model-load', '--device', 'sim', '-q', '--no-history']);
+    expect(r.status).toBe(0);
+    expect(any(r.modules, /\/dist\/harness\/romfs\/build\.js$/)).toBe(true);
+    for (const m of [/\/romfs\/index\.js$/, /\/romfs\/verify\.js$/, /\/romfs\/inspect\.js$/, /\/romfs\/scan\.js$/]) expect([m, any(r.modules, m)]).toEqual([m, false]);
+  });
+
   it('exec loads the exec command only, and serialport only when it opens a port', () => {
     const r = loaded(['exec', '--help']);
     expect(r.status).toBe(0);

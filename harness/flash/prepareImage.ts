@@ -72,7 +72,7 @@ export async function prepareImage(input: ImageInput, profile: BoardProfile): Pr
   }
   if (st.isDirectory()) {
     // Loaded on demand: only source directories need the image toolchain.
-    const { buildImage } = await import('../romfs/index.js');
+    const { buildImage } = await import('../romfs/build.js');
     const built = await buildImage({ sourceDir: path, profile });
     return checkImageBytes(built.bytes, `${basename(path)}/ (built for ${profile.name})`, true);
   }
