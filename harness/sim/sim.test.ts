@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
+import { createConnection, type Socket } from 'node:net';
 import { startSim, type SimBoard } from './index.js';
 import { RawLink as Link } from './rawLink.js';
 
@@ -173,6 +174,35 @@ describe('simulated board', () => {
     l.resume();
     const got = await l.until('END\n', 15000);
     expect(got.toString('latin1').split('x').length - 1).toBe(n);
+  });
+
+  // The old TCP connection is ended, not destroyed, after a reset (so its last bytes arrive): what
+  // a host still sends on it (one that keeps its side open after the end, as a Python socket
+  // does) must not reach the board that came back.
+  it('gives the board that came back nothing the host sent on the connection of the board before', async () => {
+    const b = await startSim({ profile: 'openmv-h7', link: 'tcp' });
+    boards.push(b);
+    const [host, port] = b.connection.replace('socket://', '').split(':');
+    const sock = await new Promise<Socket>((res, rej) => {
+      const s = createConnection({ host, port: Number(port), allowHalfOpen: true }, () => res(s));
+      s.on('error', rej);
+    });
+    sock.on('data', () => undefined);
+    sock.write('\r\x03\x03\x01import machine\nmachine.reset()\x04');
+    await new Promise((r) => setTimeout(r, 1500)); // the new board is up
+    sock.write('\r\x03\x03\x01marker = 1\x04');
+    await new Promise((r) => setTimeout(r, 300));
+    sock.destroy();
+    const l2 = await Link.tcp(b.connection);
+    links.push(l2);
+    // Into the raw REPL once the board answers (on a loaded machine it may still be booting).
+    for (let i = 0; ; i++) {
+      l2.send('\r\x03\x03\x01');
+      const up = await l2.until('raw REPL; CTRL-B to exit\r\n>', 1000).then(() => true, () => false);
+      if (up) break;
+      if (i === 20) throw new Error('the board did not come back');
+    }
+    expect(await l2.exec("print('marker' in globals())")).toEqual(['False\n', '']);
   });
 
   it('leaves no socat behind when stopped while a reset link still hands over its last bytes', async () => {

@@ -152,6 +152,9 @@ function dropLink(): Promise<void> {
   const c = client;
   client = null;
   if (c) {
+    // What the host still sends on the old connection is the reset board's: never the next one's.
+    c.removeListener('data', toBoard);
+    c.on('data', () => undefined);
     const kill = setTimeout(() => c.destroy(), DRAIN_MS);
     c.once('close', () => clearTimeout(kill));
     c.end();
