@@ -94,6 +94,9 @@ export function readBenchFile(file: string): BenchFile {
   const devs = o.devices;
   if (!devs || typeof devs !== 'object' || Array.isArray(devs)) throw new ConfigError(`${file}: field 'devices' must map device names to {profile, connection}`);
   const targets: BenchTarget[] = [];
+  // A bench of 16 cams of one model names one profile 16 times: it is read and checked once, and
+  // each further board gets its own copy (as if read again, so no two targets share an object).
+  const profiles = new Map<string, BoardProfile>();
   for (const [name, v] of Object.entries(devs as Record<string, unknown>)) {
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: field 'devices.${name}' must be a mapping with profile and connection`);
     const d = v as Record<string, unknown>;
@@ -102,7 +105,9 @@ export function readBenchFile(file: string): BenchFile {
     const profArg = d.profile.includes('/') && !isAbsolute(d.profile) ? resolve(dirname(file), d.profile) : d.profile;
     let profile: BoardProfile;
     try {
-      profile = loadProfile(profArg);
+      const seen = profiles.get(profArg);
+      if (seen) profile = structuredClone(seen);
+      else profiles.set(profArg, (profile = loadProfile(profArg)));
     } catch (e) {
       throw new ConfigError(`${file}: field 'devices.${name}.profile': ${(e as Error).message}`);
     }

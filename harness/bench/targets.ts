@@ -32,7 +32,8 @@ export function resolveTargets(opts: TargetOptions): ResolvedTargets {
   if (opts.device && opts.bench) throw new UsageError('give --device or --bench, not both');
   if (opts.bench) {
     const bench = readBenchFile(resolve(cwd, opts.bench));
-    const targets = opts.profile ? bench.targets.map((t) => ({ ...t, profile: loadProfile(opts.profile!) })) : bench.targets;
+    const forced = opts.profile ? loadProfile(opts.profile) : undefined;
+    const targets = forced ? bench.targets.map((t, i) => ({ ...t, profile: i === 0 ? forced : structuredClone(forced) })) : bench.targets;
     return { targets, notes: [`bench ${opts.bench}: ${targets.length} device${targets.length > 1 ? 's' : ''} in parallel`], leases: bench.leases };
   }
   const inventoryFile = resolve(cwd, DEFAULT_BENCH_FILE);
