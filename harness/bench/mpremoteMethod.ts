@@ -10,7 +10,7 @@
  * harness/board/flash/mpremote_*.py. (mpremote also has a deflate path; the bytes it writes are
  * the same, so only the base64 one is re-implemented.)
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import type { Device } from '../device/types.js';
 import { execJson } from '../flash/boardJson.js';
 import { hashBoardImage } from '../flash/hashBoardImage.js';
@@ -50,5 +50,5 @@ export async function mpremoteDeploy(device: Device, image: Uint8Array, id = 0):
   }
   const elapsedMs = performance.now() - t0;
   const sha = await hashBoardImage(device, id, image.length);
-  return { landed: sha === createHash('sha256').update(image).digest('hex'), roundTrips, elapsedMs };
+  return { landed: sha === sha256Hex(image), roundTrips, elapsedMs };
 }

@@ -5,7 +5,7 @@
  * here, holds the image; exit 0 when it does not, or a reported board sha256 that is not the
  * image's, is a FALSE PASS. Exit 3 must name its phase (`[phase: P]` ending the error line).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../sha256.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadProfile } from '../profile/profile.js';
@@ -34,7 +34,6 @@ export interface FlashMatrixOptions extends MatrixOptions {
   image: string;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 export function runFlashMatrix(opts: FlashMatrixOptions): Promise<{ cells: MatrixCell[]; outcomes: RunOutcome[] }> {
   const profileName = opts.profile ?? 'openmv-h7';

@@ -11,7 +11,7 @@
  * as a product fault). Exit 3 must name the phase in the JSON report. A report claiming a board
  * sha256 the partition file does not have is a FALSE PASS whatever the exit code.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../sha256.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,6 @@ export interface RunMatrixOptions extends MatrixOptions {
   badImage?: string;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Every phase an infrastructure error was attributed to in the report. */
 function errorPhases(r: RunResult): string[] {

@@ -15,7 +15,7 @@ import { loadProfile } from '../profile/profile.js';
 import { FRAME_HEADER, framesPerAck } from '../repl/binaryChannel.js';
 import { flashImage } from './flashImage.js';
 import { silentProgress } from './progress.js';
-import { sha256Hex } from './prepareImage.js';
+import { sha256Hex } from '../sha256.js';
 import { flatRomfs } from './testImage.js';
 
 const profile = loadProfile('openmv-h7');

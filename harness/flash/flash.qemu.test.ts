@@ -18,7 +18,7 @@ import { loadProfile, parseProfile } from '../profile/profile.js';
 import { flashImage } from './flashImage.js';
 import { BoardRefusedError, NoStrategyError } from './errors.js';
 import { silentProgress } from './progress.js';
-import { sha256Hex } from './prepareImage.js';
+import { sha256Hex } from '../sha256.js';
 import { flatRomfs } from './testImage.js';
 import { qemuLoaderHook } from './strategies/qemuLoader.js';
 import { listRom } from './verifyFlash.js';

@@ -15,7 +15,7 @@ import { BoardRefusedError, FlashInputError } from './errors.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import { listRom } from './verifyFlash.js';
 import { silentProgress } from './progress.js';
-import { sha256Hex } from './prepareImage.js';
+import { sha256Hex } from '../sha256.js';
 import { flatRomfs } from './testImage.js';
 
 const here = new URL('.', import.meta.url);

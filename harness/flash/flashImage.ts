@@ -13,7 +13,6 @@ import { FlashInputError } from './errors.js';
 import type { StrategyChoice } from './chooseStrategy.js';
 import { hashBoardImage } from './hashBoardImage.js';
 import type { TransferPlan } from './planTransfer.js';
-import type { FirmwareView } from '../romfs/firmwareView.js';
 import { firmwareFaultMessage, preflight, type PreflightFacts, type PreflightResult } from './preflight.js';
 import { prepareImage, type ImageInput, type PreparedImage } from './prepareImage.js';
 import { probeBoard, probeHeldImage, type BoardFacts, type HeldImage } from './probeBoard.js';
@@ -28,7 +27,10 @@ export interface FlashOptions {
   sourceDir?: string;
   /** Name used in messages for `image` bytes. */
   imageName?: string;
-  /** The image already read and checked (prepareImage.ts's checkImageBytes): not read or parsed again. */
+  /**
+   * The image already read and checked (prepareImage.ts's checkImageBytes): not read or parsed
+   * again, and its firmware view (what the proof expects `/rom` to list) walked at most once.
+   */
   prepared?: PreparedImage;
   /** ROMFS segment number (`rom_ioctl` id; `--segment`), default 0. */
   partition?: number;
@@ -50,11 +52,6 @@ export interface FlashOptions {
   onProgress?: ProgressReporter | boolean;
   /** Transfer plans shared by the flashes of one run (an image is compressed once, not per board). */
   planCache?: Map<string, TransferPlan>;
-  /**
-   * What the firmware sees in the image (harness/romfs/firmwareView.ts), when the caller has it
-   * already (a scenario computes it once per image): what the proof expects `/rom` to list.
-   */
-  imageView?: FirmwareView;
   /** Skip the soft reset + /rom listing check (tests of partitions other than 0 only). */
   skipMountCheck?: boolean;
 }
@@ -211,7 +208,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   // /rom lists what the firmware's VfsRom lists (the scenario's listing check judges the rest).
   // With the mount check, the hash is asked in the same round trip after the soft reset.
   const verifiedSha256 = mountChecked
-    ? await retryLinkFault('verification', () => proveAfterReset(device, partition, img.bytes, img.sha256, firmwareListing(opts.imageView ?? img.bytes)), progress)
+    ? await retryLinkFault('verification', () => proveAfterReset(device, partition, img.bytes, img.sha256, firmwareListing(img.firmware)), progress)
     : await retryLinkFault('verification', () => verifyBoardImage(device, partition, img.bytes, img.sha256), progress);
   return result({ ...written, skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
 }

@@ -4,12 +4,13 @@
  * strictly (a malformed image is refused before any board is touched, exit 2).
  * Only the image record itself (header + payload) is flashed: trailing padding in a file is dropped.
  */
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BoardProfile } from '../profile/profile.js';
 import { parseRomfs, type RomfsEntry } from '../romfs/parse.js';
 import { RomfsFormatError } from '../romfs/errors.js';
+import { firmwareView, type FirmwareView } from '../romfs/firmwareView.js';
+import { sha256Hex } from '../sha256.js';
 import { FlashInputError } from './errors.js';
 
 export interface PreparedImage {
@@ -28,13 +29,14 @@ export interface PreparedImage {
    * flashed only on request (a scenario that must FAIL naming the file); `hil flash` refuses it.
    */
   firmwareFault?: string;
+  /**
+   * The image as the firmware reads it (romfs/firmwareView.ts: what a flash's proof and the
+   * listing check compare the board with), walked when first asked for and then kept.
+   */
+  readonly firmware: FirmwareView;
 }
 
 export type ImageInput = { image: Uint8Array; name?: string } | { imagePath: string } | { sourceDir: string };
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /**
  * Parse strictly and keep only the image record. An image without firmware faults is parsed
@@ -57,7 +59,13 @@ export function checkImageBytes(bytes: Uint8Array, name: string, built = false):
     firmwareFault = e.message;
   }
   const img = bytes.subarray(0, parsed.imageLength);
-  return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built, ...(firmwareFault ? { firmwareFault } : {}) };
+  let view: FirmwareView | undefined;
+  return {
+    name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built, ...(firmwareFault ? { firmwareFault } : {}),
+    get firmware() {
+      return (view ??= firmwareView(img));
+    },
+  };
 }
 
 

@@ -12,7 +12,7 @@ import type { ReplDevice } from '../device/replDevice.js';
 import { startSim, type SimBoard } from '../sim/index.js';
 import { flashImage } from './flashImage.js';
 import { silentProgress } from './progress.js';
-import { sha256Hex } from './prepareImage.js';
+import { sha256Hex } from '../sha256.js';
 import { flatRomfs } from './testImage.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

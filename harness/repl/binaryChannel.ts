@@ -11,7 +11,7 @@
  * the running CRC, which the host compares with its own. The first frame that fails a check ends
  * the program with an error (a link fault, which the caller may send again: device/resend.ts).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { crc32 } from 'node:zlib';
 import type { Transport } from '../transport/transport.js';
 import type { RawRepl } from './rawRepl.js';
@@ -140,5 +140,5 @@ export async function streamToBoard(device: string, t: Transport, repl: RawRepl,
     throw new TransferIntegrityError(`${device}: the board received ${m[1]} bytes with CRC-32 ${m[2]}, sent ${total - start} with ${want}`, 'transfer');
   }
   // Every byte the board took is proven by its frame's offset and running CRC, the whole by the count and the last CRC.
-  return { bytes: total - start, sha256: createHash('sha256').update(data.subarray(start)).digest('hex') };
+  return { bytes: total - start, sha256: sha256Hex(data.subarray(start)) };
 }

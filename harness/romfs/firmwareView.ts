@@ -5,7 +5,7 @@
  * data cannot be found shows here as the firmware has it). This is what `/rom` lists on a board,
  * and what the scenario's listing check must expect.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { mountVfsRom, romPath, isMicroPythonStr, VfsRomError, type VfsRom, type VfsRomErrno, type VfsRomOptions } from './vfsRom.js';
 
 export interface FirmwareFileData {
@@ -66,7 +66,6 @@ export interface FirmwareViewOptions extends VfsRomOptions {
   maxEntries?: number;
 }
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** truth.json's way of writing a path: strict UTF-8, else 'hex:' + bytes. */
 export function displayPath(path: Uint8Array): string {
@@ -102,7 +101,7 @@ const errnoOf = (e: unknown): { error: VfsRomErrno } => {
 export function firmwareOpen(vfs: VfsRom, path: Uint8Array | string): FirmwareFileData | { error: VfsRomErrno } {
   try {
     const f = vfs.open(romPath(path));
-    return f.outside ? { ...f } : { ...f, sha256: sha(vfs.read(f.offset, f.length)) };
+    return f.outside ? { ...f } : { ...f, sha256: sha256Hex(vfs.read(f.offset, f.length)) };
   } catch (e) {
     return errnoOf(e);
   }

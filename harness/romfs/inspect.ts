@@ -2,7 +2,7 @@
  * What is in an image: per file its size, data offset, the alignment the offset achieves
  * (largest power of two dividing it, capped at 4096), its kind and sha256. Parsed strictly.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import { parseRomfs, type RomfsImage } from './parse.js';
 import { fileKind, type FileKindName } from './fileKind.js';
 import type { MpyHeader } from './mpyHeader.js';
@@ -41,9 +41,6 @@ export function achievedAlignment(offset: number): number {
   return a;
 }
 
-export function sha256Hex(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
-}
 
 /** Inspect image bytes; throws RomfsFormatError when the image does not parse strictly. */
 export function inspectImage(bytes: Uint8Array, parsed: RomfsImage = parseRomfs(bytes)): Inspection {

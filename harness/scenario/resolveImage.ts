@@ -3,18 +3,15 @@
  * with the board's profile (alignment rules), or taken from an `.img` file as it is. Parsed
  * strictly; every file's sha256 is computed here so the board's listing can be compared.
  */
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { BoardProfile } from '../profile/profile.js';
 import type { RomfsFileEntry } from '../romfs/parse.js';
-import { firmwareView, type FirmwareView } from '../romfs/firmwareView.js';
 import { checkImageBytes } from '../flash/prepareImage.js';
 import { FlashInputError } from '../flash/errors.js';
 import type { ImageSpec } from './definition.js';
 import type { ScenarioImage } from './context.js';
 import { ScenarioConfigError } from './errors.js';
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+import { sha256Hex } from '../sha256.js';
 
 /** Parse image bytes strictly into what checks compare against. */
 export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioImage['kind']): ScenarioImage {
@@ -29,14 +26,13 @@ export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioI
   const img = prepared.bytes;
   const files = prepared.entries
     .filter((e): e is RomfsFileEntry => e.type === 'file')
-    .map((f) => ({ path: f.path, offset: f.offset, size: f.size, sha256: sha256(img.subarray(f.offset, f.offset + f.size)) }));
-  // Walked when first asked for (the listing check, a flash's proof), then kept: a scenario that
-  // needs neither never hashes the files a second time.
-  let view: FirmwareView | undefined;
+    .map((f) => ({ path: f.path, offset: f.offset, size: f.size, sha256: sha256Hex(img.subarray(f.offset, f.offset + f.size)) }));
+  // The firmware's view is the prepared image's, walked when first asked for (the listing check,
+  // a flash's proof): a scenario that needs neither never hashes the files a second time.
   return {
     source, kind, bytes: img, sha256: prepared.sha256, entries: prepared.entries, files, prepared,
     get firmware() {
-      return (view ??= firmwareView(img));
+      return prepared.firmware;
     },
   };
 }

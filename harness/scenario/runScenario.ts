@@ -151,7 +151,6 @@ export async function runScenario(device: Device, scenario: ScenarioDefinition |
       const r = await flashImage(device, {
         // Parsed and walked once per image (a bench's boards share it), not once per board.
         prepared: image.prepared,
-        imageView: image.firmware,
         force: mode === 'always',
         // The scenario's checks report misplaced models precisely; flashing must not stop them.
         allowMisaligned: true,

@@ -62,13 +62,14 @@ beforeAll(async () => {
 
 const models: ImageFile[] = [{ path: 'a.tflite', offset: 0, size: 7, sha256: '' }, { path: 'b.tflite', offset: 32, size: 7, sha256: '' }];
 const profile = loadProfile('openmv-h7');
+// The models check reads only `files`; the firmware's view of no bytes: nothing mounts.
+const noImage = { mount: { error: 'ENODEV' as const }, entries: [], notStr: [], truncated: false };
 const ctx = (recordGolden = false): CheckContext => ({
   device, profile, recordGolden, simulatedBoard: false, timeoutMs: 10_000, log: () => undefined,
   image: {
     source: 'test', kind: 'img', bytes: new Uint8Array(0), sha256: 'f00d', entries: [], files: models,
-    // The models check reads only `files`; the firmware's view of no bytes: nothing mounts.
-    firmware: { mount: { error: 'ENODEV' }, entries: [], notStr: [], truncated: false },
-    prepared: { name: 'test', bytes: new Uint8Array(0), length: 0, entries: [], sha256: 'f00d', built: false },
+    firmware: noImage,
+    prepared: { name: 'test', bytes: new Uint8Array(0), length: 0, entries: [], sha256: 'f00d', built: false, firmware: noImage },
   },
   scenario: { dir: tmp } as ScenarioDefinition,
 });

@@ -177,7 +177,7 @@ export async function modelsCheck(ctx: CheckContext, opts: ModelsOptions): Promi
     const why = await holds();
     if (!why || profile.partition.medium !== 'ram' || ctx.scenario.flash === 'never') return why;
     ctx.log(`models: the board's RAM ROMFS was lost with the power cycle (${why}); writing the image again`);
-    await flashImage(device, { prepared: image.prepared, imageView: image.firmware, allowMisaligned: true, onProgress: false });
+    await flashImage(device, { prepared: image.prepared, allowMisaligned: true, onProgress: false });
     await device.softReset({ timeoutMs: 30_000 });
     return holds();
   };
