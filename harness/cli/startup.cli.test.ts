@@ -88,6 +88,14 @@ describe('hil start-up', () => {
     for (const m of [/\/romfs\/index\.js$/, /\/romfs\/verify\.js$/, /\/romfs\/inspect\.js$/, /\/romfs\/scan\.js$/]) expect([m, any(r.modules, m)]).toEqual([m, false]);
   });
 
+  it("flash loads neither the firmware's view nor the VfsRom model until a write's proof needs them", () => {
+    // A flash that finds the image already on the board ends without them (flash/flashImage.ts).
+    const r = loaded(['flash', '--help']);
+    expect(r.status).toBe(0);
+    expect(commandModules(r.modules)).toEqual(['flash']);
+    for (const m of [/\/romfs\/firmwareView\.js$/, /\/romfs\/vfsRom\.js$/]) expect([m, any(r.modules, m)]).toEqual([m, false]);
+  });
+
   it('exec loads the exec command only, and serialport only when it opens a port', () => {
     const r = loaded(['exec', '--help']);
     expect(r.status).toBe(0);

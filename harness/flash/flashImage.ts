@@ -208,7 +208,7 @@ export async function flashImage(device: Device, opts: FlashOptions): Promise<Fl
   // /rom lists what the firmware's VfsRom lists (the scenario's listing check judges the rest).
   // With the mount check, the hash is asked in the same round trip after the soft reset.
   const verifiedSha256 = mountChecked
-    ? await retryLinkFault('verification', () => proveAfterReset(device, partition, img.bytes, img.sha256, firmwareListing(img.firmware)), progress)
+    ? await retryLinkFault('verification', () => proveAfterReset(device, partition, img.bytes, img.sha256, firmwareListing(img)), progress)
     : await retryLinkFault('verification', () => verifyBoardImage(device, partition, img.bytes, img.sha256), progress);
   return result({ ...written, skipped: false, verifiedSha256, bytesSent, compressed, resumedFrom, mountChecked });
 }

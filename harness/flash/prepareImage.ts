@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { BoardProfile } from '../profile/profile.js';
 import { parseRomfs, type RomfsEntry } from '../romfs/parse.js';
 import { RomfsFormatError } from '../romfs/errors.js';
-import { firmwareView, type FirmwareView } from '../romfs/firmwareView.js';
+import type { FirmwareView } from '../romfs/firmwareView.js';
 import { sha256Hex } from '../sha256.js';
 import { FlashInputError } from './errors.js';
 
@@ -30,10 +30,12 @@ export interface PreparedImage {
    */
   firmwareFault?: string;
   /**
-   * The image as the firmware reads it (romfs/firmwareView.ts: what a flash's proof and the
-   * listing check compare the board with), walked when first asked for and then kept.
+   * The image as the firmware reads it (what a flash's proof and the listing check compare the
+   * board with), once walked: set by romfs/firmwareView.ts's viewOf, the first time something
+   * asks for it. Not walked here: a flash that finds the image already on the board never needs
+   * it, nor loads the VfsRom model.
    */
-  readonly firmware: FirmwareView;
+  view?: FirmwareView;
 }
 
 export type ImageInput = { image: Uint8Array; name?: string } | { imagePath: string } | { sourceDir: string };
@@ -59,13 +61,7 @@ export function checkImageBytes(bytes: Uint8Array, name: string, built = false):
     firmwareFault = e.message;
   }
   const img = bytes.subarray(0, parsed.imageLength);
-  let view: FirmwareView | undefined;
-  return {
-    name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built, ...(firmwareFault ? { firmwareFault } : {}),
-    get firmware() {
-      return (view ??= firmwareView(img));
-    },
-  };
+  return { name, bytes: img, length: img.length, entries: parsed.entries, sha256: sha256Hex(img), built, ...(firmwareFault ? { firmwareFault } : {}) };
 }
 
 

@@ -65,6 +65,8 @@ describe('skip-if-same, simulated board', () => {
     const p = await flashImage(d, { prepared, imagePath: '/nonexistent/checked.img', onProgress: silentProgress });
     expect(p).toMatchObject({ skipped: true, image: 'checked.img', verifiedSha256: sha256Hex(image) });
     expect(since(d, again).programs).toBe(1);
+    // Nor is it walked as the firmware reads it: only a write's proof needs that.
+    expect(prepared.view).toBeUndefined();
 
     // The same length, one byte different: the board's hash differs, so it is written and proven.
     const other = Uint8Array.from(image);

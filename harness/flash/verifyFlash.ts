@@ -7,7 +7,7 @@
  */
 import type { Device } from '../device/types.js';
 import type { RomfsEntry } from '../romfs/parse.js';
-import type { FirmwareView } from '../romfs/firmwareView.js';
+import { viewOf, type ViewHolder } from '../romfs/firmwareView.js';
 import { execJson } from './boardJson.js';
 import { FlashVerifyError } from './errors.js';
 import { answeredSha256, hashBoardImage, hashTimeoutMs } from './hashBoardImage.js';
@@ -39,10 +39,10 @@ type ListedEntry = Pick<RomfsEntry, 'path' | 'type'> & { size?: number };
  * What `/rom` lists for an image on the board: the firmware's view of it (harness/romfs/
  * firmwareView.ts; a listing stops where VfsRom's does, e.g. at a file record without data),
  * as entries for compareListing (directories end with '/'). The view is walked once per image
- * (PreparedImage.firmware), not once per listing.
+ * (viewOf keeps it in the prepared image), not once per listing.
  */
-export function firmwareListing(view: FirmwareView): ListedEntry[] {
-  return view.entries.map((e) => ({
+export function firmwareListing(image: ViewHolder): ListedEntry[] {
+  return viewOf(image).entries.map((e) => ({
     path: e.type === 'dir' ? `${e.display}/` : e.display,
     type: e.type,
     size: e.type === 'dir' ? undefined : e.open && !('error' in e.open) ? e.open.size : e.listedSize,

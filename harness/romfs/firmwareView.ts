@@ -107,6 +107,20 @@ export function firmwareOpen(vfs: VfsRom, path: Uint8Array | string): FirmwareFi
   }
 }
 
+/** Something holding an image and, once walked, the firmware's view of it (flash/prepareImage.ts's PreparedImage). */
+export interface ViewHolder {
+  readonly bytes: Uint8Array;
+  view?: FirmwareView;
+}
+
+/**
+ * The firmware's view of `holder`'s image, walked the first time it is asked for and kept in the
+ * holder: one walk per image, however many boards compare with it.
+ */
+export function viewOf(holder: ViewHolder): FirmwareView {
+  return (holder.view ??= firmwareView(holder.bytes));
+}
+
 /**
  * Walk an image as a board's firmware does. `opts.bufferLength` is the partition's size when the
  * image sits in one (bytes after the image read as erased flash, 0xFF, unless `beyond` says else).

@@ -11,6 +11,7 @@ import { FlashInputError } from '../flash/errors.js';
 import type { ImageSpec } from './definition.js';
 import type { ScenarioImage } from './context.js';
 import { ScenarioConfigError } from './errors.js';
+import { viewOf } from '../romfs/firmwareView.js';
 import { sha256Hex } from '../sha256.js';
 
 /** Parse image bytes strictly into what checks compare against. */
@@ -32,7 +33,7 @@ export function describeImage(bytes: Uint8Array, source: string, kind: ScenarioI
   return {
     source, kind, bytes: img, sha256: prepared.sha256, entries: prepared.entries, files, prepared,
     get firmware() {
-      return prepared.firmware;
+      return viewOf(prepared);
     },
   };
 }

@@ -69,7 +69,7 @@ const ctx = (recordGolden = false): CheckContext => ({
   image: {
     source: 'test', kind: 'img', bytes: new Uint8Array(0), sha256: 'f00d', entries: [], files: models,
     firmware: noImage,
-    prepared: { name: 'test', bytes: new Uint8Array(0), length: 0, entries: [], sha256: 'f00d', built: false, firmware: noImage },
+    prepared: { name: 'test', bytes: new Uint8Array(0), length: 0, entries: [], sha256: 'f00d', built: false, view: noImage },
   },
   scenario: { dir: tmp } as ScenarioDefinition,
 });
