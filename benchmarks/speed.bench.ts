@@ -10,7 +10,8 @@
  *     pass` on the same board; `hil --version`, `hil exec pass` start-up against `node -e 0`;
  *     `hil image build` of a 32 MiB tree against `mpremote romfs build` of the same tree;
  *   - flash of an incompressible model: against the link's raw rate and mpremote's method;
- *   - hil's own CPU with 16 simulated boards in parallel (whole process, thread pool included);
+ *   - hil's own CPU with 16 simulated boards in parallel (whole process, thread pool included;
+ *     the median of 5 runs after a warm-up, each a fresh process on fresh boards: bench16Run.ts);
  *   - model-load on QEMU, boot included; the sim's binary channel against its raw rate.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
