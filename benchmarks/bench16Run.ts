@@ -7,20 +7,9 @@
  * the run loads on demand is counted. A fresh process per run is what a nightly `hil run` is:
  * nothing is warm from an earlier run or from the bench's other figures.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-/** utime + stime of a /proc stat file, in ms (USER_HZ is 100 on Linux). */
-function statCpuMs(path: string): number | null {
-  try {
-    const s = readFileSync(path, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
+import { mainThreadCpuMs } from './procCpu.js';
 
 const [root, bench, lockDir] = process.argv.slice(2);
 if (!root || !bench || !lockDir) {
@@ -28,12 +17,11 @@ if (!root || !bench || !lockDir) {
   process.exit(2);
 }
 const { runScenarios } = (await import(pathToFileURL(join(root, 'dist/harness/bench/runScenarios.js')).href)) as typeof import('../harness/bench/runScenarios.js');
-const mainPath = `/proc/self/task/${process.pid}/stat`;
-const m0 = statCpuMs(mainPath);
+const m0 = mainThreadCpuMs();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const r = await runScenarios({ scenarios: [join(root, 'scenarios', 'model-load')], bench, cwd: root, lockDir });
 const wallMs = performance.now() - t0;
 const c = process.cpuUsage(c0);
-const m1 = statCpuMs(mainPath);
+const m1 = mainThreadCpuMs();
 process.stdout.write(`${JSON.stringify({ exitCode: r.exitCode, cpuMs: (c.user + c.system) / 1000, mainMs: m0 === null || m1 === null ? null : m1 - m0, wallMs })}\n`);

@@ -16,7 +16,7 @@
  * Each run goes through the same library call the CLI uses (runScenarios).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,22 +27,11 @@ import type { RunResult } from '../harness/scenario/result.js';
 import { linkStats, readTranscriptFile } from '../harness/scenario/linkStats.js';
 
 import type { Figure } from './index.js';
+import { mainThreadCpuMs } from './procCpu.js';
 
 // The repository root (from sources or from dist/benchmarks): where package.json and scenarios/ are.
 const root = dirname(builtinScenarioDir() ?? resolve(fileURLToPath(new URL('../scenarios', import.meta.url))));
 const scenario = join(root, 'scenarios/model-load');
-
-/** CPU seconds of this process's main thread (Linux: /proc/self/task/<pid>/stat utime+stime). */
-export function mainThreadCpuMs(): number | null {
-  try {
-    const s = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return null;
-  }
-}
 
 async function timed(f: () => Promise<RunResult>): Promise<{ ms: number; cpuMs: number | null; processCpuMs: number; run: RunResult }> {
   const c0 = mainThreadCpuMs();

@@ -20,7 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ConfigError } from '../errors.js';
-import { loadProfile, type BoardProfile } from '../profile/profile.js';
+import { profileLoader, type BoardProfile } from '../profile/profile.js';
 import type { PowerSpec } from '../power/uhubctl.js';
 
 export interface BenchTarget {
@@ -94,9 +94,7 @@ export function readBenchFile(file: string): BenchFile {
   const devs = o.devices;
   if (!devs || typeof devs !== 'object' || Array.isArray(devs)) throw new ConfigError(`${file}: field 'devices' must map device names to {profile, connection}`);
   const targets: BenchTarget[] = [];
-  // A bench of 16 cams of one model names one profile 16 times: it is read and checked once, and
-  // each further board gets its own copy (as if read again, so no two targets share an object).
-  const profiles = new Map<string, BoardProfile>();
+  const load = profileLoader();
   for (const [name, v] of Object.entries(devs as Record<string, unknown>)) {
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: field 'devices.${name}' must be a mapping with profile and connection`);
     const d = v as Record<string, unknown>;
@@ -105,9 +103,7 @@ export function readBenchFile(file: string): BenchFile {
     const profArg = d.profile.includes('/') && !isAbsolute(d.profile) ? resolve(dirname(file), d.profile) : d.profile;
     let profile: BoardProfile;
     try {
-      const seen = profiles.get(profArg);
-      if (seen) profile = structuredClone(seen);
-      else profiles.set(profArg, (profile = loadProfile(profArg)));
+      profile = load(profArg);
     } catch (e) {
       throw new ConfigError(`${file}: field 'devices.${name}.profile': ${(e as Error).message}`);
     }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { loadProfile } from '../profile/profile.js';
+import { loadProfile, profileLoader } from '../profile/profile.js';
 import { DEFAULT_BENCH_FILE, isSimConnection, readBenchFile, type BenchTarget } from './inventory.js';
 
 export const DEFAULT_SIM_PROFILE = 'openmv-h7';
@@ -32,8 +32,8 @@ export function resolveTargets(opts: TargetOptions): ResolvedTargets {
   if (opts.device && opts.bench) throw new UsageError('give --device or --bench, not both');
   if (opts.bench) {
     const bench = readBenchFile(resolve(cwd, opts.bench));
-    const forced = opts.profile ? loadProfile(opts.profile) : undefined;
-    const targets = forced ? bench.targets.map((t, i) => ({ ...t, profile: i === 0 ? forced : structuredClone(forced) })) : bench.targets;
+    const load = profileLoader();
+    const targets = opts.profile ? bench.targets.map((t) => ({ ...t, profile: load(opts.profile!) })) : bench.targets;
     return { targets, notes: [`bench ${opts.bench}: ${targets.length} device${targets.length > 1 ? 's' : ''} in parallel`], leases: bench.leases };
   }
   const inventoryFile = resolve(cwd, DEFAULT_BENCH_FILE);

@@ -5,7 +5,7 @@
  * here, holds the image; exit 0 when it does not, or a reported board sha256 that is not the
  * image's, is a FALSE PASS. Exit 3 must name its phase (`[phase: P]` ending the error line).
  */
-import { sha256Hex as sha256 } from '../sha256.js';
+import { sha256Hex } from '../sha256.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadProfile } from '../profile/profile.js';
@@ -34,13 +34,12 @@ export interface FlashMatrixOptions extends MatrixOptions {
   image: string;
 }
 
-
 export function runFlashMatrix(opts: FlashMatrixOptions): Promise<{ cells: MatrixCell[]; outcomes: RunOutcome[] }> {
   const profileName = opts.profile ?? 'openmv-h7';
   const profile = loadProfile(profileName);
   const imagePath = resolve(opts.image);
   const image = new Uint8Array(readFileSync(imagePath));
-  const want = sha256(image);
+  const want = sha256Hex(image);
   const hil = opts.hil ?? defaultHil();
   return runMatrix({
     profile,
@@ -54,7 +53,7 @@ export function runFlashMatrix(opts: FlashMatrixOptions): Promise<{ cells: Matri
       const p = await runHil(hil, ['flash', imagePath, '--device', connection, '--profile', profileName, '--force', '--json'], signal);
       if (p.signal) return { result: 'hang', message: `killed (${p.signal})` };
       const lastLine = p.stderr.trim().split('\n').pop() ?? '';
-      const got = sha256(readFileSync(romfsFile).subarray(0, image.length));
+      const got = sha256Hex(readFileSync(romfsFile).subarray(0, image.length));
       if (p.code === 0) {
         let claimed: string | undefined;
         try {

@@ -11,7 +11,7 @@
  * as a product fault). Exit 3 must name the phase in the JSON report. A report claiming a board
  * sha256 the partition file does not have is a FALSE PASS whatever the exit code.
  */
-import { sha256Hex as sha256 } from '../sha256.js';
+import { sha256Hex } from '../sha256.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,6 @@ export interface RunMatrixOptions extends MatrixOptions {
   /** The misaligned image for the odd repeats (default test/fixtures/romfs/demo.mpremote.img). */
   badImage?: string;
 }
-
 
 /** Every phase an infrastructure error was attributed to in the report. */
 function errorPhases(r: RunResult): string[] {
@@ -103,13 +102,13 @@ export async function runRunMatrix(opts: RunMatrixOptions): Promise<{ cells: Mat
         } catch {
           report = undefined;
         }
-        const partition = sha256(readFileSync(romfsFile).subarray(0, image.length));
-        const holds = partition === sha256(image);
+        const partition = sha256Hex(readFileSync(romfsFile).subarray(0, image.length));
+        const holds = partition === sha256Hex(image);
         // "Hash, not hope": any board hash the report claims must be what the partition holds.
         for (const d of report?.devices ?? []) {
           for (const s of d.scenarios) {
             const claimed = s.flash?.verifiedSha256;
-            if (claimed && (claimed !== sha256(image) || !holds)) {
+            if (claimed && (claimed !== sha256Hex(image) || !holds)) {
               return { variant, result: 'false-pass', message: `report claims board sha256 ${claimed.slice(0, 12)}…; the partition holds ${partition.slice(0, 12)}…` };
             }
           }

@@ -151,6 +151,22 @@ export function loadAllProfiles(dir = builtinProfileDir()): BoardProfile[] {
 }
 
 /**
+ * loadProfile for many boards at once (a bench of 16 cams of one model names one profile 16
+ * times): each profile is read and checked once per loader, and every call gets its own copy,
+ * as if it had been read again, so no two boards share a profile object.
+ */
+export function profileLoader(dir?: string): (nameOrPath: string) => BoardProfile {
+  const read = new Map<string, BoardProfile>();
+  return (nameOrPath) => {
+    const seen = read.get(nameOrPath);
+    if (seen) return structuredClone(seen);
+    const p = loadProfile(nameOrPath, dir);
+    read.set(nameOrPath, structuredClone(p));
+    return p;
+  };
+}
+
+/**
  * Load a profile by name (from `devices/profiles`) or by path to a YAML file.
  * Throws UsageError for an unknown name and ConfigError naming the file and field when invalid.
  */

@@ -66,7 +66,6 @@ export interface FirmwareViewOptions extends VfsRomOptions {
   maxEntries?: number;
 }
 
-
 /** truth.json's way of writing a path: strict UTF-8, else 'hex:' + bytes. */
 export function displayPath(path: Uint8Array): string {
   try {

@@ -41,7 +41,6 @@ export function achievedAlignment(offset: number): number {
   return a;
 }
 
-
 /** Inspect image bytes; throws RomfsFormatError when the image does not parse strictly. */
 export function inspectImage(bytes: Uint8Array, parsed: RomfsImage = parseRomfs(bytes)): Inspection {
   const entries: InspectedEntry[] = parsed.entries.map((e) => {
