@@ -26,10 +26,27 @@ new Worker(new URL('./stdinReader.js', import.meta.url), { workerData: { sab: ri
 // ---- output: buffered, flushed before every wait and after every input byte -----------------
 let outBuf: number[] = [];
 let mute = false;
+/**
+ * Bytes of the acknowledgement still to come: the end of code typed in plain raw mode was just
+ * given to the REPL, and the `OK` it prints first leaves at once, before the code runs, as on a firmware (pyexec.c writes it to the UART or USB
+ * before parse_compile_execute). Without this a program that never yields (a busy loop) would
+ * hold the acknowledgement in the buffer, which no board does.
+ */
+let acking = 0;
+/** `OK` (the wasm port prints it a byte at a time). */
+const ACK_BYTES = 2;
 function outByte(c: number): void {
   if (mute || rawPaste.drops(c)) return;
   outBuf.push(c);
   if (outBuf.length >= 4096) flush();
+}
+/** What the interpreter prints (stdout and stderr alike). */
+function printed(b: Uint8Array): void {
+  for (const c of b) outByte(c);
+  if (acking > 0) {
+    acking -= b.length;
+    if (acking <= 0) flush();
+  }
 }
 function outBytes(b: Uint8Array | string): void {
   const bytes = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
@@ -282,8 +299,8 @@ async function boot(kind: 'power-on' | 'soft'): Promise<Mp> {
   intrChar = 3;
   softResetRequested = false;
   const mp = await loadMicroPython({
-    stdout: (b) => { for (const c of b as Uint8Array) outByte(c); },
-    stderr: (b) => { for (const c of b as Uint8Array) outByte(c); },
+    stdout: (b) => printed(b as Uint8Array),
+    stderr: (b) => printed(b as Uint8Array),
     linebuffer: false,
     heapsize: cfg.heapSize,
   });
@@ -369,7 +386,9 @@ async function main(): Promise<void> {
     if (r === null) {
       if (ch === 0x01) rawMode = true;
       else if (ch === 0x02) rawMode = false;
+      acking = rawMode && ch === 0x04 ? ACK_BYTES : 0;
       r = mp.replProcessChar(ch);
+      acking = 0;
     }
     flush();
     if (r === PYEXEC_FORCED_EXIT || softResetRequested) {

@@ -44,6 +44,13 @@ describe('simulated board', () => {
     expect((await l.exec('print(sys.implementation._mpy if "sys" in dir() else __import__("sys").implementation._mpy)'))[0]).toBe('8966\n');
   });
 
+  it('acknowledges code typed in plain raw mode before running it, even a busy loop that never yields', async () => {
+    // pyexec.c (pyexec_raw_repl) writes OK before parse_compile_execute: the host sees it on the wire at once.
+    const [, l] = await board({ profile: 'openmv-h7' });
+    l.send('while True: pass\x04');
+    expect((await l.until('OK', 10_000)).toString('latin1')).toBe('OK');
+  });
+
   it('mounts the image at /rom with /rom and /rom/lib on sys.path, and imports from it', async () => {
     const [, l] = await board({ profile: 'openmv-h7', image: demo });
     const r = await l.json<{ top: string[]; path: string[]; file: string; flash: string }>(
