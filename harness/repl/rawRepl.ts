@@ -167,7 +167,7 @@ export class RawRepl {
   async exec(code: string, timeoutMs: number): Promise<RawExecResult> {
     this.codeWritten = false;
     const data = Buffer.from(code, 'utf8');
-    if (this.inRaw && this.rawPaste === true && this.window > 0 && data.length + 1 <= this.window) return this.execInOneWindow(data, timeoutMs);
+    if (this.inRaw && this.typesInOneWrite(data)) return this.execPlainInOneWrite(data, timeoutMs);
     await this.submit(code, Math.min(timeoutMs, 15000));
     try {
       return await this.collect(Date.now() + timeoutMs);
@@ -180,19 +180,31 @@ export class RawRepl {
   }
 
   /**
-   * `exec` of code that fits in one raw-paste window of a known raw-paste board: request, code
-   * and end marker in one write (within flow control: the board reads up to a window before it
-   * must answer), then the whole answer read as one frame (ExecAnswer.whole, the reader `collect` uses too): the same bytes,
-   * checks and deadlines as `submit` and `collect`, without a wait per part.
+   * Whether `data` can go in plain raw mode, code and end marker in one write: the raw REPL of a
+   * board whose input limits are known collects it as typed and answers `OK`, stdout, `\x04`,
+   * stderr, `\x04`, `>`: the raw-paste answer without its request, its `R\x01`, its window and
+   * its acknowledgement, so 6 bytes fewer over the link per exec (each a few tens of
+   * microseconds on a UART or QEMU's). Only code that plain raw mode takes as it is: not empty
+   * (an empty line is a soft reset) and without Ctrl-A..Ctrl-D (reset, leave, clear, end)
+   * (micropython shared/runtime/pyexec.c, pyexec_raw_repl: "let through any other raw 8-bit
+   * value"). No longer than the board buffers without flow control: its raw-paste window (the
+   * board's own stdin buffer holds two) or, on a board without raw-paste, one plain piece, the
+   * size plain raw mode already writes at once. Before the board's raw-paste answer is known,
+   * never: the first exec asks for raw-paste and learns the window.
    */
-  private async execInOneWindow(data: Buffer, timeoutMs: number): Promise<RawExecResult> {
-    const out = Buffer.allocUnsafe(data.length + 4);
-    out[0] = 0x05;
-    out[1] = 0x41;
-    out[2] = 0x01;
-    data.copy(out, 3);
-    out[out.length - 1] = 4;
-    const answer = ExecAnswer.whole(this.t.description, Date.now() + Math.min(timeoutMs, 15000), timeoutMs);
+  private typesInOneWrite(data: Buffer): boolean {
+    const limit = this.rawPaste === true ? this.window : this.rawPaste === false ? this.o.plainPiece : 0;
+    if (data.length === 0 || data.length + 1 > limit) return false;
+    for (let i = 0; i < data.length; i++) if (data[i]! >= 0x01 && data[i]! <= 0x04) return false;
+    return true;
+  }
+
+  /** `exec` in plain raw mode in one write (typesInOneWrite), the answer read as one frame (ExecAnswer.plain). */
+  private async execPlainInOneWrite(data: Buffer, timeoutMs: number): Promise<RawExecResult> {
+    const out = Buffer.allocUnsafe(data.length + 1);
+    data.copy(out, 0);
+    out[data.length] = 4;
+    const answer = ExecAnswer.plain(this.t.description, Date.now() + Math.min(timeoutMs, 15000), timeoutMs);
     this.codeWritten = true;
     await this.t.write(out);
     try {
@@ -334,7 +346,7 @@ export class RawRepl {
 
   /**
    * After the code: stdout up to \x04, stderr up to \x04, then the `>` prompt, all by `deadline`
-   * (the output part of the same frame reader as the one-window exec).
+   * (the output part of the same frame reader as the one-write exec in plain raw mode).
    */
   collect(deadline: number): Promise<RawExecResult> {
     return this.readAnswer(ExecAnswer.output(this.t.description, deadline));
@@ -368,16 +380,14 @@ export class RawRepl {
 
 /**
  * The board's answer to an exec, framed as it arrives; the one owner of its parts and phases.
- * `whole`: the answer to one raw-paste exec sent in one write: `R\x01` and the window (the
- * raw-paste request granted), window credits up to the `\x04` that acknowledges the end of the
- * code, then the output. Until the acknowledgement each wait lasts at most ACK_MS past the last
- * progress (and the send's own deadline); from it, the output has `timeoutMs`. `output`: the
- * output alone, after `submit` (which read the acknowledgement), by one deadline. The output is
- * stdout up to `\x04`, stderr up to `\x04`, then the `>` prompt (phases exec, exec-stderr,
- * exec-prompt: a missing end of stdout is still the program running).
+ * `plain`: the answer to code sent in plain raw mode in one write: `OK`, which acknowledges the
+ * end of the code (by ACK_MS and the send's own deadline), then the output with `timeoutMs`.
+ * `output`: the output alone, after `submit` (which read the acknowledgement), by one deadline.
+ * The output is stdout up to `\x04`, stderr up to `\x04`, then the `>` prompt (phases exec,
+ * exec-stderr, exec-prompt: a missing end of stdout is still the program running).
  */
 class ExecAnswer implements FrameReader {
-  phase = 'raw-paste-request';
+  phase = 'exec-ok';
   deadline: number;
   private stdoutAt = 0;
   private stdoutEnd = 0;
@@ -386,20 +396,20 @@ class ExecAnswer implements FrameReader {
   private step = 0;
   private pos = 0;
 
-  static whole(link: string, sendBy: number, timeoutMs: number): ExecAnswer {
-    return new ExecAnswer(link, sendBy, timeoutMs);
+  static plain(link: string, sendBy: number, timeoutMs: number): ExecAnswer {
+    return new ExecAnswer(link, Math.min(sendBy, Date.now() + ACK_MS), timeoutMs);
   }
 
   static output(link: string, deadline: number): ExecAnswer {
     const a = new ExecAnswer(link, deadline, 0);
-    a.step = 2;
+    a.step = 1;
     a.phase = 'exec';
-    a.deadline = deadline;
     return a;
   }
 
-  private constructor(private readonly link: string, private readonly sendBy: number, private readonly timeoutMs: number) {
-    this.deadline = Math.min(sendBy, Date.now() + ACK_MS);
+  /** `deadline`: for the first part; `timeoutMs`: for the output, from the acknowledgement. */
+  private constructor(private readonly link: string, deadline: number, private readonly timeoutMs: number) {
+    this.deadline = deadline;
   }
 
   /** stdout and stderr in the frame this reader framed. */
@@ -413,38 +423,26 @@ class ExecAnswer implements FrameReader {
 
   scan(b: Buffer): number {
     if (this.step === 0) {
-      if (b.length < 4) return -1;
-      if (b[0] !== 0x52 || b[1] !== 0x01) throw new ProtocolError(`${this.link}: raw-paste answer changed to ${JSON.stringify(b.subarray(0, 4).toString('latin1'))}`, 'exec');
+      if (b.length < 2) return -1;
+      if (b[0] !== 0x4f || b[1] !== 0x4b) throw new ProtocolError(`${this.link}: expected OK after the code, got ${JSON.stringify(b.subarray(0, 2).toString('latin1'))}`, 'exec');
       this.step = 1;
-      this.pos = 4;
-      this.phase = 'raw-paste-end';
+      this.pos = this.stdoutAt = 2;
+      this.phase = 'exec';
+      this.deadline = Date.now() + this.timeoutMs;
     }
     if (this.step === 1) {
       const i = b.indexOf(4, this.pos);
-      if (i < 0) {
-        // Window credits only: more progress, a new acknowledgement wait.
-        if (b.length > this.pos) this.deadline = Math.min(this.sendBy, Date.now() + ACK_MS);
-        this.pos = b.length;
-        return -1;
-      }
+      if (i < 0) return this.more(b);
+      this.stdoutEnd = i;
       this.step = 2;
-      this.pos = this.stdoutAt = i + 1;
-      this.phase = 'exec';
-      this.deadline = Date.now() + this.timeoutMs;
+      this.pos = this.stderrAt = i + 1;
+      this.phase = 'exec-stderr';
     }
     if (this.step === 2) {
       const i = b.indexOf(4, this.pos);
       if (i < 0) return this.more(b);
-      this.stdoutEnd = i;
-      this.step = 3;
-      this.pos = this.stderrAt = i + 1;
-      this.phase = 'exec-stderr';
-    }
-    if (this.step === 3) {
-      const i = b.indexOf(4, this.pos);
-      if (i < 0) return this.more(b);
       this.stderrEnd = i;
-      this.step = 4;
+      this.step = 3;
       this.pos = i + 1;
       this.phase = 'exec-prompt';
     }

@@ -1,6 +1,7 @@
 /**
- * RawRepl.exec of code within one raw-paste window: one write, the whole answer framed as it
- * arrives (any split of its bytes), its checks and its deadlines (fake clock: no timed assertions).
+ * RawRepl.exec of short code (plain raw mode, one write) and of longer code (raw-paste within
+ * its window): the writes, the whole answer framed as it arrives (any split of its bytes), its
+ * checks and its deadlines (fake clock: no timed assertions).
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { RawRepl } from './rawRepl.js';
@@ -53,11 +54,11 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-describe('exec within one raw-paste window', () => {
-  it('sends request, code and end marker in one write and reads the answer however it is split', async () => {
+describe('exec of short code: plain raw mode, one write', () => {
+  it('sends the code and its end marker in one write and reads the answer however it is split', async () => {
     const { link, repl } = await rawPasteRepl();
-    const answer = 'R\x01\x80\x00\x01\x04hello\r\n\x04Traceback\x04>';
-    for (const cut of [1, 3, 4, 5, 6, 12, answer.length - 1]) {
+    const answer = 'OKhello\r\n\x04Traceback\x04>';
+    for (const cut of [1, 2, 3, 9, 10, answer.length - 1]) {
       link.writes.length = 0;
       const r = repl.exec('print("hello")', 5000);
       await Promise.resolve();
@@ -65,7 +66,7 @@ describe('exec within one raw-paste window', () => {
       await jest.advanceTimersByTimeAsync(1);
       link.feed(answer.slice(cut));
       const { stdout, stderr } = await r;
-      expect(link.writes).toEqual(['\x05A\x01print("hello")\x04']);
+      expect(link.writes).toEqual(['print("hello")\x04']);
       expect(stdout.toString()).toBe('hello\r\n');
       expect(stderr.toString()).toBe('Traceback');
       expect(link.rx.length).toBe(0);
@@ -75,36 +76,36 @@ describe('exec within one raw-paste window', () => {
   it('leaves what follows the prompt in the buffer', async () => {
     const { link, repl } = await rawPasteRepl();
     const r = repl.exec('pass', 5000);
-    link.feed('R\x01\x80\x00\x04\x04\x04>stray');
+    link.feed('OK\x04\x04>stray');
     expect((await r).stdout.length).toBe(0);
     expect(link.rx.drain().toString()).toBe('stray');
   });
 
-  it('is a protocol error (and leaves the raw REPL) when the request is not granted', async () => {
+  it('is a protocol error (and leaves the raw REPL) when the board does not answer OK', async () => {
     const { link, repl } = await rawPasteRepl();
     const r = repl.exec('pass', 5000).catch((e: unknown) => e);
-    link.feed('R\x00>');
-    await jest.advanceTimersByTimeAsync(1);
-    link.feed('x');
-    expect(await r).toBeInstanceOf(ProtocolError);
+    link.feed('raw REPL; CTRL-B to exit\r\n>');
+    const e = await r;
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect((e as Error).message).toMatch(/expected OK after the code, got "ra"/);
     expect(repl.inRaw).toBe(false);
   });
 
   it('gives the end of the code ACK_MS to be acknowledged: a link timeout, not the program running', async () => {
     const { link, repl } = await rawPasteRepl();
     const r = repl.exec('pass', 60_000).catch((e: unknown) => e);
-    link.feed('R\x01\x80\x00');
+    link.feed('O');
     await jest.advanceTimersByTimeAsync(5001);
     const e = await r;
     expect(e).toBeInstanceOf(LinkTimeoutError);
     expect(e).not.toBeInstanceOf(ProgramStillRunningError);
-    expect((e as LinkTimeoutError).phase).toBe('raw-paste-end');
+    expect((e as LinkTimeoutError).phase).toBe('exec-ok');
   });
 
   it('once acknowledged, waits the whole deadline for the output, then says the program is still running', async () => {
     const { link, repl } = await rawPasteRepl();
     const r = repl.exec('while True: pass', 20_000).catch((e: unknown) => e);
-    link.feed('R\x01\x80\x00\x04partial');
+    link.feed('OKpartial');
     await jest.advanceTimersByTimeAsync(19_000);
     let settled = false;
     void r.then(() => (settled = true));
@@ -117,9 +118,48 @@ describe('exec within one raw-paste window', () => {
   it('ends at once with a link error when the link closes mid-answer', async () => {
     const { link, repl } = await rawPasteRepl();
     const r = repl.exec('pass', 20_000).catch((e: unknown) => e);
-    link.feed('R\x01\x80\x00\x04');
+    link.feed('OK');
     link.rx.markClosed('unplugged');
     expect(await r).toBeInstanceOf(LinkClosedError);
+  });
+
+  it('goes raw-paste for what plain raw mode would not take as it is: a control byte, nothing at all, a window or more', async () => {
+    // pyexec.c: in plain raw mode Ctrl-A..Ctrl-D reset, leave, clear, end, and an empty line is a soft reset.
+    for (const code of ['print("\x03")', 'x = "\x01\x02"', '', 'w'.repeat(128)]) {
+      const { link, repl } = await rawPasteRepl();
+      const r = repl.exec(code, 5000).catch((e: unknown) => e);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(link.writes[0]!.startsWith('\x05A\x01')).toBe(true);
+      link.feed('R\x01\x80\x00\x01\x04\x04\x04>');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await r).toEqual({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
+    }
+    // Up to one byte short of the window, with its end marker: typed.
+    const { link, repl } = await rawPasteRepl();
+    const r = repl.exec('v'.repeat(127), 5000);
+    link.feed('OK\x04\x04>');
+    await r;
+    expect(link.writes).toEqual([`${'v'.repeat(127)}\x04`]);
+  });
+
+  it('asks for raw-paste first on a board not asked yet, and types short code in one write on a board that refused it', async () => {
+    const link = new ScriptedLink();
+    link.scripted = false;
+    const repl = new RawRepl(link, { rawPasteProbeMs: 100 });
+    repl.inRaw = true;
+    const first = repl.exec('pass', 5000);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(link.writes).toEqual(['\x05A\x01']);
+    link.feed('R\x00>');
+    await jest.advanceTimersByTimeAsync(1);
+    link.feed('OK\x04\x04>');
+    await first;
+    expect(repl.rawPaste).toBe(false);
+    link.writes.length = 0;
+    const r = repl.exec('x = 2', 5000);
+    link.feed('OK\x04\x04>');
+    await r;
+    expect(link.writes).toEqual(['x = 2\x04']);
   });
 });
 
