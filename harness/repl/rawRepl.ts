@@ -167,9 +167,11 @@ export class RawRepl {
   async exec(code: string, timeoutMs: number): Promise<RawExecResult> {
     this.codeWritten = false;
     const data = Buffer.from(code, 'utf8');
-    if (this.inRaw && this.typesInOneWrite(data)) return this.execPlainInOneWrite(data, timeoutMs);
-    await this.submit(code, Math.min(timeoutMs, 15000));
+    // The code is in by this deadline; its output has timeoutMs from the board's acknowledgement.
+    const sendMs = Math.min(timeoutMs, 15000);
     try {
+      if (this.inRaw && this.typesInOneWrite(data)) return await this.execPlainInOneWrite(data, Date.now() + sendMs, timeoutMs);
+      await this.submit(code, sendMs);
       return await this.collect(Date.now() + timeoutMs);
     } catch (e) {
       // The board acknowledged the code, so no end of its output by the deadline is the program
@@ -200,19 +202,14 @@ export class RawRepl {
   }
 
   /** `exec` in plain raw mode in one write (typesInOneWrite), the answer read as one frame (ExecAnswer.plain). */
-  private async execPlainInOneWrite(data: Buffer, timeoutMs: number): Promise<RawExecResult> {
+  private async execPlainInOneWrite(data: Buffer, sendBy: number, timeoutMs: number): Promise<RawExecResult> {
     const out = Buffer.allocUnsafe(data.length + 1);
     data.copy(out, 0);
     out[data.length] = 4;
-    const answer = ExecAnswer.plain(this.t.description, Date.now() + Math.min(timeoutMs, 15000), timeoutMs);
+    const answer = ExecAnswer.plain(this.t.description, sendBy, timeoutMs);
     this.codeWritten = true;
     await this.t.write(out);
-    try {
-      return await this.readAnswer(answer);
-    } catch (e) {
-      if (e instanceof LinkTimeoutError && e.phase === 'exec') throw new ProgramStillRunningError(this.t.description, timeoutMs, { cause: e });
-      throw e;
-    }
+    return this.readAnswer(answer);
   }
 
   /** The board's answer as `answer` frames it; a protocol error leaves the raw REPL's state unknown. */

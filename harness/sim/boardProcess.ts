@@ -28,9 +28,11 @@ let outBuf: number[] = [];
 let mute = false;
 /**
  * Bytes of the acknowledgement still to come: the end of code typed in plain raw mode was just
- * given to the REPL, and the `OK` it prints first leaves at once, before the code runs, as on a firmware (pyexec.c writes it to the UART or USB
- * before parse_compile_execute). Without this a program that never yields (a busy loop) would
- * hold the acknowledgement in the buffer, which no board does.
+ * given to the REPL, and the `OK` it prints first leaves at once, before the code runs, as on a
+ * firmware (micropython shared/runtime/pyexec.c: pyexec_raw_repl, and the event-driven
+ * pyexec_raw_repl_process_char the wasm port runs, write it before parse_compile_execute).
+ * Without this a program that never yields (a busy loop) would hold the acknowledgement in the
+ * buffer, which no board does.
  */
 let acking = 0;
 /** `OK` (the wasm port prints it a byte at a time). */

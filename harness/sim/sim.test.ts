@@ -45,7 +45,7 @@ describe('simulated board', () => {
   });
 
   it('acknowledges code typed in plain raw mode before running it, even a busy loop that never yields', async () => {
-    // pyexec.c (pyexec_raw_repl) writes OK before parse_compile_execute: the host sees it on the wire at once.
+    // micropython shared/runtime/pyexec.c (pyexec_raw_repl) writes OK before parse_compile_execute: the host sees it at once.
     const [, l] = await board({ profile: 'openmv-h7' });
     l.send('while True: pass\x04');
     expect((await l.until('OK', 10_000)).toString('latin1')).toBe('OK');
