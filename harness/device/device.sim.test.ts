@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { openDevice, DeviceExceptionError, ReplDevice } from './index.js';
+import { querySealed } from './sealed.js';
 import { startSim, type SimBoard } from '../sim/index.js';
 import { LinkTimeoutError } from '../transport/errors.js';
 import { ProtocolError } from '../repl/errors.js';
@@ -55,6 +56,19 @@ describe('device layer on the simulated board (pty)', () => {
     const tx = d.transcript.records.filter((r) => r.dir === 'tx').map((r) => Buffer.from(r.data).toString('latin1'));
     expect(tx.filter((w) => w.startsWith('\x05A\x01')).length).toBeGreaterThan(0); // the long one
     expect(tx).toContain('print("small")\x04'); // the one-write path for code within a window
+  });
+
+  it('learns from the identity that the board inflates, and sends its long programs packed', async () => {
+    const [, d] = await sim();
+    expect((d as ReplDevice).identity?.inflate).toBe(true);
+    expect((d as ReplDevice).sealedWrapper.inflate).toBe(true);
+    const code = `import os\n${Array.from({ length: 30 }, (_, i) => `_t${i} = len(os.listdir('/rom')) + ${i}`).join('\n')}\n_hil_answer(_t29 - 29)`;
+    const before = d.transcript.records.length;
+    expect((await querySealed<number>(d as ReplDevice, code, { phase: 'test' })).value).toBeGreaterThan(0);
+    const tx = d.transcript.records.slice(before).filter((r) => r.dir === 'tx').map((r) => Buffer.from(r.data).toString('latin1')).join('');
+    expect(tx).toContain('"z":10');
+    expect(tx).not.toContain("os.listdir('/rom')");
+    expect(tx.length).toBeLessThan(code.length / 2);
   });
 
   it('evaluates JSON and honours deadlines, then recovers the board', async () => {

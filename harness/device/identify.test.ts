@@ -103,6 +103,11 @@ describe('parsing the identity answer', () => {
     expect(describeIdentity(id)).toBe("platform mimxrt, machine 'OpenMV IMXRT1060 with MIMXRT1062DVJ6A', ROMFS0 address unknown 8 MiB, 2 segments");
   });
 
+  it('says the board inflates only when its identity said deflate.DeflateIO is there', () => {
+    expect(parseIdentity({ platform: 'rp2', inflate: true }).inflate).toBe(true);
+    for (const inflate of [false, undefined, 1, 'yes']) expect(parseIdentity({ platform: 'rp2', inflate }).inflate).toBeUndefined();
+  });
+
   it('treats an answer without sys.platform as a fault of the link or board, not bad input', () => {
     expect(() => parseIdentity({ machine: 'x' })).toThrow(/without sys.platform/);
     try {

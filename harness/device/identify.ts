@@ -41,6 +41,8 @@ export interface BoardIdentity {
   segments: SegmentIdentity[] | null;
   /** `machine.unique_id()` in hex (null where the port has none). */
   uniqueId: string | null;
+  /** True when the firmware has `deflate.DeflateIO` (sealed requests may go packed: sealed.ts). */
+  inflate?: boolean;
 }
 
 /** The board and the profile do not agree, or no single profile fits the board. Bad input: exit 2. */
@@ -87,6 +89,7 @@ export function parseIdentity(raw: unknown): BoardIdentity {
     uname,
     segments,
     uniqueId: str(o.uniqueId),
+    ...(o.inflate === true ? { inflate: true } : {}),
   };
 }
 

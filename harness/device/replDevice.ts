@@ -127,6 +127,8 @@ export class ReplDevice implements Device {
     this.profileValue = profile;
     this.identity = identity;
     this.profileDetected = detected;
+    // The firmware's, so it outlives resets: sealed requests go packed from now on where that pays.
+    this.sealedWrapper.inflate = identity.inflate === true;
   }
 
   private get timeout(): number {

@@ -343,3 +343,77 @@ _hil_wc00000000 = _hil_t_fake`);
     expect((await board.execRaw("import os\nprint('runs' in os.listdir())")).stdout.trim()).toBe('False');
   });
 });
+
+describe('packed requests (a board whose identity has deflate.DeflateIO)', () => {
+  const on = (w: SealedWrapper) => ({ name: 'wasm-board', execRaw: (c: string) => board.execRaw(c), sealedWrapper: w });
+  /** A request long enough to pack: a counter, then an answer built by many lines of Python. */
+  const long = `_hil_t_n += 1\n${Array.from({ length: 40 }, (_, i) => `_hil_t_v${i} = 'value number ${i} of the packed request'`).join('\n')}\n_hil_answer([_hil_t_n, _hil_t_v39])`;
+  const packing = () => {
+    const w = new SealedWrapper(false);
+    w.inflate = true;
+    return w;
+  };
+
+  it('runs the code inflated on the board and answers, in well under half the bytes of the plain request', async () => {
+    board.reset();
+    await board.execRaw('_hil_t_n = 0');
+    const w = packing();
+    await querySealed(on(w), '_hil_answer(0)', { phase: 'test' }); // defines the wrapper
+    board.sent = [];
+    const r = await querySealed<[number, string]>(on(w), long, { phase: 'test' });
+    expect(r.value).toEqual([1, 'value number 39 of the packed request']);
+    expect(board.sent).toHaveLength(1);
+    expect(board.sent[0]).not.toContain('value number');
+    expect(board.sent[0]).toContain('"z":10');
+    const plain = sealRequest(long, undefined, Object.assign(new SealedWrapper(true), { sum: w.sum }));
+    expect(plain.packed).toBe(false);
+    expect(board.sent[0]!.length).toBeLessThan(plain.program.length / 2);
+  });
+
+  it('catches damage to the packed bytes before inflating: nothing runs, sent again, runs once', async () => {
+    board.reset();
+    await board.execRaw('_hil_t_n = 0');
+    const w = packing();
+    await querySealed(on(w), '_hil_answer(0)', { phase: 'test' });
+    board.sent = [];
+    const req = sealRequest(long, undefined, w);
+    const at = req.program.indexOf("_P['q'] = b'") + 40;
+    board.damageRequest = (c, n) => (n === 0 ? flip(c, at) : c);
+    const r = await querySealed<[number, string]>(on(w), long, { phase: 'test' });
+    expect(r.value[0]).toBe(1);
+    expect(board.sent).toHaveLength(2);
+    expect(await counter()).toBe(1);
+  });
+
+  it('defines the wrapper from its packed source, checked before inflating: a damaged one is never defined', async () => {
+    board.reset();
+    await board.execRaw(`_hil_t_n = 0\n${DROP_WRAPPERS}`);
+    board.sent = [];
+    const w = packing();
+    const plainDefinition = sealRequest('_hil_answer(1)', undefined, new SealedWrapper(false)).program.length;
+    expect((await querySealed<number>(on(w), '_hil_answer(1)', { phase: 'test' })).value).toBe(1);
+    expect(board.sent[0]).not.toContain('def _hil_sealed');
+    expect(board.sent[0]).toContain('"y":10');
+    expect(board.sent[0]!.length).toBeLessThan(plainDefinition - 200);
+    // Damaged in its packed bytes on every first send: the board runs nothing, says W, and the
+    // host defines it again; the request runs once.
+    await board.execRaw(DROP_WRAPPERS);
+    w.forget();
+    board.sent = [];
+    const at = sealRequest(long, undefined, w).program.indexOf("_P['w'] = b'") + 30;
+    board.damageRequest = (c, n) => (n === 0 ? flip(c, at) : c);
+    expect((await querySealed<[number, string]>(on(w), long, { phase: 'test' })).value[0]).toBe(1);
+    expect(board.sent).toHaveLength(2);
+    expect(await counter()).toBe(1);
+  });
+
+  it('never packs for a board not known to inflate, nor code too short to gain a window', () => {
+    const w = new SealedWrapper(true);
+    expect(sealRequest(long, undefined, w).packed).toBe(false);
+    expect(sealRequest(long, undefined, w).program).toContain('value number 39');
+    w.inflate = true;
+    expect(sealRequest(long, undefined, w).packed).toBe(true);
+    expect(sealRequest('_hil_answer(1)', undefined, w).packed).toBe(false);
+    expect(sealRequest('_hil_answer(1)', undefined, w).program).not.toContain('"z"');
+  });
+});

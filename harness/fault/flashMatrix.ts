@@ -22,7 +22,8 @@ export function flashPhases(imageBytes: number): MatrixPhase[] {
     // raw-paste now, which answers without the OK this trigger once counted.
     { name: 'mid-exec', when: { kind: 'pattern', dir: 'toHost', pattern: '@@hil ', nth: 2, after: 12 } },
     { name: 'mid-transfer', when: midTransfer },
-    { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: 'hashlib.sha256', nth: 1 } },
+    // The proof's program, found by the phase its sealed parameters name (its code goes packed: device/sealed.ts).
+    { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: '"p":"verification"', nth: 1 } },
     { name: 'reset', when: { kind: 'pattern', dir: 'toHost', pattern: 'soft reboot' } },
     // The same fault on every connection, retries included: hil cannot get past it and must end
     // with exit 3 naming the phase (or pass, where the action is survivable, e.g. a stall).

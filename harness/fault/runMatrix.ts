@@ -30,14 +30,16 @@ export function runPhases(): MatrixPhase[] {
     // Inside the board's answer to the listing check (its first directory entry, `[name, -1, null,
     // null]`, then 40 bytes on: names, sizes and on-board hashes), the answer a verdict is made from.
     { name: 'mid-exec', when: { kind: 'pattern', dir: 'toHost', pattern: '-1, null, null]', nth: 1, after: 40 } },
-    // The 4th frame header of the image transfer (the transfer program's own text holds one).
-    { name: 'mid-transfer', when: { kind: 'pattern', dir: 'toBoard', pattern: 'HB', nth: 4 } },
-    // The flash's proof: the program hashing the partition on the board (harness/board/flash/hash.py).
-    { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: '_hil_sha(_s, 0, _P[', nth: 1 } },
+    // The 3rd frame header of the image transfer (`HB`, then the frame's length: 8 KiB frames,
+    // so a zero byte no program's text holds, packed in base64 or not).
+    { name: 'mid-transfer', when: { kind: 'pattern', dir: 'toBoard', pattern: 'HB\x00', nth: 3 } },
+    // The flash's proof: the program hashing the partition on the board (harness/board/flash/verify.py),
+    // found by the phase its sealed parameters name (the code itself goes packed: device/sealed.ts).
+    { name: 'verification', when: { kind: 'pattern', dir: 'toBoard', pattern: '"p":"verification"', nth: 1 } },
     { name: 'reset', when: { kind: 'pattern', dir: 'toHost', pattern: 'soft reboot' } },
     // The same fault on every connection, retries included: hil cannot get past it and must end
     // with exit 3 naming the phase (or pass, where the action is survivable, e.g. a stall).
-    { name: 'mid-transfer, every connection', when: { kind: 'pattern', dir: 'toBoard', pattern: 'HB', nth: 4 }, everyConnection: true },
+    { name: 'mid-transfer, every connection', when: { kind: 'pattern', dir: 'toBoard', pattern: 'HB\x00', nth: 3 }, everyConnection: true },
   ];
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { openDevice } from '../device/index.js';
+import { unpackProgram } from '../device/sealed.js';
 import type { ReplDevice } from '../device/replDevice.js';
 import { startSim, type SimBoard } from '../sim/index.js';
 import { flashImage } from './flashImage.js';
@@ -23,7 +24,7 @@ afterEach(async () => {
 /** The programs sent from record `from` on (raw-paste requests), and the text of each. */
 function programsSince(d: ReplDevice, from: number): string[] {
   const sent = Buffer.concat(d.transcript.records.slice(from).filter((r) => r.dir === 'tx').map((r) => Buffer.from(r.data))).toString('latin1');
-  return sent.split('\x05A\x01').slice(1);
+  return sent.split('\x05A\x01').slice(1).map(unpackProgram);
 }
 
 describe('programs of a flash that writes (RAM segment, simulated board)', () => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { openDevice } from '../device/index.js';
+import { unpackProgram } from '../device/sealed.js';
 import type { ReplDevice } from '../device/replDevice.js';
 import { startSim, type SimBoard } from '../sim/index.js';
 import { flashImage } from './flashImage.js';
@@ -34,7 +35,7 @@ afterEach(async () => {
 function since(d: ReplDevice, from: number): { programs: number; softReset: boolean; sent: string } {
   const recs = d.transcript.records.slice(from);
   const text = (dir: string) => Buffer.concat(recs.filter((r) => r.dir === dir).map((r) => Buffer.from(r.data))).toString('latin1');
-  const sent = text('tx');
+  const sent = text('tx').split('\x05A\x01').map(unpackProgram).join('\x05A\x01');
   return { programs: sent.split('\x05A\x01').length - 1, softReset: /soft reboot/.test(text('rx')), sent };
 }
 

@@ -1,6 +1,7 @@
 # What the board says it is, read once on connect (harness/device/identify.ts): one sealed query
 # answering sys.platform, sys.implementation (_machine, _mpy, version), os.uname(), every ROMFS
-# segment's address and size, and machine.unique_id(). Only reads: nothing is erased or written.
+# segment's address and size, whether deflate can inflate, and machine.unique_id(). Only reads:
+# nothing is erased or written.
 # A facility the firmware lacks is answered as None (the host decides what that means).
 # Run inside the sealed wrapper (harness/device/sealed.ts), which defines _hil_answer. No params.
 import sys
@@ -64,6 +65,12 @@ def _hil_identity():
     elif isinstance(n, int):
         r['segments'] = []
         r['segmentsErrno'] = n
+    # deflate.DeflateIO (extmod/moddeflate.c): hil may then send its programs packed (sealed.ts).
+    try:
+        import deflate
+        r['inflate'] = hasattr(deflate, 'DeflateIO')
+    except ImportError:
+        r['inflate'] = False
     r['uniqueId'] = None
     try:
         import machine

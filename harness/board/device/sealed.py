@@ -2,7 +2,8 @@
 # sealed_define.py: `_hil_sealed(sm)` returns the function that runs one request, `sm` being the
 # board's checksum of bytes (crc32 `c%08x`, or Adler-32 `a%08x` on firmware without
 # binascii.crc32). sealed_call.py calls it with _P in the globals: _P['q'] the request's code
-# (bytes, carried as one bytes literal: escaped once, not as a JSON string), _P['n'] this send's
+# (bytes, carried as one bytes literal: escaped once, not as a JSON string; packed when _P['z']
+# is there), _P['n'] this send's
 # nonce, _P['c'] the list of checksums of the code the host accepts (of the kind the board is
 # known to use, or both kinds while that is not known). The code runs only if it arrived intact;
 # then one answer frame is printed as the last line of output:
@@ -55,7 +56,15 @@ def _hil_sealed(sm):
             frame(k[0], s)
 
         try:
-            exec(p['q'], g)
+            q = p['q']
+            # Packed by the host (a board whose identity has deflate.DeflateIO): the base64 of
+            # the code's raw deflate stream, window 2**_P['z'] (extmod/moddeflate.c). Its
+            # checksum above is of these bytes, so damage is caught before anything runs.
+            if 'z' in p:
+                import deflate, io, binascii
+
+                q = deflate.DeflateIO(io.BytesIO(binascii.a2b_base64(q)), deflate.RAW, p['z']).read()
+            exec(q, g)
         except BaseException:
             done('vxn')
             raise

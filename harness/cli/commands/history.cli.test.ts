@@ -146,7 +146,7 @@ describe('a retried attempt keeps its evidence', () => {
     board = await startSim({ profile: 'openmv-h7', link: 'tcp' });
     // Cut the link whenever the listing check's program goes to the board: every attempt ends in
     // a link error (the device layer's own reconnects included), and hil retries the scenario once.
-    proxy = await FaultProxy.start({ upstream: board.connection, rules: [{ when: { kind: 'pattern', dir: 'toBoard', pattern: '_listing(' }, do: { kind: 'drop' }, everyConnection: true }] });
+    proxy = await FaultProxy.start({ upstream: board.connection, rules: [{ when: { kind: 'pattern', dir: 'toBoard', pattern: '"p":"listing"' }, do: { kind: 'drop' }, everyConnection: true }] });
   });
   afterAll(async () => {
     await proxy?.close();
@@ -174,7 +174,7 @@ describe('a retried attempt keeps its evidence', () => {
     // The listing program went out in attempt 1: its bytes, joined across the raw-paste windows
     // the transcript shows one line each (a name may be cut between two of them).
     const sent = readFileSync(one[0]!.transcript!, 'utf8').split('\n').map((l) => /^\s*[\d.]+ tx {3}(.*)$/.exec(l)?.[1]).filter((x) => x !== undefined).join('');
-    expect(sent).toMatch(/_listing\(/);
+    expect(sent).toContain('"p":"listing"'); // the listing program (packed: its phase names it)
     // The final attempt's transcript is another file: attempt 1's was not overwritten.
     expect(two.map((x) => [x.check, x.status, x.failureClass])).toEqual([['listing', 'error', 'link']]);
     expect(two[0]!.transcript).toMatch(/[\\/]transcript\.txt$/);
