@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { runScenarios } from '../bench/runScenarios.js';
 import type { RunResult } from './result.js';
 import { linkStats, readTranscriptFile } from './linkStats.js';
+import { unpackProgram } from '../device/sealed.js';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const firmware = process.env.HIL_QEMU_FIRMWARE;
@@ -39,7 +40,8 @@ d('hil run scenarios/model-load on MicroPython under QEMU', () => {
     // entry point are the three soft reboots; each came back straight to the raw REPL (the one
     // Ctrl-C is the connect's); the board, which has no ml, was never sent the inference program.
     const recs = readTranscriptFile(join(outDir, 'qemu', 'transcript.txt'));
-    const tx = recs.filter((x) => x.dir === 'tx').map((x) => x.text).join('');
+    // Packed programs shown as their code (device/sealed.ts).
+    const tx = recs.filter((x) => x.dir === 'tx').map((x) => x.text).join('').split('\x05A\x01').map(unpackProgram).join('\x05A\x01');
     const link = linkStats(recs);
     expect(r.devices[0]!.scenarios[0]!.flash?.written).toBe(false);
     expect([link.softReboots, link.interrupts]).toEqual([3, 1]);
