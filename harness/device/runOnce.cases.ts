@@ -18,6 +18,9 @@ import { flashImage } from '../flash/flashImage.js';
 import { listRom } from '../flash/verifyFlash.js';
 import { silentProgress } from '../flash/progress.js';
 
+/** A receiver that hashes what the binary channel brings (the channel cases below). */
+const hashingReceiver = { setup: 'import hashlib\n_hil_t_h = hashlib.sha256()\ndef _hil_t_s(mv, off):\n    _hil_t_h.update(mv)', sink: '_hil_t_s', finish: "import binascii\nprint(binascii.hexlify(_hil_t_h.digest()).decode())" };
+
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** Lines the code under test prints: the old marker, fake frames, a nonce lookalike. */
@@ -152,7 +155,6 @@ export function runOnceCases(t: CaseTarget): void {
   });
 
   it('a binary-channel program damaged on the link is proven not run by the board (a retryable link fault, not a board exception)', async () => {
-    const recv = { setup: 'import hashlib\n_hil_t_h = hashlib.sha256()\ndef _hil_t_s(mv, off):\n    _hil_t_h.update(mv)', sink: '_hil_t_s', finish: "import binascii\nprint(binascii.hexlify(_hil_t_h.digest()).decode())" };
     const data = randomBytes(5000);
     // Flip a bit of the 's' after this text of the channel program (no flip of 0x73 gives a quote,
     // backslash or line end): the program still parses, only the board's checksum can tell.
@@ -162,26 +164,25 @@ export function runOnceCases(t: CaseTarget): void {
     wrapper.inflate = false;
     try {
       t.proxy().addRule({ when: { kind: 'pattern', dir: 'toBoard', pattern: 'HIL_CHANNEL frame lo' }, do: { kind: 'corrupt', count: 1 } });
-      const e = await t.device().sendBinary(recv, data, { chunkSize: 1024 }).catch((x: unknown) => x);
+      const e = await t.device().sendBinary(hashingReceiver, data, { chunkSize: 1024 }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(NotRunError);
     } finally {
       wrapper.inflate = inflate;
     }
-    const r = await t.device().sendBinary(recv, data, { chunkSize: 1024 });
+    const r = await t.device().sendBinary(hashingReceiver, data, { chunkSize: 1024 });
     expect(r.finishOutput.trim()).toBe(r.sha256);
   });
 
   it('a packed program damaged on the link is proven not run too: its checksum is of the packed bytes, checked before inflating', async () => {
     const wrapper = (t.device() as unknown as { sealedWrapper: SealedWrapper }).sealedWrapper;
     expect(wrapper.inflate).toBe(true); // every board these cases run on has deflate.DeflateIO
-    const recv = { setup: 'import hashlib\n_hil_t_h = hashlib.sha256()\ndef _hil_t_s(mv, off):\n    _hil_t_h.update(mv)', sink: '_hil_t_s', finish: "import binascii\nprint(binascii.hexlify(_hil_t_h.digest()).decode())" };
     const data = randomBytes(5000);
     // The first base64 character of the channel program (packed, its phase in the parameters): a flip of 0x02 keeps a base64 character printable and never a quote or
     // backslash, so only the checksum can tell.
     t.proxy().addRule({ when: { kind: 'pattern', dir: 'toBoard', pattern: `"p":"transfer"}')\n_P['q'] = b'` }, do: { kind: 'corrupt', count: 1 } });
-    const e = await t.device().sendBinary(recv, data, { chunkSize: 1024 }).catch((x: unknown) => x);
+    const e = await t.device().sendBinary(hashingReceiver, data, { chunkSize: 1024 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(NotRunError);
-    const r = await t.device().sendBinary(recv, data, { chunkSize: 1024 });
+    const r = await t.device().sendBinary(hashingReceiver, data, { chunkSize: 1024 });
     expect(r.finishOutput.trim()).toBe(r.sha256);
   });
 

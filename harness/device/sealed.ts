@@ -113,7 +113,7 @@ function wrapperPrograms(): WrapperPrograms {
  * only once a send needs it). A pure function of the text, so it is kept: a bench sends the same
  * check program, with the same parameters, to every board, and a flash the same probe again.
  */
-export interface CodeFacts {
+interface CodeFacts {
   body: PyBytes;
   crc: string;
   adler?: string;
@@ -147,13 +147,13 @@ export class SealedCodeCache extends TextCache<CodeFacts> {
  */
 export const PACK_WBITS = 10;
 /** A request goes packed only when that saves at least this many bytes (one raw-paste window). */
-export const PACK_MIN_GAIN = 128;
+const PACK_MIN_GAIN = 128;
 
 /**
  * The packed form of a request's code (PACK_WBITS), as CodeFacts of the bytes sent, or null when
  * it would not save PACK_MIN_GAIN bytes (short code, or code that does not compress).
  */
-export function packCode(plain: CodeFacts): CodeFacts | null {
+function packCode(plain: CodeFacts): CodeFacts | null {
   const b64 = packBytes(plain.body.bytes);
   // The literal's `b''` and the parameter `,"z":10` besides the base64.
   if (b64.length + 3 + 7 > plain.body.literal.length - PACK_MIN_GAIN) return null;
@@ -176,7 +176,7 @@ export function unpackProgram(program: string): string {
 }
 
 /** The packed form of each code text (packCode), null ones kept too. */
-export class PackedCodeCache extends TextCache<CodeFacts | null> {
+class PackedCodeCache extends TextCache<CodeFacts | null> {
   constructor(plain: SealedCodeCache, max = 64) {
     super((code) => packCode(plain.facts(code)), max);
   }
